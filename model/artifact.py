@@ -1,0 +1,231 @@
+"""The saved-model format: one directory of JSON files and safetensors weights, written atomically.
+
+Layout (format_version 1)::
+
+    meta.json            format, format_version, name, version, created_at, labels, metrics, versions
+    config.json          TaggerConfig
+    vocab.json           {"words": [...], "chars": [...], "tags": [...]}  (id = position)
+    weights.safetensors  the state_dict tensors and nothing else (no pickle anywhere)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import safetensors
+import safetensors.torch
+import spacy
+import torch
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from model.config import TaggerConfig
+from model.encode import Vocabs
+from model.errors import CorruptModelError, IncompatibleModelError, ModelNotFoundError
+from model.tagger import BiLSTMTagger
+from model.vocab import Vocab
+
+FORMAT = "slot-tagger"
+FORMAT_VERSION = 1
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "default"
+FILES = ("meta.json", "config.json", "vocab.json", "weights.safetensors")
+SLOT_TAGGER_VERSION = "0.1.0"
+
+
+class ModelMeta(BaseModel):
+    """What ``meta.json`` holds: enough to tell what a model is without loading its weights."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    format: str = FORMAT
+    format_version: int = FORMAT_VERSION
+    name: str
+    version: str
+    created_at: str
+    labels: list[str]
+    train_data_sha256: str | None = None
+    dev_metrics: dict[str, Any] = Field(default_factory=dict)
+    calibration: dict[str, float] = Field(default_factory=dict)
+    versions: dict[str, str] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedModel:
+    """A model read back from disk, in eval mode."""
+
+    meta: ModelMeta
+    config: TaggerConfig
+    tagger: BiLSTMTagger
+    path: Path
+
+
+def library_versions() -> dict[str, str]:
+    return {
+        "slot_tagger": SLOT_TAGGER_VERSION,
+        "torch": torch.__version__,
+        "spacy": spacy.__version__,
+        "python": platform.python_version(),
+    }
+
+
+def labels_of(tags: Vocab) -> list[str]:
+    """The labels a tag vocabulary encodes (``B-departure`` -> ``departure``), sorted."""
+    return sorted({t.partition("-")[2] for t in tags.items if t != "O"})
+
+
+def save(
+    out_dir: str | Path,
+    tagger: BiLSTMTagger,
+    *,
+    name: str,
+    train_data_sha256: str | None = None,
+    dev_metrics: dict[str, Any] | None = None,
+    calibration: dict[str, float] | None = None,
+) -> ModelMeta:
+    """Write ``tagger`` to ``out_dir`` atomically.
+
+    Everything goes into a sibling temporary directory first, each file fsynced; then the old
+    directory is moved aside, the new one renamed into place and the old one deleted. A crash at any
+    point leaves either the previous model or the new one at ``out_dir``, never a mix.
+
+    Returns:
+        The metadata written.
+    """
+    out = Path(out_dir).resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().cpu().contiguous() for k, v in tagger.state_dict().items()}
+    weights = safetensors.torch.save(state)
+    meta = ModelMeta(
+        name=name,
+        version=hashlib.sha256(weights).hexdigest()[:12],
+        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        labels=labels_of(tagger.vocabs.tags),
+        train_data_sha256=train_data_sha256,
+        dev_metrics=dev_metrics or {},
+        calibration=calibration or {},
+        versions=library_versions(),
+    )
+    vocab = {
+        "words": tagger.vocabs.words.to_json(),
+        "chars": tagger.vocabs.chars.to_json(),
+        "tags": tagger.vocabs.tags.to_json(),
+    }
+    contents = {
+        "meta.json": json.dumps(meta.model_dump(), indent=2).encode(),
+        "config.json": json.dumps(tagger.config.model_dump(), indent=2).encode(),
+        "vocab.json": json.dumps(vocab, ensure_ascii=False).encode(),
+        "weights.safetensors": weights,
+    }
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        for filename, data in contents.items():
+            with open(tmp / filename, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+        old = out.parent / f".{out.name}.old"
+        if old.exists():
+            shutil.rmtree(old)
+        if out.exists():
+            out.rename(old)
+        tmp.rename(out)
+        _fsync_dir(out.parent)
+        if old.exists():
+            shutil.rmtree(old)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return meta
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise CorruptModelError(f"model file {path} is not readable JSON: {e}") from e
+
+
+def read_meta(model_dir: str | Path) -> ModelMeta:
+    """Read and check ``meta.json`` alone.
+
+    Raises:
+        ModelNotFoundError: no such directory or file.
+        IncompatibleModelError: another format, or another format version.
+        CorruptModelError: the file does not parse.
+    """
+    path = Path(model_dir)
+    if not path.is_dir():
+        raise ModelNotFoundError(f"no model directory at {path}")
+    missing = [f for f in FILES if not (path / f).is_file()]
+    if missing:
+        raise ModelNotFoundError(f"model at {path} is missing {', '.join(missing)}")
+    raw = _read_json(path / "meta.json")
+    if not isinstance(raw, dict) or raw.get("format") != FORMAT:
+        found = raw.get("format") if isinstance(raw, dict) else None
+        raise IncompatibleModelError(
+            f"model at {path} has format {found!r}; this slot-tagger reads {FORMAT!r} models"
+        )
+    if raw.get("format_version") != FORMAT_VERSION:
+        raise IncompatibleModelError(
+            f"model at {path} has format_version {raw.get('format_version')}; this slot-tagger "
+            f"reads {FORMAT_VERSION} — retrain with `slot-tagger train` or install a matching release"
+        )
+    try:
+        return ModelMeta.model_validate(raw)
+    except ValidationError as e:
+        raise CorruptModelError(f"model at {path} has an invalid meta.json: {e}") from e
+
+
+def load(model_dir: str | Path) -> LoadedModel:
+    """Load a model directory written by :func:`save`, without executing any code from it.
+
+    Raises:
+        ModelNotFoundError, IncompatibleModelError, CorruptModelError: see :mod:`model.errors`.
+    """
+    path = Path(model_dir)
+    meta = read_meta(path)
+    try:
+        config = TaggerConfig.model_validate(_read_json(path / "config.json"))
+        raw_vocab = _read_json(path / "vocab.json")
+        vocabs = Vocabs(
+            words=Vocab.from_json(raw_vocab["words"]),
+            chars=Vocab.from_json(raw_vocab["chars"]),
+            tags=Vocab.from_json(raw_vocab["tags"], specials=False),
+        )
+    except (ValidationError, KeyError, TypeError, ValueError) as e:
+        raise CorruptModelError(f"model at {path} has an invalid config.json or vocab.json: {e}") from e
+    if labels_of(vocabs.tags) != sorted(meta.labels):
+        raise CorruptModelError(
+            f"model at {path}: meta.json labels {sorted(meta.labels)} do not match the tags in "
+            f"vocab.json {labels_of(vocabs.tags)}"
+        )
+    try:
+        state = safetensors.torch.load_file(str(path / "weights.safetensors"))
+    except (OSError, safetensors.SafetensorError) as e:
+        raise CorruptModelError(f"model at {path} has unreadable weights: {e}") from e
+    tagger = BiLSTMTagger(config, vocabs)
+    try:
+        tagger.load_state_dict(state, strict=True)
+    except RuntimeError as e:
+        first = str(e).strip().splitlines()[0]
+        raise CorruptModelError(
+            f"model at {path}: weights do not match its config and vocabularies ({first})"
+        ) from e
+    tagger.eval()
+    return LoadedModel(meta=meta, config=config, tagger=tagger, path=path.resolve())

@@ -1,0 +1,31 @@
+"""TaggerConfig: every hyperparameter of the network; with the vocabularies it rebuilds the model."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class TaggerConfig(BaseModel):
+    """Sizes and switches of :class:`model.tagger.BiLSTMTagger`.
+
+    Sizes that follow from the data (number of words, characters and tags) live in the vocabularies.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    word_dim: int = Field(64, ge=1, description="word embedding size (lowercased words)")
+    char_dim: int = Field(24, ge=0, description="character embedding size; 0 turns characters off")
+    char_filters: int = Field(48, ge=1, description="character CNN filters (the char feature size)")
+    char_kernel: int = Field(3, ge=1, description="character CNN window")
+    shape_dim: int = Field(8, ge=0, description="word shape embedding size; 0 turns it off")
+    hidden_dim: int = Field(128, ge=1, description="LSTM hidden size per direction")
+    layers: int = Field(1, ge=1, le=4)
+    cell: Literal["lstm", "gru"] = "lstm"
+    dropout: float = Field(0.3, ge=0.0, lt=1.0)
+    word_dropout: float = Field(
+        0.15, ge=0.0, lt=1.0, description="share of known words replaced by <unk> in training"
+    )
+    use_crf: bool = True
+    max_word_chars: int = Field(20, ge=1, description="characters kept per word for the char CNN")

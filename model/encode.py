@@ -1,0 +1,90 @@
+"""Turning token lists into padded id tensors: words, characters and word shapes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+
+from model.vocab import PAD_ID, Vocab
+
+# Word shape ids (0 is padding): the casing signal survives even when the word itself is unknown.
+SHAPES = ("<pad>", "lower", "title", "upper", "digit", "punct", "mixed")
+_SHAPE_ID = {name: i for i, name in enumerate(SHAPES)}
+
+
+def word_key(text: str) -> str:
+    """The form a word is looked up under: lowercased, digits folded to 0."""
+    return "".join("0" if c.isdigit() else c for c in text.lower())
+
+
+def shape(text: str) -> int:
+    """The shape id of a token's text."""
+    if any(c.isdigit() for c in text):
+        return _SHAPE_ID["digit"]
+    letters = [c for c in text if c.isalpha()]
+    if not letters:
+        return _SHAPE_ID["punct"]
+    if all(c.islower() for c in letters):
+        return _SHAPE_ID["lower"]
+    if all(c.isupper() for c in letters):
+        return _SHAPE_ID["upper"]
+    if letters[0].isupper() and all(c.islower() for c in letters[1:]):
+        return _SHAPE_ID["title"]
+    return _SHAPE_ID["mixed"]
+
+
+@dataclass(frozen=True, slots=True)
+class Vocabs:
+    """The three tables a model needs: word keys, characters and tags."""
+
+    words: Vocab
+    chars: Vocab
+    tags: Vocab
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """Padded inputs for a batch of sentences; padding is id 0 everywhere."""
+
+    word_ids: torch.Tensor  # (batch, seq_len)
+    char_ids: torch.Tensor  # (batch, seq_len, word_len)
+    shape_ids: torch.Tensor  # (batch, seq_len)
+    mask: torch.Tensor  # (batch, seq_len) bool
+    lengths: torch.Tensor  # (batch,) int64, on the CPU
+
+
+def encode(token_lists: Sequence[Sequence[str]], vocabs: Vocabs, max_word_chars: int) -> Batch:
+    """Encode token texts as a padded batch.
+
+    Args:
+        token_lists: one list of token texts per sentence; each must be non-empty.
+        vocabs: the model's vocabularies.
+        max_word_chars: characters kept per word.
+
+    Returns:
+        The batch, padded to the longest sentence.
+    """
+    if not token_lists or any(len(tokens) == 0 for tokens in token_lists):
+        raise ValueError("expected a non-empty list of non-empty token lists")
+    seq_len = max(len(tokens) for tokens in token_lists)
+    word_len = min(max_word_chars, max(len(t) for tokens in token_lists for t in tokens))
+    # Build plain lists and convert once: per-token tensor writes cost more than the network.
+    words, chars, shapes = [], [], []
+    for tokens in token_lists:
+        pad = [PAD_ID] * (seq_len - len(tokens))
+        words.append(vocabs.words.ids([word_key(t) for t in tokens]) + pad)
+        shapes.append([shape(t) for t in tokens] + pad)
+        rows = [vocabs.chars.ids(t[:word_len]) for t in tokens]
+        chars.append([r + [PAD_ID] * (word_len - len(r)) for r in rows])
+        chars[-1].extend([[PAD_ID] * word_len] * (seq_len - len(tokens)))
+    lengths = torch.tensor([len(tokens) for tokens in token_lists], dtype=torch.long)  # (B,)
+    mask = torch.arange(seq_len)[None, :] < lengths[:, None]  # (B, T)
+    return Batch(
+        word_ids=torch.tensor(words, dtype=torch.long),  # (B, T)
+        char_ids=torch.tensor(chars, dtype=torch.long),  # (B, T, C)
+        shape_ids=torch.tensor(shapes, dtype=torch.long),  # (B, T)
+        mask=mask,
+        lengths=lengths,
+    )

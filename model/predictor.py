@@ -1,0 +1,107 @@
+"""Predictor: text in, tokens, tags and labelled spans out; batches and streams."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from model import artifact
+from model.artifact import LoadedModel, ModelMeta
+from model.encode import encode
+from model.spans import Span, from_bio
+from model.tokenize import Token, tokenize
+
+DEFAULT_BATCH_SIZE = 128
+
+
+@dataclass(frozen=True, slots=True)
+class Prediction:
+    """What the tagger says about one text."""
+
+    text: str
+    tokens: list[Token]
+    tags: list[str]
+    spans: list[Span]
+
+
+class Predictor:
+    """Tags texts with a loaded model. Thread-safe for concurrent ``predict`` calls.
+
+    Args:
+        loaded: a model from :func:`model.artifact.load`.
+    """
+
+    def __init__(self, loaded: LoadedModel) -> None:
+        self.loaded = loaded
+        self.tagger = loaded.tagger.eval()
+        self.vocabs = loaded.tagger.vocabs
+        self.temperature = float(loaded.meta.calibration.get("temperature", 1.0))
+
+    @classmethod
+    def from_dir(cls, model_dir: str | Path | None = None) -> Predictor:
+        """Load the model at ``model_dir`` (the shipped default model when None)."""
+        return cls(artifact.load(artifact.DEFAULT_MODEL_DIR if model_dir is None else model_dir))
+
+    @property
+    def meta(self) -> ModelMeta:
+        return self.loaded.meta
+
+    @property
+    def labels(self) -> list[str]:
+        return list(self.loaded.meta.labels)
+
+    def predict(self, texts: Sequence[str], batch_size: int = DEFAULT_BATCH_SIZE) -> list[Prediction]:
+        """Tag each text.
+
+        Args:
+            texts: the texts; empty or whitespace-only ones get no tokens and no spans.
+            batch_size: sentences per forward pass (sentences of similar length are grouped).
+
+        Returns:
+            One prediction per text, in input order.
+        """
+        if isinstance(texts, str):
+            raise TypeError("expected a sequence of str, got a single str")
+        if batch_size < 1:
+            raise ValueError(f"expected batch_size >= 1, got {batch_size}")
+        token_lists = [tokenize(text) for text in texts]
+        results: list[Prediction | None] = [None] * len(texts)
+        order = sorted(
+            (i for i, tokens in enumerate(token_lists) if tokens), key=lambda i: len(token_lists[i])
+        )
+        for chunk_start in range(0, len(order), batch_size):
+            chunk = order[chunk_start : chunk_start + batch_size]
+            tags, scores = self._tag([[t.text for t in token_lists[i]] for i in chunk])
+            for i, sent_tags, sent_scores in zip(chunk, tags, scores, strict=True):
+                spans = from_bio(texts[i], token_lists[i], sent_tags, sent_scores)
+                results[i] = Prediction(texts[i], token_lists[i], sent_tags, spans)
+        return [
+            r if r is not None else Prediction(text, [], [], [])
+            for r, text in zip(results, texts, strict=True)
+        ]
+
+    def predict_iter(
+        self, texts: Iterable[str], batch_size: int = DEFAULT_BATCH_SIZE
+    ) -> Iterator[Prediction]:
+        """Tag a stream of texts lazily, ``batch_size`` at a time, in input order."""
+        iterator = iter(texts)
+        while chunk := list(itertools.islice(iterator, batch_size)):
+            yield from self.predict(chunk, batch_size)
+
+    @torch.inference_mode()
+    def _tag(self, token_lists: list[list[str]]) -> tuple[list[list[str]], list[list[float]]]:
+        batch = encode(token_lists, self.vocabs, self.tagger.config.max_word_chars)
+        emissions = self.tagger.emissions(batch)  # (B, T, K)
+        paths = self.tagger.crf.viterbi(emissions, batch.mask)
+        marginals = self.tagger.crf.marginals(emissions / self.temperature, batch.mask)  # (B, T, K)
+        tags_of = self.vocabs.tags.item
+        tags = [[tags_of(k) for k in path] for path in paths]
+        chosen = [
+            marginals[b, torch.arange(len(path)), torch.tensor(path)].tolist()
+            for b, path in enumerate(paths)
+        ]
+        return tags, chosen

@@ -1,0 +1,102 @@
+"""Spans and the one BIO codec: labelled character ranges to per-token tags and back."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from model.tokenize import Token
+
+OUTSIDE = "O"
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A labelled character range of a text (``end`` exclusive).
+
+    ``value`` is left for resolvers (normalized dates and places) to fill; the tagger leaves it None.
+    """
+
+    label: str
+    start: int
+    end: int
+    text: str
+    confidence: float = 1.0
+    value: dict[str, Any] | None = field(default=None)
+
+
+def to_bio(tokens: Sequence[Token], spans: Sequence[tuple[int, int, str]]) -> tuple[list[str], int]:
+    """Tag each token B-label, I-label or O from character spans.
+
+    A span that does not start and end on token boundaries is expanded to the tokens that cover it.
+
+    Args:
+        tokens: the text's tokens.
+        spans: ``(start, end, label)`` character ranges, end exclusive, not overlapping.
+
+    Returns:
+        ``(tags, n_expanded)``: one tag per token, and how many spans had to be expanded.
+
+    Raises:
+        ValueError: if a span is empty, covers no token, or overlaps another.
+    """
+    tags = [OUTSIDE] * len(tokens)
+    n_expanded = 0
+    for start, end, label in sorted(spans):
+        if not start < end:
+            raise ValueError(f"expected start < end, got span ({start}, {end}, {label!r})")
+        covered = [i for i, t in enumerate(tokens) if t.start < end and start < t.end]
+        if not covered:
+            raise ValueError(f"span ({start}, {end}, {label!r}) covers no token")
+        if any(tags[i] != OUTSIDE for i in covered):
+            raise ValueError(f"span ({start}, {end}, {label!r}) overlaps another span")
+        if tokens[covered[0]].start != start or tokens[covered[-1]].end != end:
+            n_expanded += 1
+        tags[covered[0]] = f"B-{label}"
+        for i in covered[1:]:
+            tags[i] = f"I-{label}"
+    return tags, n_expanded
+
+
+def from_bio(
+    text: str,
+    tokens: Sequence[Token],
+    tags: Sequence[str],
+    scores: Sequence[float] | None = None,
+) -> list[Span]:
+    """Read spans back from BIO tags.
+
+    An ``I-x`` that does not continue an ``x`` span starts a new one (the lenient reading), so any tag
+    sequence gives well-formed, non-overlapping spans.
+
+    Args:
+        text: the text the tokens index.
+        tokens: its tokens.
+        tags: one tag per token.
+        scores: optional per-token confidence; a span's confidence is the lowest of its tokens'.
+
+    Returns:
+        The spans in text order.
+    """
+    if len(tags) != len(tokens):
+        raise ValueError(f"expected one tag per token ({len(tokens)}), got {len(tags)}")
+    spans: list[Span] = []
+    current: tuple[str, int, int, float] | None = None  # label, first token, last token, confidence
+
+    def close() -> None:
+        if current is not None:
+            label, first, last, conf = current
+            start, end = tokens[first].start, tokens[last].end
+            spans.append(Span(label, start, end, text[start:end], conf))
+
+    for i, tag in enumerate(tags):
+        score = 1.0 if scores is None else float(scores[i])
+        prefix, _, label = tag.partition("-")
+        if prefix == "I" and current is not None and current[0] == label:
+            current = (label, current[1], i, min(current[3], score))
+            continue
+        close()
+        current = (label, i, i, score) if prefix in ("B", "I") else None
+    close()
+    return spans

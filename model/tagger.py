@@ -1,0 +1,108 @@
+"""The network: word, character and shape features into a BiLSTM, emissions into a CRF.
+
+This file knows nothing of training loops, files or HTTP.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from model.config import TaggerConfig
+from model.crf import CRF, allowed_transitions
+from model.encode import SHAPES, Batch, Vocabs
+from model.vocab import PAD_ID, UNK_ID
+
+
+class CharEncoder(nn.Module):
+    """A character CNN with max-pooling: one vector per word, so unseen words still get features."""
+
+    def __init__(self, num_chars: int, char_dim: int, filters: int, kernel: int) -> None:
+        super().__init__()
+        self.embedding = nn.Embedding(num_chars, char_dim, padding_idx=PAD_ID)
+        self.conv = nn.Conv1d(char_dim, filters, kernel, padding=kernel // 2)
+        self.filters = filters
+
+    def forward(self, char_ids: torch.Tensor) -> torch.Tensor:
+        """(batch, seq_len, word_len) -> (batch, seq_len, filters)."""
+        batch, seq_len, word_len = char_ids.shape
+        flat = char_ids.reshape(batch * seq_len, word_len)  # (B*T, C)
+        x = self.embedding(flat).transpose(1, 2)  # (B*T, char_dim, C)
+        x = torch.relu(self.conv(x))  # (B*T, filters, C')
+        x = x[:, :, :word_len].masked_fill((flat == PAD_ID)[:, None, :], 0.0)  # (B*T, filters, C)
+        return x.max(dim=2).values.reshape(batch, seq_len, self.filters)  # (B, T, filters)
+
+
+class BiLSTMTagger(nn.Module):
+    """A BiLSTM-CRF sequence tagger.
+
+    Args:
+        config: the hyperparameters.
+        vocabs: word, character and tag vocabularies (they fix the embedding and output sizes).
+    """
+
+    def __init__(self, config: TaggerConfig, vocabs: Vocabs) -> None:
+        super().__init__()
+        self.config = config
+        self.vocabs = vocabs
+        num_tags = len(vocabs.tags)
+        self.word_embedding = nn.Embedding(len(vocabs.words), config.word_dim, padding_idx=PAD_ID)
+        input_dim = config.word_dim
+        self.char_encoder: CharEncoder | None = None
+        if config.char_dim > 0:
+            self.char_encoder = CharEncoder(
+                len(vocabs.chars), config.char_dim, config.char_filters, config.char_kernel
+            )
+            input_dim += config.char_filters
+        self.shape_embedding: nn.Embedding | None = None
+        if config.shape_dim > 0:
+            self.shape_embedding = nn.Embedding(len(SHAPES), config.shape_dim, padding_idx=PAD_ID)
+            input_dim += config.shape_dim
+        rnn = nn.LSTM if config.cell == "lstm" else nn.GRU
+        self.rnn = rnn(
+            input_dim,
+            config.hidden_dim,
+            num_layers=config.layers,
+            bidirectional=True,
+            batch_first=True,
+            dropout=config.dropout if config.layers > 1 else 0.0,
+        )
+        self.dropout = nn.Dropout(config.dropout)
+        self.output = nn.Linear(2 * config.hidden_dim, num_tags)
+        allowed, allowed_start = allowed_transitions(vocabs.tags.items)
+        self.crf = CRF(num_tags, allowed, allowed_start)
+        if not config.use_crf:
+            # Without a learned CRF the transition scores stay zero: decoding is then the best
+            # per-token path that is still well-formed BIO (constrained decoding).
+            self.crf.requires_grad_(False)
+
+    def emissions(self, batch: Batch) -> torch.Tensor:
+        """Per-token tag scores: -> (batch, seq_len, num_tags)."""
+        word_ids = batch.word_ids  # (B, T)
+        if self.training and self.config.word_dropout > 0:
+            drop = torch.rand(word_ids.shape) < self.config.word_dropout  # (B, T)
+            word_ids = word_ids.masked_fill(drop & batch.mask, UNK_ID)  # (B, T)
+        features = [self.word_embedding(word_ids)]  # [(B, T, word_dim)]
+        if self.char_encoder is not None:
+            features.append(self.char_encoder(batch.char_ids))  # (B, T, filters)
+        if self.shape_embedding is not None:
+            features.append(self.shape_embedding(batch.shape_ids))  # (B, T, shape_dim)
+        x = self.dropout(torch.cat(features, dim=2))  # (B, T, input_dim)
+        packed = pack_padded_sequence(x, batch.lengths, batch_first=True, enforce_sorted=False)
+        out, _ = self.rnn(packed)
+        h, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])  # (B, T, 2H)
+        return self.output(self.dropout(h))  # (B, T, K)
+
+    def loss(self, batch: Batch, tag_ids: torch.Tensor) -> torch.Tensor:
+        """Training loss for gold ``tag_ids`` of shape (batch, seq_len); a scalar."""
+        emissions = self.emissions(batch)  # (B, T, K)
+        if self.config.use_crf:
+            return self.crf.nll(emissions, tag_ids, batch.mask)
+        logits = emissions[batch.mask]  # (N, K)
+        return nn.functional.cross_entropy(logits, tag_ids[batch.mask])
+
+    def decode(self, batch: Batch) -> tuple[list[list[int]], torch.Tensor]:
+        """Best well-formed tag ids per sentence and their marginal probabilities (B, T, K)."""
+        emissions = self.emissions(batch)  # (B, T, K)
+        return self.crf.viterbi(emissions, batch.mask), self.crf.marginals(emissions, batch.mask)

@@ -1,0 +1,40 @@
+"""The one tokenizer: spaCy's English rules, keeping each token's character offsets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import spacy
+from spacy.tokenizer import Tokenizer
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """A token and its place in the original text (``end`` exclusive)."""
+
+    text: str
+    start: int
+    end: int
+
+
+@cache
+def _tokenizer() -> Tokenizer:
+    # A blank pipeline is only the rule-based tokenizer: no model download, built once per process.
+    return spacy.blank("en").tokenizer
+
+
+def tokenize(text: str) -> list[Token]:
+    """Split ``text`` into tokens; whitespace is never a token.
+
+    Args:
+        text: any string.
+
+    Returns:
+        The tokens in order, with ``text[t.start:t.end] == t.text`` for each.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"expected str, got {type(text).__name__}")
+    return [
+        Token(t.text, t.idx, t.idx + len(t.text)) for t in _tokenizer()(text) if not t.is_space
+    ]
