@@ -1,0 +1,140 @@
+"""Date expressions for the generator, in every common written and spoken form.
+
+Each form returns the date text and how it attaches to a sentence: absolute dates and weekdays take
+"on" or nothing ("on november 2nd", "monday"), relative ones ("tomorrow", "next friday") take
+nothing. Times of day, prices and flight numbers are *not* dates; :data:`NOT_DATES` lists such
+look-alikes for the generator to put in sentences as plain words.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+MONTHS = (
+    "January February March April May June July August September October November December"
+).split()
+MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Sept", "Oct", "Nov", "Dec")
+WEEKDAYS = "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()
+WEEKDAY_ABBR = ("Mon", "Tue", "Tues", "Wed", "Thu", "Thurs", "Fri", "Sat", "Sun")
+_UNITS = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen \
+fifteen sixteen seventeen eighteen nineteen".split()
+_ORDINAL_UNITS = "zeroth first second third fourth fifth sixth seventh eighth ninth tenth eleventh \
+twelfth thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth".split()
+
+
+def ordinal_suffix(n: int) -> str:
+    """1 -> '1st', 22 -> '22nd', 13 -> '13th'."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def ordinal_words(n: int) -> str:
+    """1 -> 'first', 21 -> 'twenty first', 30 -> 'thirtieth' (1..31)."""
+    if n < 20:
+        return _ORDINAL_UNITS[n]
+    tens = {2: "twenty", 3: "thirty"}[n // 10]
+    if n % 10 == 0:
+        return {2: "twentieth", 3: "thirtieth"}[n // 10]
+    return f"{tens} {_ORDINAL_UNITS[n % 10]}"
+
+
+def cardinal_words(n: int) -> str:
+    """0..99 in words: 21 -> 'twenty one'."""
+    if n < 20:
+        return _UNITS[n]
+    tens = "twenty thirty forty fifty sixty seventy eighty ninety".split()[n // 10 - 2]
+    return tens if n % 10 == 0 else f"{tens} {_UNITS[n % 10]}"
+
+
+@dataclass(frozen=True, slots=True)
+class DateText:
+    """A date expression and whether "on" may stand before it."""
+
+    text: str
+    takes_on: bool
+
+
+def _day(rng: random.Random) -> int:
+    return rng.choice([rng.randint(1, 28), rng.randint(1, 31), rng.randint(1, 12)])
+
+
+def _day_text(rng: random.Random, day: int) -> str:
+    return rng.choice([ordinal_suffix(day), ordinal_suffix(day), ordinal_words(day), str(day)])
+
+
+def _year(rng: random.Random) -> str:
+    year = rng.choice([2025, 2026, 2026, 2027])
+    return rng.choice([str(year), str(year), f"twenty {cardinal_words(year % 100)}"])
+
+
+def _absolute(rng: random.Random) -> str:
+    month_index = rng.randrange(12)
+    month, day = MONTHS[month_index], _day(rng)
+    abbr = rng.choice(MONTH_ABBR)
+    m, d = month_index + 1, day
+    forms = [
+        lambda: f"{month} {_day_text(rng, day)}",
+        lambda: f"{month} {_day_text(rng, day)}",
+        lambda: f"{month} {ordinal_words(day)}",
+        lambda: f"{abbr}{rng.choice(['', '.'])} {rng.choice([str(day), ordinal_suffix(day)])}",
+        lambda: f"{day} {rng.choice([month, abbr])}",
+        lambda: f"{ordinal_suffix(day)} of {month}",
+        lambda: f"the {rng.choice([ordinal_suffix(day), ordinal_words(day)])} of {month}",
+        lambda: f"{month} the {rng.choice([ordinal_suffix(day), ordinal_words(day)])}",
+        lambda: f"{m}/{d}" if rng.random() < 0.5 else f"{m:02d}/{d:02d}",
+        lambda: f"{m}/{d}/{rng.choice(['2026', '26', '2027'])}",
+        lambda: f"{rng.choice(['2026', '2027'])}-{m:02d}-{d:02d}",
+        lambda: f"{month} {_day_text(rng, day)}{rng.choice([',', ''])} {_year(rng)}",
+        lambda: f"{rng.choice(WEEKDAYS)}{rng.choice([',', ''])} {month} {_day_text(rng, day)}",
+        lambda: f"{rng.choice(WEEKDAYS)} the {rng.choice([ordinal_suffix(day), ordinal_words(day)])}",
+        lambda: f"{rng.choice(WEEKDAYS)}{rng.choice([',', ''])} {abbr} {day}",
+        lambda: f"{d}.{m}.{rng.choice(['2026', '26'])}",
+    ]
+    return rng.choice(forms)()
+
+
+def random_date(rng: random.Random) -> DateText:
+    """One date expression in a random common form."""
+    kind = rng.random()
+    if kind < 0.45:
+        return DateText(_absolute(rng), True)
+    if kind < 0.62:
+        day = rng.choice([rng.choice(WEEKDAYS), rng.choice(WEEKDAYS), rng.choice(WEEKDAY_ABBR)])
+        return DateText(day, True)
+    if kind < 0.72:
+        day = _day(rng)
+        return DateText(f"the {rng.choice([ordinal_suffix(day), ordinal_words(day)])}", True)
+    if kind < 0.76:
+        month = rng.choice(MONTHS)
+        forms = [month, month, f"early {month}", f"mid {month}", f"mid-{month}", f"late {month}",
+                 f"the end of {month}", f"the beginning of {month}", f"{month} {_year(rng)}"]
+        return DateText(rng.choice(forms), False)
+    weekday = rng.choice(WEEKDAYS)
+    relative = [
+        "today", "tomorrow", "tomorrow", "tomorrow", "the day after tomorrow", "day after tomorrow",
+        f"next {weekday}", f"next {weekday}", f"this {weekday}", f"this coming {weekday}",
+        f"{weekday} next week", f"this {weekday}", "next week", "this weekend", "next weekend",
+        "next month", "tonight", "this week", f"a week from {rng.choice(['today', 'tomorrow', weekday])}",
+        f"{rng.choice(['two', 'three', '2', '3'])} weeks from now",
+        f"in {rng.choice(['two', 'three', 'a few', '2', '10', 'ten'])} days",
+        f"in {rng.choice(['two', 'a couple of', '2', 'three'])} weeks",
+        "the following day", "the next day", "the same day", "later today", "next friday",
+        f"the {rng.choice(['first', 'second', 'last'])} week of {rng.choice(MONTHS)}",
+        f"this {rng.choice(['monday', 'friday', 'saturday', 'sunday'])}",
+        "christmas", "christmas eve", "new year's eve", "new year's day", "thanksgiving",
+        "easter", "labor day", "memorial day", "the fourth of july", "independence day",
+        "valentine's day", "the weekend", "this coming weekend", "later this week",
+        f"the weekend of the {ordinal_suffix(_day(rng))}", "tomorrow", "today",
+    ]
+    return DateText(rng.choice(relative), False)
+
+
+NOT_DATES = (
+    "at 5 pm", "at 5pm", "at 10:30", "at 7:45 am", "at noon", "around noon", "before 9 am",
+    "after 6 pm", "by 3 o'clock", "in the morning", "in the afternoon", "in the evening",
+    "at night", "early in the morning", "late at night", "around 8", "at 11 in the morning",
+    "between 2 and 4 pm", "leaving after 17:30", "arriving by 14:00", "before noon",
+    "in the late afternoon", "at eight a m", "at six thirty p m", "around seven o'clock",
+    "after 10:15", "by 20:45", "in the early morning", "at 0900", "at midnight",
+)

@@ -1,0 +1,1 @@
+"""Offline work: training, evaluation and the command line."""

@@ -1,0 +1,155 @@
+"""The ``slot-tagger`` command line: train, evaluate, tag, serve. Each command parses, calls, prints.
+
+Results go to stdout, progress and messages to stderr, so ``slot-tagger tag | jq`` always works.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from data.formats import DataFormatError, read_examples
+from model.config import TaggerConfig
+from model.errors import ModelError
+from model.predictor import Prediction, Predictor
+from training.config import TrainConfig
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+
+T = TaggerConfig.model_fields
+C = TrainConfig.model_fields
+ModelOption = Annotated[
+    Path | None, typer.Option("--model", help="model directory (default: the shipped model)")
+]
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.secho(f"error: {message}", fg="red", err=True)
+    return typer.Exit(code=2)
+
+
+def _load(model: Path | None) -> Predictor:
+    try:
+        return Predictor.from_dir(model)
+    except ModelError as e:
+        raise _fail(str(e)) from None
+
+
+def _examples(path: Path) -> list:
+    try:
+        return read_examples(path)
+    except (OSError, DataFormatError) as e:
+        raise _fail(str(e)) from None
+
+
+@app.command()
+def train(
+    train_file: Annotated[Path, typer.Option("--train", help="training data (.jsonl, .conll, .txt)")],
+    dev_file: Annotated[Path, typer.Option("--dev", help="dev data, scored after every epoch")],
+    out: Annotated[Path, typer.Option(help="model directory to write (replaced atomically)")],
+    seed: int = C["seed"].default,
+    epochs: int = C["epochs"].default,
+    batch_size: int = C["batch_size"].default,
+    lr: float = C["lr"].default,
+    patience: int = C["patience"].default,
+    threads: int = C["threads"].default,
+    name: str = C["name"].default,
+    word_dim: int = T["word_dim"].default,
+    char_dim: int = T["char_dim"].default,
+    shape_dim: int = T["shape_dim"].default,
+    hidden_dim: int = T["hidden_dim"].default,
+    layers: int = T["layers"].default,
+    dropout: float = T["dropout"].default,
+    word_dropout: float = T["word_dropout"].default,
+    use_crf: bool = T["use_crf"].default,
+) -> None:
+    """Train a model; print dev F1 per epoch and a per-label report of the kept epoch."""
+    from training.train import train as run_training
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+    tagger_config = TaggerConfig(word_dim=word_dim, char_dim=char_dim, shape_dim=shape_dim,
+                                 hidden_dim=hidden_dim, layers=layers, dropout=dropout,
+                                 word_dropout=word_dropout, use_crf=use_crf)
+    train_config = TrainConfig(seed=seed, epochs=epochs, batch_size=batch_size, lr=lr,
+                               patience=patience, threads=threads, name=name)
+    result = run_training(_examples(train_file), _examples(dev_file), tagger_config, train_config, out)
+    typer.echo(f"kept epoch {result.best_epoch}; model {result.meta.version} saved to {out}", err=True)
+    typer.echo(result.dev_report.render())
+
+
+@app.command()
+def evaluate(
+    data: Annotated[Path, typer.Option(help="gold data (.jsonl, .conll, .txt)")],
+    model: ModelOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Exact character-span precision, recall and F1 per label and micro-averaged."""
+    from training.evaluate import evaluate as run_evaluation
+
+    report = run_evaluation(_load(model), _examples(data))
+    typer.echo(json.dumps(report.to_json()) if as_json else report.render())
+
+
+def _stdin_texts() -> Iterator[str]:
+    for line in sys.stdin:
+        line = line.rstrip("\n")
+        if line.lstrip().startswith("{"):
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError:
+                obj = None
+            if isinstance(obj, dict) and isinstance(obj.get("text"), str):
+                yield obj["text"]
+                continue
+        yield line
+
+
+def prediction_json(prediction: Prediction) -> dict:
+    spans = []
+    for s in prediction.spans:
+        span = {"label": s.label, "start": s.start, "end": s.end, "text": s.text,
+                "confidence": round(s.confidence, 4)}
+        if s.value is not None:
+            span["value"] = s.value
+        spans.append(span)
+    return {"text": prediction.text, "spans": spans}
+
+
+@app.command()
+def tag(
+    texts: Annotated[list[str] | None, typer.Argument(help="texts to tag (default: stdin lines)")] = None,
+    model: ModelOption = None,
+    batch_size: Annotated[int, typer.Option(min=1)] = 256,
+) -> None:
+    """Tag texts, one JSON object per input on stdout, streaming in input order."""
+    predictor = _load(model)
+    out = sys.stdout
+    for prediction in predictor.predict_iter(texts if texts else _stdin_texts(), batch_size):
+        out.write(json.dumps(prediction_json(prediction), ensure_ascii=False) + "\n")
+    out.flush()
+
+
+@app.command()
+def serve(
+    model: ModelOption = None,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: Annotated[int, typer.Option(min=1)] = 1,
+) -> None:
+    """Serve the HTTP API (uvicorn) for a model."""
+    import uvicorn
+
+    if model is not None:
+        os.environ["SLOT_TAGGER_MODEL_DIR"] = str(model.resolve())
+    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers)
+
+
+if __name__ == "__main__":
+    app()
