@@ -49,10 +49,14 @@ def cardinal_words(n: int) -> str:
 
 @dataclass(frozen=True, slots=True)
 class DateText:
-    """A date expression and whether "on" may stand before it."""
+    """A date expression and the preposition that may stand before it (outside the span).
+
+    "on" for days ("on november 2nd"), "in" for months ("in early march"), None for relative
+    expressions that take none ("tomorrow", "next friday", "in two weeks").
+    """
 
     text: str
-    takes_on: bool
+    preposition: str | None
 
 
 def _day(rng: random.Random) -> int:
@@ -98,18 +102,18 @@ def random_date(rng: random.Random) -> DateText:
     """One date expression in a random common form."""
     kind = rng.random()
     if kind < 0.45:
-        return DateText(_absolute(rng), True)
+        return DateText(_absolute(rng), "on")
     if kind < 0.62:
         day = rng.choice([rng.choice(WEEKDAYS), rng.choice(WEEKDAYS), rng.choice(WEEKDAY_ABBR)])
-        return DateText(day, True)
+        return DateText(day, "on")
     if kind < 0.72:
         day = _day(rng)
-        return DateText(f"the {rng.choice([ordinal_suffix(day), ordinal_words(day)])}", True)
+        return DateText(f"the {rng.choice([ordinal_suffix(day), ordinal_words(day)])}", "on")
     if kind < 0.76:
         month = rng.choice(MONTHS)
         forms = [month, month, f"early {month}", f"mid {month}", f"mid-{month}", f"late {month}",
                  f"the end of {month}", f"the beginning of {month}", f"{month} {_year(rng)}"]
-        return DateText(rng.choice(forms), False)
+        return DateText(rng.choice(forms), "in")
     weekday = rng.choice(WEEKDAYS)
     relative = [
         "today", "tomorrow", "tomorrow", "tomorrow", "the day after tomorrow", "day after tomorrow",
@@ -119,7 +123,7 @@ def random_date(rng: random.Random) -> DateText:
         f"{rng.choice(['two', 'three', '2', '3'])} weeks from now",
         f"in {rng.choice(['two', 'three', 'a few', '2', '10', 'ten'])} days",
         f"in {rng.choice(['two', 'a couple of', '2', 'three'])} weeks",
-        "the following day", "the next day", "the same day", "later today", "next friday",
+        "the following day", "the next day", "the same day", "same day", "later today",
         f"the {rng.choice(['first', 'second', 'last'])} week of {rng.choice(MONTHS)}",
         f"this {rng.choice(['monday', 'friday', 'saturday', 'sunday'])}",
         "christmas", "christmas eve", "new year's eve", "new year's day", "thanksgiving",
@@ -127,7 +131,7 @@ def random_date(rng: random.Random) -> DateText:
         "valentine's day", "the weekend", "this coming weekend", "later this week",
         f"the weekend of the {ordinal_suffix(_day(rng))}", "tomorrow", "today",
     ]
-    return DateText(rng.choice(relative), False)
+    return DateText(rng.choice(relative), None)
 
 
 NOT_DATES = (
@@ -136,5 +140,13 @@ NOT_DATES = (
     "at night", "early in the morning", "late at night", "around 8", "at 11 in the morning",
     "between 2 and 4 pm", "leaving after 17:30", "arriving by 14:00", "before noon",
     "in the late afternoon", "at eight a m", "at six thirty p m", "around seven o'clock",
-    "after 10:15", "by 20:45", "in the early morning", "at 0900", "at midnight",
+    "after 10:15", "by 20:45", "in the early morning", "at 0900", "at midnight", "by 14 00",
+    "at 14 30", "this evening", "this morning", "this afternoon", "in the evening", "around 5",
+    "at 6am", "by 9:30 am", "before 11", "after lunch", "at dinner time", "by the afternoon",
+)
+# Times as modifiers of a vehicle: "the 6am flight", "the 7:15 train" (never dates).
+TIMED_VEHICLES = (
+    "the 6am flight", "the 7:15 train", "the 9 am bus", "the 10:30 flight", "the 5 o'clock train",
+    "the 8pm flight", "the 11:45 bus", "the noon flight", "the 6 30 train", "the 1 pm flight",
+    "the red eye", "the 7am", "the 4:50 train", "the midnight bus",
 )

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import typer
 
-from data.dates import NOT_DATES, random_date
+from data.dates import NOT_DATES, TIMED_VEHICLES, random_date
 from data.example import Example, GoldSpan
 from data.formats import write_jsonl
 from data.places import Place, split_places
@@ -33,8 +33,9 @@ MAJOR_SHARE = 0.55
 # Surface styles: (name, weight). lower = speech transcript, chat = typed lowercase with some caps.
 STYLES = (("natural", 34), ("lower", 36), ("chat", 22), ("upper", 4), ("title", 4))
 TYPO_RATE = 0.07
-# Punctuation a speech transcript leaves out; "o'hare" and "11/02" keep theirs.
-_SPOKEN_DROP = str.maketrans("", "", ",.?!;:")
+# Punctuation a speech transcript leaves out: what ends a word ("boston," "st."); "o'hare", "11/02"
+# and "6.1.26" keep theirs.
+_SPOKEN_DROP = re.compile(r"[,.?!;:]+(?=\s|$)")
 _SLOT_LABELS = {"dep": "departure", "dst": "destination", "when": "date", "when2": "date",
                 "date": "date", "date2": "date"}
 
@@ -106,8 +107,8 @@ class Generator:
                 pieces.append((text, _SLOT_LABELS[slot]))
             elif slot in ("when", "when2"):
                 date = random_date(self.rng)
-                if date.takes_on and self.rng.random() < 0.55:
-                    pieces.append(("on ", None))
+                if date.preposition and self.rng.random() < (0.55 if date.preposition == "on" else 0.8):
+                    pieces.append((f"{date.preposition} ", None))
                 pieces.append((date.text, "date"))
             elif slot in ("date", "date2"):
                 pieces.append((random_date(self.rng).text, "date"))
@@ -115,6 +116,8 @@ class Generator:
                 pieces.append((self.place(), None))
             elif slot == "time":
                 pieces.append((self.rng.choice(NOT_DATES), None))
+            elif slot == "timed":
+                pieces.append((self.rng.choice(TIMED_VEHICLES), None))
             else:
                 raise ValueError(f"unknown slot {{{slot}}} in {template!r}")
             position = match.end()
@@ -132,8 +135,10 @@ class Generator:
             elif style == "title" or (style == "natural" and label == "date"):
                 text = _title_words(text) if style == "title" else _capitalize_names(text)
             if style == "lower" or (style == "chat" and self.rng.random() < 0.5):
-                text = text.translate(_SPOKEN_DROP)
+                text = _SPOKEN_DROP.sub("", text)
             out.append((text, label))
+        if style in ("natural", "chat") and self.rng.random() < 0.15:
+            out = self._comma_after_a_span(out)
         if self.rng.random() < TYPO_RATE:
             out = self._typo(out)
         text, spans = _join(out)
@@ -142,6 +147,17 @@ class Generator:
             if self.rng.random() < 0.6 and text[-1].isalnum():
                 text += "?" if text.split()[0].lower() in _QUESTION_WORDS else "."
         return Example(text=text, spans=spans)
+
+    def _comma_after_a_span(self, pieces: list[tuple[str, str | None]]) -> list[tuple[str, str | None]]:
+        """People write "to Cancun, March 10": a comma right after a span, outside it."""
+        inner = [i for i, (_, label) in enumerate(pieces[:-1]) if label is not None]
+        if not inner:
+            return pieces
+        i = self.rng.choice(inner)
+        following, label = pieces[i + 1]
+        if label is None and following[:1] == " ":
+            return [*pieces[: i + 1], ("," + following, None), *pieces[i + 2 :]]
+        return pieces
 
     def _typo(self, pieces: list[tuple[str, str | None]]) -> list[tuple[str, str | None]]:
         index = self.rng.randrange(len(pieces))

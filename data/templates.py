@@ -172,6 +172,29 @@ TEMPLATES: list[tuple[float, str]] = [
      " return|i need to come back) {when2}[ {end}]"),
     (1, "my return (flight|date|trip) (is|will be) {date2}"),
     (1, "{dep} to {dst} (leaving|out) {date}[,] (back|returning|return) {date2}"),
+    # ----- patterns the first dev run missed -----
+    (2, "[{hi} ](book|get me|find|search|find me|check|pls book|please book|look up) {dep} (to|-) {dst}"
+     "[ {when}][ {extra}]"),
+    (2, "(flights|trains|buses|tickets|fares|cheap flights) {dep} {dst}[ {when}]"),
+    (1, "{dep} {dst} (flights|trains|one way|round trip|tickets)[ {when}]"),
+    (2, "(how do i|how can i|can you|could you|please|can u|pls) get (me |us |)to {dst}[ {when}][ from {dep}]"),
+    (1, "[how about |what about |is there |]anything (to|going to|into) {dst}[ {when}][ {extra}]"),
+    (1, "anything (from|out of|leaving) {dep}[ to {dst}][ {when}]"),
+    (2, "(i|we|my wife|my boss|my son) (have|has) a (meeting|conference|wedding|job interview|game"
+     "|concert|family reunion|doctor's appointment) in {dst}[ (on|for|) {date}]"),
+    (1, "(i'm|we're|i am|we are) (attending|going to) a (wedding|conference|meeting|festival) in {dst}"
+     "[ {when}]"),
+    (2, "(i want|i'd like|i'll take|book me on|can i get|is there a seat on|put me on) {timed}"
+     " (from {dep}|to {dst}|from {dep} to {dst})[ {when}]"),
+    (2, "(i'll take|i want|book|give me|i'd like) the {date} (flight|bus|train|one)[ (from {dep}|to {dst}"
+     "|from {dep} to {dst})]"),
+    (1, "can i get a seat on the {date} (flight|bus|train) (to {dst}|from {dep})"),
+    (1, "{date} (works|is fine|is perfect)[,] (from {dep} to {dst}|to {dst}|from {dep})"),
+    (1, "(my|the) (connecting flight|connection|layover|stopover) is in {place}[ but] (i'm|i am)"
+     " (going|flying) (from {dep} to {dst}|to {dst})"),
+    (1, "[{ask} ]{trip} {from_dep} {to_dst} (sometime|anytime|some time|whenever) [{when}]"),
+    (1, "(i'm|i am) (flying|going|traveling) to {dst} and back[,] {date} to {date2}"),
+    (1, "{want} go to {dst} (sometime|maybe|probably) {when}"),
     # ----- no departure, destination or date at all: negatives -----
     (14, "{negative}"),
 ]
@@ -213,4 +236,8 @@ NEGATIVES: list[str] = [
     "i'd like to (go|visit|see) (the museum|the beach|the mountains)",
     "(show me|what are) the fares", "(what|which) flights have a layover in {place}",
     "(is|are) there (a|any) (stop|stops|connection|connections) in {place}",
+    "my (connecting flight|connection|layover) is in {place}", "i'm staying at a hotel in {place}",
+    "(i want|i'd like) {timed}", "is {timed} on time", "what time does {timed} leave",
+    "i (live|work) in {place}", "(i'm|we're) (visiting|staying with) (family|friends|my aunt)",
+    "anything (cheaper|earlier|later|else)", "anything under 300 dollars",
 ]

@@ -125,6 +125,7 @@ def save(
         "weights.safetensors": weights,
     }
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    tmp.chmod(0o755)  # mkdtemp makes it private; a model is read by other users (a container)
     try:
         for filename, data in contents.items():
             with open(tmp / filename, "wb") as f:

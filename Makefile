@@ -1,0 +1,52 @@
+# Two commands on a fresh machine: `make serve` (install, then serve the shipped model) and
+# `make test` (install, then run the whole suite). Everything installs into .venv.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+CLI := $(VENV)/bin/slot-tagger
+SEED ?= 0
+N_TRAIN ?= 40000
+
+.PHONY: install serve test lint data train-default evaluate-default report bench clean
+
+install: $(VENV)/.installed
+
+# torch first, pinned: its CPU wheel is on local disk here, and a looser pin fetches a CUDA build.
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+serve: install
+	$(CLI) serve --host 127.0.0.1 --port 8000
+
+test: install
+	$(PY) -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check app model data training tests
+	$(VENV)/bin/ruff format --check app model data training tests
+
+data/train.jsonl: data/generate.py data/templates.py data/places.py data/dates.py data/aliases.tsv
+	$(PY) -m data.generate --seed $(SEED) --n $(N_TRAIN) --out $@
+
+data: install data/train.jsonl data/heldout_places.jsonl
+
+data/heldout_places.jsonl: data/test.txt data/places.py
+	$(PY) -m data.variants --seed $(SEED) --out $@
+
+# The shipped model: one command, deterministic for a given seed.
+train-default: install data/train.jsonl
+	$(CLI) train --train data/train.jsonl --dev data/dev.txt --out model/default \
+		--name slot-tagger-default --seed $(SEED)
+
+# Every figure in README's results table.
+report: install data/heldout_places.jsonl
+	$(PY) -m training.report --model model/default
+
+bench: install
+	$(PY) tests/benchmarks/bench.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis runs

@@ -1,0 +1,1 @@
+"""The HTTP service: FastAPI routes over model.Predictor. Imports model only."""

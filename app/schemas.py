@@ -1,0 +1,101 @@
+"""Request and response bodies of the HTTP API (pydantic), with the examples /docs shows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+_FORBID = ConfigDict(extra="forbid")
+
+
+class TagRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"text": "i need a flight from boston to denver next monday"}]},
+    )
+
+    text: str = Field(description="the text to tag; whitespace-only text gives no spans")
+
+
+class BatchTagRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"texts": ["leave Beijing on November 2nd", "arrive Beijing on November 2nd"]}]
+        },
+    )
+
+    texts: list[str] = Field(description="texts to tag, answered in the same order")
+
+
+class TokenOut(BaseModel):
+    text: str
+    start: int = Field(description="character offset of the first character")
+    end: int = Field(description="character offset after the last character (exclusive)")
+    tag: str = Field(description="the BIO tag, e.g. B-departure")
+
+
+class SpanOut(BaseModel):
+    label: str = Field(description="departure, destination, date, or another label the model knows")
+    text: str = Field(description="exactly text[start:end]")
+    start: int
+    end: int
+    confidence: float = Field(ge=0.0, le=1.0, description="the model's probability for this span")
+    value: dict[str, Any] | None = Field(None, description="normalized value, when resolved")
+
+
+class ModelRef(BaseModel):
+    name: str
+    version: str
+
+
+class TagResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "text": "leave Beijing on November 2nd",
+                    "tokens": [
+                        {"text": "leave", "start": 0, "end": 5, "tag": "O"},
+                        {"text": "Beijing", "start": 6, "end": 13, "tag": "B-departure"},
+                        {"text": "on", "start": 14, "end": 16, "tag": "O"},
+                        {"text": "November", "start": 17, "end": 25, "tag": "B-date"},
+                        {"text": "2nd", "start": 26, "end": 29, "tag": "I-date"},
+                    ],
+                    "spans": [
+                        {"label": "departure", "text": "Beijing", "start": 6, "end": 13,
+                         "confidence": 0.99, "value": None},
+                        {"label": "date", "text": "November 2nd", "start": 17, "end": 29,
+                         "confidence": 0.99, "value": None},
+                    ],
+                    "model": {"name": "slot-tagger-default", "version": "3f2a9c0d1b7e"},
+                }
+            ]
+        }
+    )
+
+    text: str
+    tokens: list[TokenOut]
+    spans: list[SpanOut]
+    model: ModelRef
+
+
+class BatchTagResponse(BaseModel):
+    results: list[TagResponse]
+
+
+class HealthResponse(BaseModel):
+    status: str
+    model: ModelRef
+
+
+class ModelInfo(BaseModel):
+    name: str
+    version: str
+    created_at: str
+    labels: list[str]
+    format_version: int
+    config: dict[str, Any]
+    dev_metrics: dict[str, Any]
+    versions: dict[str, str]

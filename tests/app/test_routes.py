@@ -1,0 +1,133 @@
+"""The HTTP API: status first, then the exact JSON (the FastAPI template's style)."""
+
+import json
+
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+
+from app.main import create_app
+from app.settings import Settings
+
+
+def test_tag_returns_tokens_spans_and_model(client: TestClient) -> None:
+    response = client.post("/tag", json={"text": "leave Beijing on November 2nd"})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["text"] == "leave Beijing on November 2nd"
+    assert body["tokens"] == [
+        {"text": "leave", "start": 0, "end": 5, "tag": "O"},
+        {"text": "Beijing", "start": 6, "end": 13, "tag": "B-departure"},
+        {"text": "on", "start": 14, "end": 16, "tag": "O"},
+        {"text": "November", "start": 17, "end": 25, "tag": "B-date"},
+        {"text": "2nd", "start": 26, "end": 29, "tag": "I-date"},
+    ]
+    assert [(s["label"], s["text"], s["start"], s["end"], s["value"]) for s in body["spans"]] == [
+        ("departure", "Beijing", 6, 13, None), ("date", "November 2nd", 17, 29, None)]
+    assert all(0 <= s["confidence"] <= 1 for s in body["spans"])
+    assert body["model"]["name"] == "tiny" and len(body["model"]["version"]) == 12
+
+
+def test_batch_answers_in_order(client: TestClient) -> None:
+    texts = ["arrive Beijing on November 2nd", "", "leave Beijing on November 2nd"]
+    response = client.post("/tag/batch", json={"texts": texts})
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert [r["text"] for r in results] == texts
+    assert [[s["label"] for s in r["spans"]] for r in results] == [
+        ["destination", "date"], [], ["departure", "date"]]
+
+
+def test_whitespace_only_text_is_200_with_no_spans(client: TestClient) -> None:
+    response = client.post("/tag", json={"text": "   \n\t "})
+    assert response.status_code == 200
+    assert response.json()["tokens"] == [] and response.json()["spans"] == []
+
+
+def test_text_over_limit_is_422_naming_the_limit(client: TestClient) -> None:
+    response = client.post("/tag", json={"text": "a" * 51})
+    assert response.status_code == 422
+    assert response.json()["detail"] == [
+        {"type": "value_error", "loc": ["body", "text"], "msg": "text has 51 characters; the limit is 50"}]
+
+
+def test_batch_over_limit_is_422_naming_the_limit(client: TestClient) -> None:
+    response = client.post("/tag/batch", json={"texts": ["a"] * 5})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["msg"] == "batch has 5 texts; the limit is 4"
+    response = client.post("/tag/batch", json={"texts": ["ok", "b" * 60]})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "texts", 1]
+    assert response.json()["detail"][0]["msg"] == "text has 60 characters; the limit is 50"
+
+
+def test_wrong_types_missing_fields_and_bad_json_are_422(client: TestClient) -> None:
+    cases = [
+        ({"text": 5}, "string_type"),
+        ({}, "missing"),
+        ({"texts": ["x"]}, "missing"),
+        ({"text": "x", "colour": "red"}, "extra_forbidden"),
+        (["text"], "model_attributes_type"),
+    ]
+    for body, kind in cases:
+        response = client.post("/tag", json=body)
+        assert response.status_code == 422, body
+        assert response.json()["detail"][0]["type"] == kind
+    response = client.post("/tag", content=b'{"text": ', headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["type"] == "json_invalid"
+    response = client.post("/tag/batch", json={"texts": "not a list"})
+    assert response.status_code == 422
+
+
+def test_health_and_model_describe_the_loaded_model(client: TestClient) -> None:
+    health = client.get("/health")
+    assert health.status_code == 200
+    assert health.json()["status"] == "ok"
+    info = client.get("/model")
+    assert info.status_code == 200
+    body = info.json()
+    assert body["labels"] == ["date", "departure", "destination"]
+    assert body["config"]["hidden_dim"] == 16
+    assert body["dev_metrics"]["micro"]["f1"] == 1.0
+    assert body["version"] == health.json()["model"]["version"]
+
+
+def test_health_is_503_before_the_model_is_loaded(tiny_model_dir) -> None:
+    app = create_app(Settings(model_dir=tiny_model_dir))
+    client = TestClient(app)  # no context manager: the lifespan has not run
+    response = client.get("/health")
+    assert response.status_code == 503
+    assert response.json() == {"detail": "the model is not loaded yet"}
+
+
+def test_openapi_documents_the_routes_with_examples(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    assert {"/tag", "/tag/batch", "/health", "/model"} <= set(schema["paths"])
+    assert schema["components"]["schemas"]["TagRequest"]["examples"]
+
+
+@hsettings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(max_size=50))
+def test_any_text_within_the_limit_gets_spans_inside_it(client: TestClient, text: str) -> None:
+    response = client.post("/tag", json={"text": text})
+    assert response.status_code == 200
+    for span in response.json()["spans"]:
+        assert 0 <= span["start"] < span["end"] <= len(text)
+        assert text[span["start"] : span["end"]] == span["text"]
+        assert 0 <= span["confidence"] <= 1
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=60),
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=8), inner, max_size=5),
+    max_leaves=20,
+)
+
+
+@hsettings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(json_values, st.sampled_from(["/tag", "/tag/batch"]))
+def test_no_json_body_gets_a_server_error(client: TestClient, body, path: str) -> None:
+    response = client.post(path, content=json.dumps(body), headers={"content-type": "application/json"})
+    assert response.status_code < 500

@@ -1,0 +1,58 @@
+import itertools
+
+from data.generate import PlaceSplit, expand, generate
+from data.places import is_heldout, load_places, split_places
+from model.tokenize import tokenize
+
+
+def test_same_seed_same_examples_other_seed_other_examples() -> None:
+    a = list(generate(7, 200))
+    assert a == list(generate(7, 200))
+    assert a != list(generate(8, 200))
+
+
+def test_generated_spans_lie_on_token_boundaries_almost_always() -> None:
+    misaligned = 0
+    for example in generate(1, 500):
+        edges = {(t.start, t.end) for t in tokenize(example.text)}
+        starts, ends = {s for s, _ in edges}, {e for _, e in edges}
+        misaligned += sum(s.start not in starts or s.end not in ends for s in example.spans)
+    assert misaligned <= 3
+
+
+def test_training_split_never_uses_a_held_out_city() -> None:
+    train, heldout = split_places()
+    heldout_texts = {p.text.lower() for p in heldout} - {p.text.lower() for p in train}
+    for example in generate(3, 2000, PlaceSplit.train):
+        for label, text in example.span_texts():
+            if label != "date":
+                assert text.lower() not in heldout_texts, text
+
+
+def test_places_come_from_the_registries_by_the_thousand_and_split_by_city() -> None:
+    places = load_places()
+    assert len({p.key for p in places}) > 5000
+    assert {"JFK", "O'Hare", "Salt Lake City", "Portland, OR"} <= {p.text for p in places}
+    assert all(is_heldout(p.key) == is_heldout(p.key.upper()) for p in places[:100])
+
+
+def test_corpus_mixes_styles_roles_and_negatives() -> None:
+    examples = list(generate(0, 3000))
+    lower = sum(e.text == e.text.lower() for e in examples)
+    negatives = sum(not e.spans for e in examples)
+    assert 0.3 < lower / len(examples) < 0.8
+    assert 0.08 < negatives / len(examples) < 0.25
+    # the mission's contrast: the same verb frame with each role
+    leaves = [e for e in examples if e.text.lower().startswith("leave ") and e.spans]
+    arrives = [e for e in examples if e.text.lower().startswith("arrive ") and e.spans]
+    assert leaves and arrives
+    assert all(e.spans[0].label == "departure" for e in leaves)
+    assert all(e.spans[0].label == "destination" for e in arrives)
+
+
+def test_expand_resolves_alternatives_and_options() -> None:
+    import random
+
+    seen = {expand("(a|b)[ c]", random.Random(i)) for i in range(50)}
+    assert seen == {"a", "b", "a c", "b c"}
+    assert all("(" not in s for s in itertools.islice(seen, 4))

@@ -1,0 +1,117 @@
+"""The saved-model format: round trip, atomic replacement, and each way a directory can be bad."""
+
+import json
+import pickle
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+
+from model import artifact
+from model.errors import CorruptModelError, IncompatibleModelError, ModelNotFoundError
+from model.predictor import Predictor
+
+TEXTS = ["leave Beijing on November 2nd", "arrive Boston on Monday", "from Miami to Atlanta"]
+
+
+def copy_model(src: Path, tmp_path: Path) -> Path:
+    dst = tmp_path / "model"
+    shutil.copytree(src, dst)
+    return dst
+
+
+def test_save_then_load_gives_identical_weights_and_predictions(tiny_model_dir, tmp_path) -> None:
+    loaded = artifact.load(tiny_model_dir)
+    out = tmp_path / "again"
+    meta = artifact.save(out, loaded.tagger, name="again")
+    reloaded = artifact.load(out)
+    for key, value in loaded.tagger.state_dict().items():
+        assert torch.equal(value, reloaded.tagger.state_dict()[key])
+    assert meta.version == loaded.meta.version  # the version is the weights' hash
+    assert Predictor(reloaded).predict(TEXTS) == Predictor(loaded).predict(TEXTS)
+
+
+def test_meta_records_what_a_person_needs(tiny_model_dir) -> None:
+    meta = json.loads((tiny_model_dir / "meta.json").read_text())
+    assert meta["format"] == "slot-tagger" and meta["format_version"] == 1
+    assert meta["labels"] == ["date", "departure", "destination"]
+    assert len(meta["train_data_sha256"]) == 64
+    assert set(meta["versions"]) == {"slot_tagger", "torch", "spacy", "python"}
+    assert meta["dev_metrics"]["micro"]["f1"] > 0.9
+
+
+def test_wrong_format_version_fails_with_the_exact_message(tiny_model_dir, tmp_path) -> None:
+    model = copy_model(tiny_model_dir, tmp_path)
+    meta = json.loads((model / "meta.json").read_text())
+    (model / "meta.json").write_text(json.dumps({**meta, "format_version": 2}))
+    with pytest.raises(IncompatibleModelError) as e:
+        artifact.load(model)
+    assert str(e.value) == (
+        f"model at {model} has format_version 2; this slot-tagger reads 1 — retrain with "
+        "`slot-tagger train` or install a matching release"
+    )
+
+
+def test_missing_directory_and_missing_file_are_not_found(tiny_model_dir, tmp_path) -> None:
+    with pytest.raises(ModelNotFoundError, match="no model directory at"):
+        artifact.load(tmp_path / "nothing")
+    model = copy_model(tiny_model_dir, tmp_path)
+    (model / "vocab.json").unlink()
+    with pytest.raises(ModelNotFoundError, match="is missing vocab.json"):
+        artifact.load(model)
+
+
+def test_truncated_weights_are_corrupt(tiny_model_dir, tmp_path) -> None:
+    model = copy_model(tiny_model_dir, tmp_path)
+    data = (model / "weights.safetensors").read_bytes()
+    (model / "weights.safetensors").write_bytes(data[: len(data) // 2])
+    with pytest.raises(CorruptModelError, match="unreadable weights"):
+        artifact.load(model)
+
+
+def test_a_pickle_in_place_of_the_weights_is_refused_without_running_it(tiny_model_dir, tmp_path) -> None:
+    model = copy_model(tiny_model_dir, tmp_path)
+    marker = tmp_path / "pwned"
+
+    class Exploit:
+        def __reduce__(self):
+            return (marker.touch, ())
+
+    (model / "weights.safetensors").write_bytes(pickle.dumps(Exploit()))
+    with pytest.raises(CorruptModelError):
+        artifact.load(model)
+    assert not marker.exists()
+
+
+def test_labels_that_do_not_match_the_weights_are_corrupt(tiny_model_dir, tmp_path) -> None:
+    model = copy_model(tiny_model_dir, tmp_path)
+    vocab = json.loads((model / "vocab.json").read_text())
+    vocab["tags"] += ["B-airline", "I-airline"]
+    (model / "vocab.json").write_text(json.dumps(vocab))
+    meta = json.loads((model / "meta.json").read_text())
+    (model / "meta.json").write_text(json.dumps({**meta, "labels": [*meta["labels"], "airline"]}))
+    with pytest.raises(CorruptModelError, match="weights do not match"):
+        artifact.load(model)
+    meta["labels"] = ["date"]
+    (model / "meta.json").write_text(json.dumps(meta))
+    with pytest.raises(CorruptModelError, match="do not match the tags"):
+        artifact.load(model)
+
+
+def test_a_crash_mid_save_leaves_the_previous_model_byte_identical(
+    tiny_model_dir, tmp_path, monkeypatch
+) -> None:
+    model = copy_model(tiny_model_dir, tmp_path)
+    before = {p.name: p.read_bytes() for p in model.iterdir()}
+    loaded = artifact.load(model)
+
+    def fail(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(artifact.os, "fsync", fail)
+    with pytest.raises(KeyboardInterrupt):
+        artifact.save(model, loaded.tagger, name="new")
+    assert {p.name: p.read_bytes() for p in model.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir()] == ["model"]  # no temporary directory left behind
+    artifact.load(model)

@@ -1,0 +1,81 @@
+"""The CRF against brute force over every tag path (pytorch-crf's oracle)."""
+
+import itertools
+
+import torch
+
+from model.crf import CRF, allowed_transitions
+
+TAGS = ["O", "B-a", "I-a", "B-b", "I-b"]
+
+
+def make_crf(seed: int = 0) -> CRF:
+    torch.manual_seed(seed)
+    crf = CRF(len(TAGS), *allowed_transitions(TAGS))
+    with torch.no_grad():
+        for p in (crf.transitions, crf.start_transitions, crf.end_transitions):
+            p.normal_()
+    return crf
+
+
+def brute_force(crf: CRF, emissions: torch.Tensor, length: int) -> dict[tuple[int, ...], float]:
+    """Score of every path of the first ``length`` tokens of one sentence."""
+    scores = {}
+    mask = torch.ones(1, length, dtype=torch.bool)
+    for path in itertools.product(range(len(TAGS)), repeat=length):
+        tag_ids = torch.tensor([path])
+        scores[path] = crf.path_score(emissions[None, :length], tag_ids, mask).item()
+    return scores
+
+
+def test_log_partition_viterbi_and_marginals_match_brute_force_with_padding() -> None:
+    crf = make_crf()
+    lengths = [4, 2, 1]
+    emissions = torch.randn(3, 4, len(TAGS))
+    mask = torch.arange(4)[None, :] < torch.tensor(lengths)[:, None]
+    log_z = crf.log_partition(emissions, mask)
+    paths = crf.viterbi(emissions, mask)
+    marginals = crf.marginals(emissions, mask)
+    for b, n in enumerate(lengths):
+        scores = brute_force(crf, emissions[b], n)
+        values = torch.tensor(list(scores.values()))
+        assert torch.allclose(log_z[b], torch.logsumexp(values, 0), atol=1e-4)
+        assert tuple(paths[b]) == max(scores, key=scores.get)
+        probs = (values - torch.logsumexp(values, 0)).exp()
+        for t in range(n):
+            for k in range(len(TAGS)):
+                expected = sum(p for path, p in zip(scores, probs, strict=True) if path[t] == k)
+                assert abs(marginals[b, t, k].item() - float(expected)) < 1e-4
+        assert torch.all(marginals[b, n:] == 0)
+
+
+def test_decoding_never_yields_ill_formed_bio_even_when_emissions_ask_for_it() -> None:
+    crf = make_crf(1)
+    emissions = torch.zeros(2, 3, len(TAGS))
+    emissions[:, :, TAGS.index("I-a")] = 50.0  # every token wants I-a
+    emissions[1, 1, TAGS.index("B-b")] = 100.0  # ... and B-b -> I-a in the second sentence
+    for path in crf.viterbi(emissions, torch.ones(2, 3, dtype=torch.bool)):
+        tags = [TAGS[k] for k in path]
+        previous = "O"
+        for tag in tags:
+            if tag.startswith("I-"):
+                assert previous in (f"B-{tag[2:]}", tag), tags
+            previous = tag
+
+
+def test_allowed_transitions_follow_bio() -> None:
+    allowed, allowed_start = allowed_transitions(TAGS)
+    assert not allowed[TAGS.index("O"), TAGS.index("I-a")]
+    assert not allowed[TAGS.index("B-b"), TAGS.index("I-a")]
+    assert allowed[TAGS.index("B-a"), TAGS.index("I-a")]
+    assert allowed[TAGS.index("I-a"), TAGS.index("B-b")]
+    assert allowed_start.tolist() == [True, True, False, True, False]
+
+
+def test_nll_is_log_partition_minus_gold_score() -> None:
+    crf = make_crf(2)
+    emissions = torch.randn(1, 3, len(TAGS))
+    mask = torch.ones(1, 3, dtype=torch.bool)
+    gold = torch.tensor([[1, 2, 0]])
+    expected = crf.log_partition(emissions, mask) - crf.path_score(emissions, gold, mask)
+    assert torch.allclose(crf.nll(emissions, gold, mask), expected.mean())

@@ -1,0 +1,55 @@
+"""The predictor on the tiny model: it learned its set, batching changes nothing, inputs stay put."""
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from model.predictor import Predictor
+
+
+def spans(prediction) -> list[tuple[str, str]]:
+    return [(s.label, s.text) for s in prediction.spans]
+
+
+def test_tiny_model_tells_arrive_from_leave(predictor: Predictor) -> None:
+    leave, arrive = predictor.predict(["leave Beijing on November 2nd", "arrive Beijing on November 2nd"])
+    assert spans(leave) == [("departure", "Beijing"), ("date", "November 2nd")]
+    assert spans(arrive) == [("destination", "Beijing"), ("date", "November 2nd")]
+
+
+def test_batched_and_one_by_one_predictions_agree(predictor: Predictor, tiny_examples) -> None:
+    texts = [e.text for e in tiny_examples]
+    batched = predictor.predict(texts, batch_size=7)
+    single = [predictor.predict([t])[0] for t in texts]
+    assert [spans(p) for p in batched] == [spans(p) for p in single]
+    for a, b in zip(batched, single, strict=True):
+        for x, y in zip(a.spans, b.spans, strict=True):
+            assert abs(x.confidence - y.confidence) < 1e-5
+
+
+def test_empty_and_whitespace_texts_have_no_tokens_and_keep_their_place(predictor: Predictor) -> None:
+    results = predictor.predict(["", "   ", "from Miami to Atlanta"])
+    assert [(r.text, r.tokens, r.spans) for r in results[:2]] == [("", [], []), ("   ", [], [])]
+    assert spans(results[2]) == [("departure", "Miami"), ("destination", "Atlanta")]
+
+
+def test_predict_iter_streams_in_input_order(predictor: Predictor) -> None:
+    texts = (f"from Miami to Atlanta {i}" for i in range(10))
+    out = list(predictor.predict_iter(texts, batch_size=3))
+    assert [p.text for p in out] == [f"from Miami to Atlanta {i}" for i in range(10)]
+
+
+def test_predict_does_not_mutate_its_input(predictor: Predictor) -> None:
+    texts = ["leave Boston on Monday", "thank you"]
+    predictor.predict(texts)
+    assert texts == ["leave Boston on Monday", "thank you"]
+
+
+@given(st.text(max_size=200))
+def test_any_text_gives_spans_inside_it_with_probabilities(predictor: Predictor, text: str) -> None:
+    [prediction] = predictor.predict([text])
+    previous_end = 0
+    for span in prediction.spans:
+        assert previous_end <= span.start < span.end <= len(text)
+        assert text[span.start : span.end] == span.text
+        assert 0.0 <= span.confidence <= 1.0 + 1e-6
+        previous_end = span.end

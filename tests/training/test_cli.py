@@ -1,0 +1,67 @@
+"""Every CLI command end to end on tiny data (typer's runner, same process)."""
+
+import json
+
+from typer.testing import CliRunner
+
+from data.formats import write_jsonl
+from training.cli import app
+
+runner = CliRunner()
+
+
+def test_train_writes_a_model_and_prints_a_report(tiny_examples, tmp_path) -> None:
+    data = tmp_path / "tiny.jsonl"
+    write_jsonl(tiny_examples, data)
+    out = tmp_path / "model"
+    result = runner.invoke(app, ["train", "--train", str(data), "--dev", str(data), "--out", str(out),
+                                 "--epochs", "2", "--word-dim", "8", "--hidden-dim", "8"])
+    assert result.exit_code == 0, result.output
+    assert "micro avg" in result.stdout
+    assert (out / "weights.safetensors").is_file()
+
+
+def test_evaluate_json_has_the_documented_keys(tiny_model_dir, tiny_examples, tmp_path) -> None:
+    data = tmp_path / "tiny.jsonl"
+    write_jsonl(tiny_examples, data)
+    result = runner.invoke(app, ["evaluate", "--model", str(tiny_model_dir), "--data", str(data), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["sentences"] == 20
+    assert set(report["micro"]) == {"precision", "recall", "f1", "support"}
+    assert set(report["labels"]) == {"departure", "destination", "date"}
+
+
+def test_tag_arguments_give_one_json_line_each_in_order(tiny_model_dir) -> None:
+    result = runner.invoke(app, ["tag", "--model", str(tiny_model_dir), "leave Beijing on November 2nd",
+                                 "thank you"])
+    assert result.exit_code == 0, result.output
+    first, second = (json.loads(line) for line in result.stdout.splitlines())
+    assert first["text"] == "leave Beijing on November 2nd"
+    assert [(s["label"], s["text"], s["start"], s["end"]) for s in first["spans"]] == [
+        ("departure", "Beijing", 6, 13), ("date", "November 2nd", 17, 29)]
+    assert second == {"text": "thank you", "spans": []}
+
+
+def test_tag_reads_stdin_lines_and_json_objects(tiny_model_dir) -> None:
+    stdin = 'arrive Boston on Monday\n{"text": "from Miami to Atlanta", "id": 3}\n{not json\n\n'
+    result = runner.invoke(app, ["tag", "--model", str(tiny_model_dir), "--batch-size", "2"], input=stdin)
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["text"] for line in lines] == ["arrive Boston on Monday", "from Miami to Atlanta",
+                                                "{not json", ""]
+    assert lines[1]["spans"][0]["label"] == "departure"
+
+
+def test_a_bad_model_directory_is_one_clear_error(tmp_path) -> None:
+    result = runner.invoke(app, ["tag", "--model", str(tmp_path / "none"), "hi"])
+    assert result.exit_code == 2
+    assert f"error: no model directory at {tmp_path / 'none'}" in result.output
+
+
+def test_a_bad_data_file_names_its_line(tiny_model_dir, tmp_path) -> None:
+    data = tmp_path / "bad.jsonl"
+    data.write_text('{"text": 5}\n')
+    result = runner.invoke(app, ["evaluate", "--model", str(tiny_model_dir), "--data", str(data)])
+    assert result.exit_code == 2
+    assert f"{data}:1: text: Input should be a valid string" in result.output

@@ -1,0 +1,44 @@
+import logging
+
+import torch
+
+from data.example import Example, GoldSpan
+from model import artifact
+from tests.conftest import TINY_TAGGER, TINY_TRAINING
+from training.train import train
+
+
+def test_same_data_and_seed_give_identical_weights(tiny_examples, tmp_path) -> None:
+    config = TINY_TRAINING.model_copy(update={"epochs": 3, "patience": 3})
+    train(tiny_examples, tiny_examples, TINY_TAGGER, config, tmp_path / "a", progress=False)
+    train(tiny_examples, tiny_examples, TINY_TAGGER, config, tmp_path / "b", progress=False)
+    a = artifact.load(tmp_path / "a").tagger.state_dict()
+    b = artifact.load(tmp_path / "b").tagger.state_dict()
+    assert a.keys() == b.keys()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_tiny_model_learns_its_set(tiny_model_dir) -> None:
+    meta = artifact.load(tiny_model_dir).meta
+    assert meta.dev_metrics["micro"]["f1"] == 1.0
+
+
+def test_misaligned_gold_spans_are_expanded_and_reported(tiny_examples, tmp_path, caplog) -> None:
+    odd = Example(text="to Bostonian", spans=[GoldSpan(start=3, end=9, label="destination")])
+    config = TINY_TRAINING.model_copy(update={"epochs": 1})
+    with caplog.at_level(logging.WARNING):
+        result = train([*tiny_examples, odd], tiny_examples, TINY_TAGGER, config, tmp_path / "m",
+                       progress=False)
+    assert result.n_expanded == 1
+    assert "1 of 41 gold spans did not fall on token boundaries" in caplog.text
+
+
+def test_labels_are_whatever_the_data_contains(tmp_path) -> None:
+    examples = [
+        Example(text="on united to denver", spans=[GoldSpan(start=3, end=9, label="airline"),
+                                                   GoldSpan(start=13, end=19, label="toloc.city_name")]),
+        Example(text="thanks", spans=[]),
+    ]
+    config = TINY_TRAINING.model_copy(update={"epochs": 2})
+    result = train(examples, examples, TINY_TAGGER, config, tmp_path / "m", progress=False)
+    assert result.meta.labels == ["airline", "toloc.city_name"]
