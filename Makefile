@@ -42,7 +42,7 @@ train-default: install data/train.jsonl
 		--name slot-tagger-default --seed $(SEED)
 
 # Every figure in README's results table.
-report: install data/heldout_places.jsonl
+report: install
 	$(PY) -m training.report --model model/default
 
 bench: install

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from functools import partial
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from fastapi import APIRouter
 from fastapi.exceptions import RequestValidationError
 from starlette.concurrency import run_in_threadpool
@@ -13,6 +17,7 @@ from app.schemas import (
     HealthResponse,
     ModelInfo,
     ModelRef,
+    ResolveOptions,
     SpanOut,
     TagRequest,
     TagResponse,
@@ -35,7 +40,19 @@ def _check_text(text: str, settings: Settings, loc: tuple[str | int, ...]) -> No
         )
 
 
-def _response(prediction: Prediction, predictor: Predictor) -> TagResponse:
+def _reference_date(options: ResolveOptions, settings: Settings) -> date:
+    if options.reference_date is not None:
+        return options.reference_date
+    zone = options.timezone or settings.timezone
+    try:
+        return datetime.now(ZoneInfo(zone)).date()
+    except (ZoneInfoNotFoundError, ValueError):
+        raise _limit_error(
+            ("timezone",), f"unknown timezone {zone!r}; expected an IANA name like 'Asia/Shanghai'"
+        ) from None
+
+
+def _response(prediction: Prediction, predictor: Predictor, min_confidence: float) -> TagResponse:
     return TagResponse(
         text=prediction.text,
         tokens=[
@@ -43,9 +60,16 @@ def _response(prediction: Prediction, predictor: Predictor) -> TagResponse:
             for t, tag in zip(prediction.tokens, prediction.tags, strict=True)
         ],
         spans=[
-            SpanOut(label=s.label, text=s.text, start=s.start, end=s.end,
-                    confidence=round(s.confidence, 4), value=s.value)
+            SpanOut(
+                label=s.label,
+                text=s.text,
+                start=s.start,
+                end=s.end,
+                confidence=round(s.confidence, 4),
+                value=s.value,
+            )
             for s in prediction.spans
+            if s.confidence >= min_confidence
         ],
         model=ModelRef(name=predictor.meta.name, version=predictor.meta.version),
     )
@@ -55,8 +79,11 @@ def _response(prediction: Prediction, predictor: Predictor) -> TagResponse:
 async def tag(body: TagRequest, predictor: PredictorDep, settings: SettingsDep) -> TagResponse:
     """Tag one text: its tokens with BIO tags, and its labelled spans."""
     _check_text(body.text, settings, ("text",))
-    [prediction] = await run_in_threadpool(predictor.predict, [body.text])
-    return _response(prediction, predictor)
+    reference = _reference_date(body, settings)
+    [prediction] = await run_in_threadpool(
+        partial(predictor.predict, [body.text], reference_date=reference)
+    )
+    return _response(prediction, predictor, body.min_confidence)
 
 
 @router.post("/tag/batch", response_model=BatchTagResponse)
@@ -71,15 +98,21 @@ async def tag_batch(
         )
     for i, text in enumerate(body.texts):
         _check_text(text, settings, ("texts", i))
-    predictions = await run_in_threadpool(predictor.predict, body.texts)
-    return BatchTagResponse(results=[_response(p, predictor) for p in predictions])
+    reference = _reference_date(body, settings)
+    predictions = await run_in_threadpool(
+        partial(predictor.predict, body.texts, reference_date=reference)
+    )
+    return BatchTagResponse(
+        results=[_response(p, predictor, body.min_confidence) for p in predictions]
+    )
 
 
 @router.get("/health", response_model=HealthResponse)
 async def health(predictor: PredictorDep) -> HealthResponse:
     """200 once the model is loaded and serving; 503 before."""
-    return HealthResponse(status="ok", model=ModelRef(name=predictor.meta.name,
-                                                      version=predictor.meta.version))
+    return HealthResponse(
+        status="ok", model=ModelRef(name=predictor.meta.name, version=predictor.meta.version)
+    )
 
 
 @router.get("/model", response_model=ModelInfo)
@@ -87,7 +120,12 @@ async def model_info(predictor: PredictorDep) -> ModelInfo:
     """What the served model is: labels, network config, dev metrics, library versions."""
     meta = predictor.meta
     return ModelInfo(
-        name=meta.name, version=meta.version, created_at=meta.created_at, labels=meta.labels,
-        format_version=meta.format_version, config=predictor.loaded.config.model_dump(),
-        dev_metrics=meta.dev_metrics, versions=meta.versions,
+        name=meta.name,
+        version=meta.version,
+        created_at=meta.created_at,
+        labels=meta.labels,
+        format_version=meta.format_version,
+        config=predictor.loaded.config.model_dump(),
+        dev_metrics=meta.dev_metrics,
+        versions=meta.versions,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -9,20 +10,47 @@ from pydantic import BaseModel, ConfigDict, Field
 _FORBID = ConfigDict(extra="forbid")
 
 
-class TagRequest(BaseModel):
+class ResolveOptions(BaseModel):
+    """How spans' values are resolved and which spans are returned."""
+
+    reference_date: date | None = Field(
+        None, description="the day dates are read against (default: today in `timezone`)"
+    )
+    timezone: str | None = Field(
+        None, description="IANA zone whose today is the default reference date, e.g. Asia/Shanghai"
+    )
+    min_confidence: float = Field(0.0, ge=0.0, le=1.0, description="drop spans below this")
+
+
+class TagRequest(ResolveOptions):
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [{"text": "i need a flight from boston to denver next monday"}]},
+        json_schema_extra={
+            "examples": [
+                {"text": "i need a flight from boston to denver next monday"},
+                {
+                    "text": "leave Beijing on November 2nd",
+                    "reference_date": "2026-11-23",
+                    "timezone": "Asia/Shanghai",
+                    "min_confidence": 0.5,
+                },
+            ]
+        },
     )
 
     text: str = Field(description="the text to tag; whitespace-only text gives no spans")
 
 
-class BatchTagRequest(BaseModel):
+class BatchTagRequest(ResolveOptions):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
-            "examples": [{"texts": ["leave Beijing on November 2nd", "arrive Beijing on November 2nd"]}]
+            "examples": [
+                {
+                    "texts": ["leave Beijing on November 2nd", "arrive Beijing on November 2nd"],
+                    "reference_date": "2026-11-23",
+                }
+            ]
         },
     )
 
@@ -64,10 +92,28 @@ class TagResponse(BaseModel):
                         {"text": "2nd", "start": 26, "end": 29, "tag": "I-date"},
                     ],
                     "spans": [
-                        {"label": "departure", "text": "Beijing", "start": 6, "end": 13,
-                         "confidence": 0.99, "value": None},
-                        {"label": "date", "text": "November 2nd", "start": 17, "end": 29,
-                         "confidence": 0.99, "value": None},
+                        {
+                            "label": "departure",
+                            "text": "Beijing",
+                            "start": 6,
+                            "end": 13,
+                            "confidence": 0.99,
+                            "value": {
+                                "type": "place",
+                                "kind": "city",
+                                "name": "Beijing",
+                                "country": "CN",
+                                "iata": ["PEK", "PKX", "NAY"],
+                            },
+                        },
+                        {
+                            "label": "date",
+                            "text": "November 2nd",
+                            "start": 17,
+                            "end": 29,
+                            "confidence": 0.99,
+                            "value": {"type": "date", "date": "2027-11-02", "grain": "day"},
+                        },
                     ],
                     "model": {"name": "slot-tagger-default", "version": "3f2a9c0d1b7e"},
                 }

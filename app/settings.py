@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -13,7 +15,20 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="SLOT_TAGGER_", frozen=True, extra="forbid")
 
-    model_dir: Path | None = Field(None, description="model directory; None serves the shipped model")
+    model_dir: Path | None = Field(
+        None, description="model directory; None serves the shipped model"
+    )
     max_text_chars: int = Field(2000, ge=1, description="longest text accepted, in characters")
     max_batch_size: int = Field(256, ge=1, description="most texts in one /tag/batch request")
     torch_threads: int = Field(1, ge=1, description="torch CPU threads per worker process")
+    timezone: str = Field("UTC", description="whose 'today' dates are read against by default")
+    date_order: Literal["MDY", "DMY"] = Field("MDY", description="how 11/02 is read")
+    date_prefer: Literal["future", "past", "nearest"] = Field(
+        "future", description="which year a date without one falls in (see model/dates.py)"
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        ZoneInfo(value)  # raises for an unknown zone, naming it
+        return value

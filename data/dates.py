@@ -11,16 +11,81 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-MONTHS = (
-    "January February March April May June July August September October November December"
-).split()
-MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Sept", "Oct", "Nov", "Dec")
-WEEKDAYS = "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()
+MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
+MONTH_ABBR = (
+    "Jan",
+    "Feb",
+    "Mar",
+    "Apr",
+    "May",
+    "Jun",
+    "Jul",
+    "Aug",
+    "Sep",
+    "Sept",
+    "Oct",
+    "Nov",
+    "Dec",
+)
+WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 WEEKDAY_ABBR = ("Mon", "Tue", "Tues", "Wed", "Thu", "Thurs", "Fri", "Sat", "Sun")
-_UNITS = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen \
-fifteen sixteen seventeen eighteen nineteen".split()
-_ORDINAL_UNITS = "zeroth first second third fourth fifth sixth seventh eighth ninth tenth eleventh \
-twelfth thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth".split()
+_UNITS = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+]
+_ORDINAL_UNITS = [
+    "zeroth",
+    "first",
+    "second",
+    "third",
+    "fourth",
+    "fifth",
+    "sixth",
+    "seventh",
+    "eighth",
+    "ninth",
+    "tenth",
+    "eleventh",
+    "twelfth",
+    "thirteenth",
+    "fourteenth",
+    "fifteenth",
+    "sixteenth",
+    "seventeenth",
+    "eighteenth",
+    "nineteenth",
+]
 
 
 def ordinal_suffix(n: int) -> str:
@@ -43,7 +108,9 @@ def cardinal_words(n: int) -> str:
     """0..99 in words: 21 -> 'twenty one'."""
     if n < 20:
         return _UNITS[n]
-    tens = "twenty thirty forty fifty sixty seventy eighty ninety".split()[n // 10 - 2]
+    tens = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"][
+        n // 10 - 2
+    ]
     return tens if n % 10 == 0 else f"{tens} {_UNITS[n % 10]}"
 
 
@@ -91,7 +158,9 @@ def _absolute(rng: random.Random) -> str:
         lambda: f"{rng.choice(['2026', '2027'])}-{m:02d}-{d:02d}",
         lambda: f"{month} {_day_text(rng, day)}{rng.choice([',', ''])} {_year(rng)}",
         lambda: f"{rng.choice(WEEKDAYS)}{rng.choice([',', ''])} {month} {_day_text(rng, day)}",
-        lambda: f"{rng.choice(WEEKDAYS)} the {rng.choice([ordinal_suffix(day), ordinal_words(day)])}",
+        lambda: (
+            f"{rng.choice(WEEKDAYS)} the {rng.choice([ordinal_suffix(day), ordinal_words(day)])}"
+        ),
         lambda: f"{rng.choice(WEEKDAYS)}{rng.choice([',', ''])} {abbr} {day}",
         lambda: f"{d}.{m}.{rng.choice(['2026', '26'])}",
     ]
@@ -111,42 +180,129 @@ def random_date(rng: random.Random) -> DateText:
         return DateText(f"the {rng.choice([ordinal_suffix(day), ordinal_words(day)])}", "on")
     if kind < 0.76:
         month = rng.choice(MONTHS)
-        forms = [month, month, f"early {month}", f"mid {month}", f"mid-{month}", f"late {month}",
-                 f"the end of {month}", f"the beginning of {month}", f"{month} {_year(rng)}"]
+        forms = [
+            month,
+            month,
+            f"early {month}",
+            f"mid {month}",
+            f"mid-{month}",
+            f"late {month}",
+            f"the end of {month}",
+            f"the beginning of {month}",
+            f"{month} {_year(rng)}",
+        ]
         return DateText(rng.choice(forms), "in")
     weekday = rng.choice(WEEKDAYS)
     relative = [
-        "today", "tomorrow", "tomorrow", "tomorrow", "the day after tomorrow", "day after tomorrow",
-        f"next {weekday}", f"next {weekday}", f"this {weekday}", f"this coming {weekday}",
-        f"{weekday} next week", f"this {weekday}", "next week", "this weekend", "next weekend",
-        "next month", "tonight", "this week", f"a week from {rng.choice(['today', 'tomorrow', weekday])}",
+        "today",
+        "tomorrow",
+        "tomorrow",
+        "tomorrow",
+        "the day after tomorrow",
+        "day after tomorrow",
+        f"next {weekday}",
+        f"next {weekday}",
+        f"this {weekday}",
+        f"this coming {weekday}",
+        f"{weekday} next week",
+        f"this {weekday}",
+        "next week",
+        "this weekend",
+        "next weekend",
+        "next month",
+        "tonight",
+        "this week",
+        f"a week from {rng.choice(['today', 'tomorrow', weekday])}",
         f"{rng.choice(['two', 'three', '2', '3'])} weeks from now",
         f"in {rng.choice(['two', 'three', 'a few', '2', '10', 'ten'])} days",
         f"in {rng.choice(['two', 'a couple of', '2', 'three'])} weeks",
-        "the following day", "the next day", "the same day", "same day", "later today",
+        "the following day",
+        "the next day",
+        "the same day",
+        "same day",
+        "later today",
         f"the {rng.choice(['first', 'second', 'last'])} week of {rng.choice(MONTHS)}",
         f"this {rng.choice(['monday', 'friday', 'saturday', 'sunday'])}",
-        "christmas", "christmas eve", "new year's eve", "new year's day", "thanksgiving",
-        "easter", "labor day", "memorial day", "the fourth of july", "independence day",
-        "valentine's day", "the weekend", "this coming weekend", "later this week",
-        f"the weekend of the {ordinal_suffix(_day(rng))}", "tomorrow", "today",
+        "christmas",
+        "christmas eve",
+        "new year's eve",
+        "new year's day",
+        "thanksgiving",
+        "easter",
+        "labor day",
+        "memorial day",
+        "the fourth of july",
+        "independence day",
+        "valentine's day",
+        "the weekend",
+        "this coming weekend",
+        "later this week",
+        f"the weekend of the {ordinal_suffix(_day(rng))}",
+        "tomorrow",
+        "today",
     ]
     return DateText(rng.choice(relative), None)
 
 
 NOT_DATES = (
-    "at 5 pm", "at 5pm", "at 10:30", "at 7:45 am", "at noon", "around noon", "before 9 am",
-    "after 6 pm", "by 3 o'clock", "in the morning", "in the afternoon", "in the evening",
-    "at night", "early in the morning", "late at night", "around 8", "at 11 in the morning",
-    "between 2 and 4 pm", "leaving after 17:30", "arriving by 14:00", "before noon",
-    "in the late afternoon", "at eight a m", "at six thirty p m", "around seven o'clock",
-    "after 10:15", "by 20:45", "in the early morning", "at 0900", "at midnight", "by 14 00",
-    "at 14 30", "this evening", "this morning", "this afternoon", "in the evening", "around 5",
-    "at 6am", "by 9:30 am", "before 11", "after lunch", "at dinner time", "by the afternoon",
+    "at 5 pm",
+    "at 5pm",
+    "at 10:30",
+    "at 7:45 am",
+    "at noon",
+    "around noon",
+    "before 9 am",
+    "after 6 pm",
+    "by 3 o'clock",
+    "in the morning",
+    "in the afternoon",
+    "in the evening",
+    "at night",
+    "early in the morning",
+    "late at night",
+    "around 8",
+    "at 11 in the morning",
+    "between 2 and 4 pm",
+    "leaving after 17:30",
+    "arriving by 14:00",
+    "before noon",
+    "in the late afternoon",
+    "at eight a m",
+    "at six thirty p m",
+    "around seven o'clock",
+    "after 10:15",
+    "by 20:45",
+    "in the early morning",
+    "at 0900",
+    "at midnight",
+    "by 14 00",
+    "at 14 30",
+    "this evening",
+    "this morning",
+    "this afternoon",
+    "in the evening",
+    "around 5",
+    "at 6am",
+    "by 9:30 am",
+    "before 11",
+    "after lunch",
+    "at dinner time",
+    "by the afternoon",
 )
 # Times as modifiers of a vehicle: "the 6am flight", "the 7:15 train" (never dates).
 TIMED_VEHICLES = (
-    "the 6am flight", "the 7:15 train", "the 9 am bus", "the 10:30 flight", "the 5 o'clock train",
-    "the 8pm flight", "the 11:45 bus", "the noon flight", "the 6 30 train", "the 1 pm flight",
-    "the red eye", "the 7am", "the 4:50 train", "the midnight bus",
+    "the 6am flight",
+    "the 7:15 train",
+    "the 9 am bus",
+    "the 10:30 flight",
+    "the 5 o'clock train",
+    "the 8pm flight",
+    "the 11:45 bus",
+    "the noon flight",
+    "the 6 30 train",
+    "the 1 pm flight",
+    "the red eye",
+    "the 7am",
+    "the 4:50 train",
+    "the midnight bus",
 )

@@ -33,12 +33,18 @@ class Example(BaseModel):
                     f"({span.start}, {span.end}, {span.label!r})"
                 )
             if span.start < previous_end:
-                raise ValueError(f"span ({span.start}, {span.end}, {span.label!r}) overlaps another")
+                raise ValueError(
+                    f"span ({span.start}, {span.end}, {span.label!r}) overlaps another"
+                )
             if not self.text[span.start : span.end].strip():
-                raise ValueError(f"span ({span.start}, {span.end}, {span.label!r}) is only whitespace")
+                raise ValueError(
+                    f"span ({span.start}, {span.end}, {span.label!r}) is only whitespace"
+                )
             previous_end = span.end
         return self
 
     def span_texts(self) -> list[tuple[str, str]]:
         """``(label, text)`` of each span, in text order: handy in tests and error messages."""
-        return [(s.label, self.text[s.start : s.end]) for s in sorted(self.spans, key=lambda s: s.start)]
+        return [
+            (s.label, self.text[s.start : s.end]) for s in sorted(self.spans, key=lambda s: s.start)
+        ]

@@ -78,7 +78,9 @@ def _read_conll(lines: Iterable[str], path: Path) -> Iterator[Example]:
             offset += len(token) + 1
         text = " ".join(token for token, _ in rows)
         spans = from_bio(text, tokens, [tag for _, tag in rows])
-        return Example(text=text, spans=[GoldSpan(start=s.start, end=s.end, label=s.label) for s in spans])
+        return Example(
+            text=text, spans=[GoldSpan(start=s.start, end=s.end, label=s.label) for s in spans]
+        )
 
     for number, line in enumerate(lines, 1):
         line = line.rstrip("\n")
@@ -119,7 +121,10 @@ def to_markup(example: Example) -> str:
     """The inverse of :func:`parse_markup` (with long label names)."""
     out, position = [], 0
     for span in sorted(example.spans, key=lambda s: s.start):
-        out += [example.text[position : span.start], f"[{span.label} {example.text[span.start:span.end]}]"]
+        out += [
+            example.text[position : span.start],
+            f"[{span.label} {example.text[span.start : span.end]}]",
+        ]
         position = span.end
     return "".join(out) + example.text[position:]
 

@@ -26,8 +26,14 @@ _OPTIONAL = re.compile(r"\[([^()\[\]]*)\]")
 _MACRO = re.compile(r"\{(\w+)\}")
 # How often each kind of place name is drawn (the registry lists are dominated by small cities).
 KIND_WEIGHTS = {
-    "city": 46, "city_state": 12, "city_country": 5, "code": 10, "airport": 8, "alias": 12,
-    "state": 4, "country": 3,
+    "city": 46,
+    "city_state": 12,
+    "city_country": 5,
+    "code": 10,
+    "airport": 8,
+    "alias": 12,
+    "state": 4,
+    "country": 3,
 }
 MAJOR_SHARE = 0.55
 # Surface styles: (name, weight). lower = speech transcript, chat = typed lowercase with some caps.
@@ -36,8 +42,14 @@ TYPO_RATE = 0.07
 # Punctuation a speech transcript leaves out: what ends a word ("boston," "st."); "o'hare", "11/02"
 # and "6.1.26" keep theirs.
 _SPOKEN_DROP = re.compile(r"[,.?!;:]+(?=\s|$)")
-_SLOT_LABELS = {"dep": "departure", "dst": "destination", "when": "date", "when2": "date",
-                "date": "date", "date2": "date"}
+_SLOT_LABELS = {
+    "dep": "departure",
+    "dst": "destination",
+    "when": "date",
+    "when2": "date",
+    "date": "date",
+    "date2": "date",
+}
 
 
 class PlaceSplit(StrEnum):
@@ -107,7 +119,9 @@ class Generator:
                 pieces.append((text, _SLOT_LABELS[slot]))
             elif slot in ("when", "when2"):
                 date = random_date(self.rng)
-                if date.preposition and self.rng.random() < (0.55 if date.preposition == "on" else 0.8):
+                if date.preposition and self.rng.random() < (
+                    0.55 if date.preposition == "on" else 0.8
+                ):
                     pieces.append((f"{date.preposition} ", None))
                 pieces.append((date.text, "date"))
             elif slot in ("date", "date2"):
@@ -148,7 +162,9 @@ class Generator:
                 text += "?" if text.split()[0].lower() in _QUESTION_WORDS else "."
         return Example(text=text, spans=spans)
 
-    def _comma_after_a_span(self, pieces: list[tuple[str, str | None]]) -> list[tuple[str, str | None]]:
+    def _comma_after_a_span(
+        self, pieces: list[tuple[str, str | None]]
+    ) -> list[tuple[str, str | None]]:
         """People write "to Cancun, March 10": a comma right after a span, outside it."""
         inner = [i for i, (_, label) in enumerate(pieces[:-1]) if label is not None]
         if not inner:
@@ -169,15 +185,58 @@ class Generator:
         i = self.rng.choice(candidates)
         w, j = words[i], self.rng.randrange(1, len(words[i]) - 1)
         kind = self.rng.randrange(3)
-        words[i] = (w[:j] + w[j + 1 :], w[:j] + w[j + 1] + w[j] + w[j + 2 :], w[:j] + w[j] + w[j:])[kind]
+        words[i] = (w[:j] + w[j + 1 :], w[:j] + w[j + 1] + w[j] + w[j + 2 :], w[:j] + w[j] + w[j:])[
+            kind
+        ]
         return [*pieces[:index], (" ".join(words), label), *pieces[index + 1 :]]
 
 
 _QUESTION_WORDS = {"what", "which", "how", "when", "is", "are", "do", "does", "can", "could"}
-_NAMES = {w.lower(): w for w in (
-    "January February March April May June July August September October November December "
-    "Monday Tuesday Wednesday Thursday Friday Saturday Sunday Jan Feb Mar Apr Jun Jul Aug Sep "
-    "Sept Oct Nov Dec Mon Tue Tues Wed Thu Thurs Fri Sat Sun").split()}
+_NAMES = {
+    w.lower(): w
+    for w in [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+        "Jan",
+        "Feb",
+        "Mar",
+        "Apr",
+        "Jun",
+        "Jul",
+        "Aug",
+        "Sep",
+        "Sept",
+        "Oct",
+        "Nov",
+        "Dec",
+        "Mon",
+        "Tue",
+        "Tues",
+        "Wed",
+        "Thu",
+        "Thurs",
+        "Fri",
+        "Sat",
+        "Sun",
+    ]
+}
 
 
 def _capitalize_names(text: str) -> str:

@@ -17,7 +17,7 @@ from data.example import Example, GoldSpan
 from data.formats import read_examples, write_jsonl
 from data.places import split_places
 
-SPOKEN_DROP = set(",.?!;:\"()")
+SPOKEN_DROP = set(',.?!;:"()')
 PLACE_LABELS = ("departure", "destination")
 HELDOUT_KINDS = {"city": 6, "city_state": 2, "code": 1, "airport": 1}
 

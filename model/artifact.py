@@ -210,7 +210,9 @@ def load(model_dir: str | Path) -> LoadedModel:
             tags=Vocab.from_json(raw_vocab["tags"], specials=False),
         )
     except (ValidationError, KeyError, TypeError, ValueError) as e:
-        raise CorruptModelError(f"model at {path} has an invalid config.json or vocab.json: {e}") from e
+        raise CorruptModelError(
+            f"model at {path} has an invalid config.json or vocab.json: {e}"
+        ) from e
     if labels_of(vocabs.tags) != sorted(meta.labels):
         raise CorruptModelError(
             f"model at {path}: meta.json labels {sorted(meta.labels)} do not match the tags in "

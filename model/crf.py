@@ -71,9 +71,10 @@ class CRF(nn.Module):
         return self._forward_alphas(emissions, mask)[1]
 
     def _forward_alphas(
-        self, emissions: torch.Tensor, mask: torch.Tensor
+        self, emissions: torch.Tensor, mask: torch.Tensor, temperature: float = 1.0
     ) -> tuple[list[torch.Tensor], torch.Tensor]:
         transitions, start = self._scores()
+        transitions, start = transitions / temperature, start / temperature  # (K, K), (K,)
         alpha = start + emissions[:, 0]  # (B, K)
         alphas = [alpha]
         for t in range(1, emissions.shape[1]):
@@ -81,7 +82,7 @@ class CRF(nn.Module):
             step = step + emissions[:, t]  # (B, K)
             alpha = torch.where(mask[:, t, None], step, alpha)  # (B, K)
             alphas.append(alpha)
-        log_z = torch.logsumexp(alpha + self.end_transitions, dim=1)  # (B,)
+        log_z = torch.logsumexp(alpha + self.end_transitions / temperature, dim=1)  # (B,)
         return alphas, log_z
 
     def path_score(
@@ -97,7 +98,9 @@ class CRF(nn.Module):
         last = tag_ids.gather(1, (mask.sum(1) - 1)[:, None]).squeeze(1)  # (B,)
         return score + self.end_transitions[last]  # (B,)
 
-    def nll(self, emissions: torch.Tensor, tag_ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def nll(
+        self, emissions: torch.Tensor, tag_ids: torch.Tensor, mask: torch.Tensor
+    ) -> torch.Tensor:
         """Mean negative log-likelihood of the gold paths over the batch (a scalar)."""
         log_z = self.log_partition(emissions, mask)  # (B,)
         return (log_z - self.path_score(emissions, tag_ids, mask)).mean()
@@ -124,12 +127,20 @@ class CRF(nn.Module):
             paths.append(path[::-1])
         return paths
 
-    def marginals(self, emissions: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """P(tag at t = k | sentence): (batch, seq_len, K) -> (batch, seq_len, K); 0 at padding."""
+    def marginals(
+        self, emissions: torch.Tensor, mask: torch.Tensor, temperature: float = 1.0
+    ) -> torch.Tensor:
+        """P(tag at t = k | sentence): (batch, seq_len, K) -> (batch, seq_len, K); 0 at padding.
+
+        ``temperature`` divides every score (emissions and transitions) first: above 1 it
+        softens overconfident probabilities (temperature scaling); the best path is unchanged.
+        """
         transitions, _ = self._scores()
-        alphas, log_z = self._forward_alphas(emissions, mask)
+        transitions = transitions / temperature  # (K, K)
+        emissions = emissions / temperature  # (B, T, K)
+        alphas, log_z = self._forward_alphas(emissions, mask, temperature)
         seq_len = emissions.shape[1]
-        beta = self.end_transitions.expand(emissions.shape[0], -1)  # (B, K)
+        beta = (self.end_transitions / temperature).expand(emissions.shape[0], -1)  # (B, K)
         betas = [beta]
         for t in range(seq_len - 2, -1, -1):
             step = torch.logsumexp(

@@ -5,15 +5,19 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import torch
 
 from model import artifact
 from model.artifact import LoadedModel, ModelMeta
+from model.dates import DatePolicy
 from model.encode import encode
+from model.places import PlaceIndex
 from model.spans import Span, from_bio
 from model.tokenize import Token, tokenize
+from model.values import resolve_values
 
 DEFAULT_BATCH_SIZE = 128
 
@@ -33,18 +37,30 @@ class Predictor:
 
     Args:
         loaded: a model from :func:`model.artifact.load`.
+        places: the place table for place values (None: places get no value).
+        date_policy: how dates without a year or weekday phrases are read.
     """
 
-    def __init__(self, loaded: LoadedModel) -> None:
+    def __init__(
+        self,
+        loaded: LoadedModel,
+        places: PlaceIndex | None = None,
+        date_policy: DatePolicy = DatePolicy(),
+    ) -> None:
         self.loaded = loaded
         self.tagger = loaded.tagger.eval()
         self.vocabs = loaded.tagger.vocabs
         self.temperature = float(loaded.meta.calibration.get("temperature", 1.0))
+        self.places = places
+        self.date_policy = date_policy
 
     @classmethod
-    def from_dir(cls, model_dir: str | Path | None = None) -> Predictor:
-        """Load the model at ``model_dir`` (the shipped default model when None)."""
-        return cls(artifact.load(artifact.DEFAULT_MODEL_DIR if model_dir is None else model_dir))
+    def from_dir(
+        cls, model_dir: str | Path | None = None, date_policy: DatePolicy = DatePolicy()
+    ) -> Predictor:
+        """Load the model at ``model_dir`` (the shipped default model when None) and the places."""
+        loaded = artifact.load(artifact.DEFAULT_MODEL_DIR if model_dir is None else model_dir)
+        return cls(loaded, PlaceIndex.load(), date_policy)
 
     @property
     def meta(self) -> ModelMeta:
@@ -54,12 +70,18 @@ class Predictor:
     def labels(self) -> list[str]:
         return list(self.loaded.meta.labels)
 
-    def predict(self, texts: Sequence[str], batch_size: int = DEFAULT_BATCH_SIZE) -> list[Prediction]:
-        """Tag each text.
+    def predict(
+        self,
+        texts: Sequence[str],
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        reference_date: date | None = None,
+    ) -> list[Prediction]:
+        """Tag each text and resolve its spans' values.
 
         Args:
             texts: the texts; empty or whitespace-only ones get no tokens and no spans.
             batch_size: sentences per forward pass (sentences of similar length are grouped).
+            reference_date: the "today" dates are read against; None leaves dates unresolved.
 
         Returns:
             One prediction per text, in input order.
@@ -78,6 +100,7 @@ class Predictor:
             tags, scores = self._tag([[t.text for t in token_lists[i]] for i in chunk])
             for i, sent_tags, sent_scores in zip(chunk, tags, scores, strict=True):
                 spans = from_bio(texts[i], token_lists[i], sent_tags, sent_scores)
+                spans = resolve_values(spans, reference_date, self.date_policy, self.places)
                 results[i] = Prediction(texts[i], token_lists[i], sent_tags, spans)
         return [
             r if r is not None else Prediction(text, [], [], [])
@@ -85,19 +108,22 @@ class Predictor:
         ]
 
     def predict_iter(
-        self, texts: Iterable[str], batch_size: int = DEFAULT_BATCH_SIZE
+        self,
+        texts: Iterable[str],
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        reference_date: date | None = None,
     ) -> Iterator[Prediction]:
         """Tag a stream of texts lazily, ``batch_size`` at a time, in input order."""
         iterator = iter(texts)
         while chunk := list(itertools.islice(iterator, batch_size)):
-            yield from self.predict(chunk, batch_size)
+            yield from self.predict(chunk, batch_size, reference_date)
 
     @torch.inference_mode()
     def _tag(self, token_lists: list[list[str]]) -> tuple[list[list[str]], list[list[float]]]:
         batch = encode(token_lists, self.vocabs, self.tagger.config.max_word_chars)
         emissions = self.tagger.emissions(batch)  # (B, T, K)
         paths = self.tagger.crf.viterbi(emissions, batch.mask)
-        marginals = self.tagger.crf.marginals(emissions / self.temperature, batch.mask)  # (B, T, K)
+        marginals = self.tagger.crf.marginals(emissions, batch.mask, self.temperature)  # (B, T, K)
         tags_of = self.vocabs.tags.item
         tags = [[tags_of(k) for k in path] for path in paths]
         chosen = [

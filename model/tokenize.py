@@ -35,10 +35,20 @@ def tokenize(text: str) -> list[Token]:
     """
     if not isinstance(text, str):
         raise TypeError(f"expected str, got {type(text).__name__}")
-    tokens = [Token(t.text, t.idx, t.idx + len(t.text)) for t in _tokenizer()(text) if not t.is_space]
+    tokens = [
+        Token(t.text, t.idx, t.idx + len(t.text)) for t in _tokenizer()(text) if not t.is_space
+    ]
     # spaCy keeps the period of an abbreviation that ends the text ("on 23 Aug."): split it off,
     # since it ends the sentence and is never part of a span. "D.C." keeps its inner periods.
-    if tokens and len(tokens[-1].text) > 1 and tokens[-1].text[:-1].isalpha() and tokens[-1].text[-1] == ".":
+    if (
+        tokens
+        and len(tokens[-1].text) > 1
+        and tokens[-1].text[:-1].isalpha()
+        and tokens[-1].text[-1] == "."
+    ):
         last = tokens.pop()
-        tokens += [Token(last.text[:-1], last.start, last.end - 1), Token(".", last.end - 1, last.end)]
+        tokens += [
+            Token(last.text[:-1], last.start, last.end - 1),
+            Token(".", last.end - 1, last.end),
+        ]
     return tokens

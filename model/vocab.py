@@ -33,7 +33,9 @@ class Vocab:
     @classmethod
     def build(cls, counts: Mapping[str, int], min_count: int = 1) -> Vocab:
         """Keep the strings seen at least ``min_count`` times, most frequent first (ties by text)."""
-        kept = sorted((s for s, n in counts.items() if n >= min_count), key=lambda s: (-counts[s], s))
+        kept = sorted(
+            (s for s, n in counts.items() if n >= min_count), key=lambda s: (-counts[s], s)
+        )
         return cls(kept)
 
     def __len__(self) -> int:

@@ -44,10 +44,18 @@ from [dep Atlanta] to [dst Miami]
 going to [dst Denver] on [date March 4th]
 """
 
-TINY_TAGGER = TaggerConfig(word_dim=16, char_dim=8, char_filters=16, shape_dim=4, hidden_dim=16,
-                           dropout=0.0, word_dropout=0.0)
-TINY_TRAINING = TrainConfig(epochs=40, patience=40, batch_size=4, lr=0.02, seed=0, threads=1,
-                            name="tiny")
+TINY_TAGGER = TaggerConfig(
+    word_dim=16,
+    char_dim=8,
+    char_filters=16,
+    shape_dim=4,
+    hidden_dim=16,
+    dropout=0.0,
+    word_dropout=0.0,
+)
+TINY_TRAINING = TrainConfig(
+    epochs=40, patience=40, batch_size=4, lr=0.02, seed=0, threads=1, name="tiny"
+)
 
 
 @pytest.fixture(scope="session")

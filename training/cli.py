@@ -10,8 +10,10 @@ import logging
 import os
 import sys
 from collections.abc import Iterator
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 
@@ -51,7 +53,9 @@ def _examples(path: Path) -> list:
 
 @app.command()
 def train(
-    train_file: Annotated[Path, typer.Option("--train", help="training data (.jsonl, .conll, .txt)")],
+    train_file: Annotated[
+        Path, typer.Option("--train", help="training data (.jsonl, .conll, .txt)")
+    ],
     dev_file: Annotated[Path, typer.Option("--dev", help="dev data, scored after every epoch")],
     out: Annotated[Path, typer.Option(help="model directory to write (replaced atomically)")],
     seed: int = C["seed"].default,
@@ -74,13 +78,31 @@ def train(
     from training.train import train as run_training
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
-    tagger_config = TaggerConfig(word_dim=word_dim, char_dim=char_dim, shape_dim=shape_dim,
-                                 hidden_dim=hidden_dim, layers=layers, dropout=dropout,
-                                 word_dropout=word_dropout, use_crf=use_crf)
-    train_config = TrainConfig(seed=seed, epochs=epochs, batch_size=batch_size, lr=lr,
-                               patience=patience, threads=threads, name=name)
-    result = run_training(_examples(train_file), _examples(dev_file), tagger_config, train_config, out)
-    typer.echo(f"kept epoch {result.best_epoch}; model {result.meta.version} saved to {out}", err=True)
+    tagger_config = TaggerConfig(
+        word_dim=word_dim,
+        char_dim=char_dim,
+        shape_dim=shape_dim,
+        hidden_dim=hidden_dim,
+        layers=layers,
+        dropout=dropout,
+        word_dropout=word_dropout,
+        use_crf=use_crf,
+    )
+    train_config = TrainConfig(
+        seed=seed,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        patience=patience,
+        threads=threads,
+        name=name,
+    )
+    result = run_training(
+        _examples(train_file), _examples(dev_file), tagger_config, train_config, out
+    )
+    typer.echo(
+        f"kept epoch {result.best_epoch}; model {result.meta.version} saved to {out}", err=True
+    )
     typer.echo(result.dev_report.render())
 
 
@@ -114,24 +136,49 @@ def _stdin_texts() -> Iterator[str]:
 def prediction_json(prediction: Prediction) -> dict:
     spans = []
     for s in prediction.spans:
-        span = {"label": s.label, "start": s.start, "end": s.end, "text": s.text,
-                "confidence": round(s.confidence, 4)}
-        if s.value is not None:
-            span["value"] = s.value
-        spans.append(span)
+        spans.append(
+            {
+                "label": s.label,
+                "start": s.start,
+                "end": s.end,
+                "text": s.text,
+                "confidence": round(s.confidence, 4),
+                "value": s.value,
+            }
+        )
     return {"text": prediction.text, "spans": spans}
+
+
+def _reference(reference_date: datetime | None, timezone: str) -> date:
+    if reference_date is not None:
+        return reference_date.date()
+    try:
+        return datetime.now(ZoneInfo(timezone)).date()
+    except (ZoneInfoNotFoundError, ValueError):
+        raise _fail(
+            f"unknown timezone {timezone!r}; expected an IANA name like 'Asia/Shanghai'"
+        ) from None
 
 
 @app.command()
 def tag(
-    texts: Annotated[list[str] | None, typer.Argument(help="texts to tag (default: stdin lines)")] = None,
+    texts: Annotated[
+        list[str] | None, typer.Argument(help="texts to tag (default: stdin lines)")
+    ] = None,
     model: ModelOption = None,
     batch_size: Annotated[int, typer.Option(min=1)] = 256,
+    reference_date: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="the day dates are read against (default: today)"),
+    ] = None,
+    timezone: Annotated[str, typer.Option(help="IANA zone whose today is the default")] = "UTC",
 ) -> None:
     """Tag texts, one JSON object per input on stdout, streaming in input order."""
+    reference = _reference(reference_date, timezone)
     predictor = _load(model)
     out = sys.stdout
-    for prediction in predictor.predict_iter(texts if texts else _stdin_texts(), batch_size):
+    stream = texts if texts else _stdin_texts()
+    for prediction in predictor.predict_iter(stream, batch_size, reference_date=reference):
         out.write(json.dumps(prediction_json(prediction), ensure_ascii=False) + "\n")
     out.flush()
 

@@ -10,7 +10,7 @@ class TrainConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    epochs: int = Field(12, ge=1, description="maximum number of passes over the training data")
+    epochs: int = Field(10, ge=1, description="maximum number of passes over the training data")
     batch_size: int = Field(32, ge=1)
     lr: float = Field(2e-3, gt=0, description="Adam learning rate")
     patience: int = Field(3, ge=1, description="epochs without a better dev F1 before stopping")

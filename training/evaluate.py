@@ -73,13 +73,21 @@ class Report:
 def score(examples: Sequence[Example], predictions: Sequence[Prediction]) -> Report:
     """Compare predictions with the gold spans of the same examples."""
     if len(examples) != len(predictions):
-        raise ValueError(f"expected one prediction per example ({len(examples)}), got {len(predictions)}")
+        raise ValueError(
+            f"expected one prediction per example ({len(examples)}), got {len(predictions)}"
+        )
     gold, predicted = [], []
     for example, prediction in zip(examples, predictions, strict=True):
         gold.append(char_tags(example.text, ((s.start, s.end, s.label) for s in example.spans)))
-        predicted.append(char_tags(example.text, ((s.start, s.end, s.label) for s in prediction.spans)))
+        predicted.append(
+            char_tags(example.text, ((s.start, s.end, s.label) for s in prediction.spans))
+        )
     # seqeval needs at least one sentence with a character; an all-empty set scores zero.
-    raw = classification_report(gold, predicted, output_dict=True, zero_division=0) if any(gold) else {}
+    raw = (
+        classification_report(gold, predicted, output_dict=True, zero_division=0)
+        if any(gold)
+        else {}
+    )
     labels = {
         label: _score(values)
         for label, values in raw.items()

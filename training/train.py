@@ -114,8 +114,9 @@ def train(
         epoch_batches = batches(
             aligned.sentences, vocabs, train_config.batch_size, tagger_config.max_word_chars, rng
         )
-        bar = tqdm(epoch_batches, total=n_batches, desc=f"epoch {epoch}", disable=not progress,
-                   leave=False)
+        bar = tqdm(
+            epoch_batches, total=n_batches, desc=f"epoch {epoch}", disable=not progress, leave=False
+        )
         for batch, tag_ids in bar:
             optimizer.zero_grad()
             loss = tagger.loss(batch, tag_ids)
@@ -130,7 +131,9 @@ def train(
         history.append(EpochLog(epoch, total / max(steps, 1), report.micro.f1))
         log.info("epoch %d  loss %.4f  dev F1 %.4f", epoch, total / max(steps, 1), report.micro.f1)
         if progress:
-            tqdm.write(f"epoch {epoch}: loss {total / max(steps, 1):.4f}  dev F1 {report.micro.f1:.4f}")
+            tqdm.write(
+                f"epoch {epoch}: loss {total / max(steps, 1):.4f}  dev F1 {report.micro.f1:.4f}"
+            )
         if report.micro.f1 > best_f1:
             best_f1, best_epoch, best_report = report.micro.f1, epoch, report
             best_state = copy.deepcopy(tagger.state_dict())

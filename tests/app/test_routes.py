@@ -12,7 +12,9 @@ from app.settings import Settings
 
 
 def test_tag_returns_tokens_spans_and_model(client: TestClient) -> None:
-    response = client.post("/tag", json={"text": "leave Beijing on November 2nd"})
+    response = client.post(
+        "/tag", json={"text": "leave Beijing on November 2nd", "reference_date": "2026-11-23"}
+    )
     assert response.status_code == 200
     body = response.json()
     assert body["text"] == "leave Beijing on November 2nd"
@@ -23,10 +25,38 @@ def test_tag_returns_tokens_spans_and_model(client: TestClient) -> None:
         {"text": "November", "start": 17, "end": 25, "tag": "B-date"},
         {"text": "2nd", "start": 26, "end": 29, "tag": "I-date"},
     ]
-    assert [(s["label"], s["text"], s["start"], s["end"], s["value"]) for s in body["spans"]] == [
-        ("departure", "Beijing", 6, 13, None), ("date", "November 2nd", 17, 29, None)]
+    assert [(s["label"], s["text"], s["start"], s["end"]) for s in body["spans"]] == [
+        ("departure", "Beijing", 6, 13),
+        ("date", "November 2nd", 17, 29),
+    ]
+    assert body["spans"][0]["value"] == {
+        "type": "place",
+        "kind": "city",
+        "name": "Beijing",
+        "country": "CN",
+        "iata": ["PEK", "PKX", "NAY"],
+    }
+    assert body["spans"][1]["value"] == {"type": "date", "date": "2027-11-02", "grain": "day"}
     assert all(0 <= s["confidence"] <= 1 for s in body["spans"])
     assert body["model"]["name"] == "tiny" and len(body["model"]["version"]) == 12
+
+
+def test_reference_date_timezone_and_min_confidence(client: TestClient) -> None:
+    body = {"text": "arrive Boston on Monday", "reference_date": "2026-11-25"}
+    [_, date] = client.post("/tag", json=body).json()["spans"]
+    assert date["value"] == {"type": "date", "date": "2026-11-30", "grain": "day"}
+    everything = client.post("/tag", json={**body, "min_confidence": 0.0}).json()["spans"]
+    nothing = client.post("/tag", json={**body, "min_confidence": 1.0}).json()["spans"]
+    assert len(everything) == 2 and [s for s in everything if s["confidence"] >= 1.0] == nothing
+    response = client.post(
+        "/tag", json={"text": "leave Boston tomorrow", "timezone": "Mars/Olympus"}
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["msg"] == (
+        "unknown timezone 'Mars/Olympus'; expected an IANA name like 'Asia/Shanghai'"
+    )
+    for bad in ({"reference_date": "yesterday"}, {"min_confidence": 2}):
+        assert client.post("/tag", json={"text": "hi", **bad}).status_code == 422
 
 
 def test_batch_answers_in_order(client: TestClient) -> None:
@@ -36,7 +66,10 @@ def test_batch_answers_in_order(client: TestClient) -> None:
     results = response.json()["results"]
     assert [r["text"] for r in results] == texts
     assert [[s["label"] for s in r["spans"]] for r in results] == [
-        ["destination", "date"], [], ["departure", "date"]]
+        ["destination", "date"],
+        [],
+        ["departure", "date"],
+    ]
 
 
 def test_whitespace_only_text_is_200_with_no_spans(client: TestClient) -> None:
@@ -49,7 +82,12 @@ def test_text_over_limit_is_422_naming_the_limit(client: TestClient) -> None:
     response = client.post("/tag", json={"text": "a" * 51})
     assert response.status_code == 422
     assert response.json()["detail"] == [
-        {"type": "value_error", "loc": ["body", "text"], "msg": "text has 51 characters; the limit is 50"}]
+        {
+            "type": "value_error",
+            "loc": ["body", "text"],
+            "msg": "text has 51 characters; the limit is 50",
+        }
+    ]
 
 
 def test_batch_over_limit_is_422_naming_the_limit(client: TestClient) -> None:
@@ -74,7 +112,9 @@ def test_wrong_types_missing_fields_and_bad_json_are_422(client: TestClient) -> 
         response = client.post("/tag", json=body)
         assert response.status_code == 422, body
         assert response.json()["detail"][0]["type"] == kind
-    response = client.post("/tag", content=b'{"text": ', headers={"content-type": "application/json"})
+    response = client.post(
+        "/tag", content=b'{"text": ', headers={"content-type": "application/json"}
+    )
     assert response.status_code == 422
     assert response.json()["detail"][0]["type"] == "json_invalid"
     response = client.post("/tag/batch", json={"texts": "not a list"})
@@ -121,7 +161,9 @@ def test_any_text_within_the_limit_gets_spans_inside_it(client: TestClient, text
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=60),
-    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=8), inner, max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=8), inner, max_size=5)
+    ),
     max_leaves=20,
 )
 
@@ -129,5 +171,7 @@ json_values = st.recursive(
 @hsettings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(json_values, st.sampled_from(["/tag", "/tag/batch"]))
 def test_no_json_body_gets_a_server_error(client: TestClient, body, path: str) -> None:
-    response = client.post(path, content=json.dumps(body), headers={"content-type": "application/json"})
+    response = client.post(
+        path, content=json.dumps(body), headers={"content-type": "application/json"}
+    )
     assert response.status_code < 500

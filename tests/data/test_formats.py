@@ -31,15 +31,19 @@ def test_jsonl_is_the_documented_shape(tmp_path) -> None:
     write_jsonl([parse_markup("leave [dep Beijing] on [date November 2nd]")], path)
     assert json.loads(path.read_text()) == {
         "text": "leave Beijing on November 2nd",
-        "spans": [{"start": 6, "end": 13, "label": "departure"},
-                  {"start": 17, "end": 29, "label": "date"}],
+        "spans": [
+            {"start": 6, "end": 13, "label": "departure"},
+            {"start": 17, "end": 29, "label": "date"},
+        ],
     }
 
 
 def test_bad_jsonl_line_names_file_and_line(tmp_path) -> None:
     path = tmp_path / "bad.jsonl"
-    path.write_text('{"text": "ok", "spans": []}\n{"text": "abc", "spans": [{"start": 2, "end": 9, '
-                    '"label": "date"}]}\n')
+    path.write_text(
+        '{"text": "ok", "spans": []}\n{"text": "abc", "spans": [{"start": 2, "end": 9, '
+        '"label": "date"}]}\n'
+    )
     with pytest.raises(DataFormatError, match=rf"^{path}:2: .*expected 0 <= start < end <= 3"):
         read_examples(path)
 

@@ -70,7 +70,9 @@ def test_truncated_weights_are_corrupt(tiny_model_dir, tmp_path) -> None:
         artifact.load(model)
 
 
-def test_a_pickle_in_place_of_the_weights_is_refused_without_running_it(tiny_model_dir, tmp_path) -> None:
+def test_a_pickle_in_place_of_the_weights_is_refused_without_running_it(
+    tiny_model_dir, tmp_path
+) -> None:
     model = copy_model(tiny_model_dir, tmp_path)
     marker = tmp_path / "pwned"
 

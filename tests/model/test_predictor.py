@@ -11,7 +11,9 @@ def spans(prediction) -> list[tuple[str, str]]:
 
 
 def test_tiny_model_tells_arrive_from_leave(predictor: Predictor) -> None:
-    leave, arrive = predictor.predict(["leave Beijing on November 2nd", "arrive Beijing on November 2nd"])
+    leave, arrive = predictor.predict(
+        ["leave Beijing on November 2nd", "arrive Beijing on November 2nd"]
+    )
     assert spans(leave) == [("departure", "Beijing"), ("date", "November 2nd")]
     assert spans(arrive) == [("destination", "Beijing"), ("date", "November 2nd")]
 
@@ -26,7 +28,9 @@ def test_batched_and_one_by_one_predictions_agree(predictor: Predictor, tiny_exa
             assert abs(x.confidence - y.confidence) < 1e-5
 
 
-def test_empty_and_whitespace_texts_have_no_tokens_and_keep_their_place(predictor: Predictor) -> None:
+def test_empty_and_whitespace_texts_have_no_tokens_and_keep_their_place(
+    predictor: Predictor,
+) -> None:
     results = predictor.predict(["", "   ", "from Miami to Atlanta"])
     assert [(r.text, r.tokens, r.spans) for r in results[:2]] == [("", [], []), ("   ", [], [])]
     assert spans(results[2]) == [("departure", "Miami"), ("destination", "Atlanta")]

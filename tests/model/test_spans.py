@@ -13,8 +13,18 @@ def test_spans_round_trip_through_bio() -> None:
     spans = [(9, 17, "departure"), (21, 30, "destination"), (34, 46, "date")]
     tags, expanded = to_bio(tokens, spans)
     assert expanded == 0
-    assert tags == ["O", "O", "B-departure", "I-departure", "O", "B-destination", "I-destination",
-                    "O", "B-date", "I-date"]
+    assert tags == [
+        "O",
+        "O",
+        "B-departure",
+        "I-departure",
+        "O",
+        "B-destination",
+        "I-destination",
+        "O",
+        "B-date",
+        "I-date",
+    ]
     back = from_bio(TEXT, tokens, tags)
     assert [(s.start, s.end, s.label) for s in back] == spans
     assert [s.text for s in back] == ["New York", "St. Louis", "November 2nd"]

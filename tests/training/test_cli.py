@@ -14,8 +14,24 @@ def test_train_writes_a_model_and_prints_a_report(tiny_examples, tmp_path) -> No
     data = tmp_path / "tiny.jsonl"
     write_jsonl(tiny_examples, data)
     out = tmp_path / "model"
-    result = runner.invoke(app, ["train", "--train", str(data), "--dev", str(data), "--out", str(out),
-                                 "--epochs", "2", "--word-dim", "8", "--hidden-dim", "8"])
+    result = runner.invoke(
+        app,
+        [
+            "train",
+            "--train",
+            str(data),
+            "--dev",
+            str(data),
+            "--out",
+            str(out),
+            "--epochs",
+            "2",
+            "--word-dim",
+            "8",
+            "--hidden-dim",
+            "8",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "micro avg" in result.stdout
     assert (out / "weights.safetensors").is_file()
@@ -24,7 +40,9 @@ def test_train_writes_a_model_and_prints_a_report(tiny_examples, tmp_path) -> No
 def test_evaluate_json_has_the_documented_keys(tiny_model_dir, tiny_examples, tmp_path) -> None:
     data = tmp_path / "tiny.jsonl"
     write_jsonl(tiny_examples, data)
-    result = runner.invoke(app, ["evaluate", "--model", str(tiny_model_dir), "--data", str(data), "--json"])
+    result = runner.invoke(
+        app, ["evaluate", "--model", str(tiny_model_dir), "--data", str(data), "--json"]
+    )
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["sentences"] == 20
@@ -33,23 +51,51 @@ def test_evaluate_json_has_the_documented_keys(tiny_model_dir, tiny_examples, tm
 
 
 def test_tag_arguments_give_one_json_line_each_in_order(tiny_model_dir) -> None:
-    result = runner.invoke(app, ["tag", "--model", str(tiny_model_dir), "leave Beijing on November 2nd",
-                                 "thank you"])
+    result = runner.invoke(
+        app,
+        [
+            "tag",
+            "--model",
+            str(tiny_model_dir),
+            "leave Beijing on November 2nd",
+            "thank you",
+            "--reference-date",
+            "2026-11-23",
+        ],
+    )
     assert result.exit_code == 0, result.output
     first, second = (json.loads(line) for line in result.stdout.splitlines())
     assert first["text"] == "leave Beijing on November 2nd"
     assert [(s["label"], s["text"], s["start"], s["end"]) for s in first["spans"]] == [
-        ("departure", "Beijing", 6, 13), ("date", "November 2nd", 17, 29)]
+        ("departure", "Beijing", 6, 13),
+        ("date", "November 2nd", 17, 29),
+    ]
+    assert first["spans"][0]["value"]["iata"] == ["PEK", "PKX", "NAY"]
+    assert first["spans"][1]["value"] == {"type": "date", "date": "2027-11-02", "grain": "day"}
     assert second == {"text": "thank you", "spans": []}
+
+
+def test_tag_with_an_unknown_timezone_is_a_clear_error(tiny_model_dir) -> None:
+    result = runner.invoke(
+        app, ["tag", "--model", str(tiny_model_dir), "--timezone", "Nowhere", "hi"]
+    )
+    assert result.exit_code == 2
+    assert "error: unknown timezone 'Nowhere'" in result.output
 
 
 def test_tag_reads_stdin_lines_and_json_objects(tiny_model_dir) -> None:
     stdin = 'arrive Boston on Monday\n{"text": "from Miami to Atlanta", "id": 3}\n{not json\n\n'
-    result = runner.invoke(app, ["tag", "--model", str(tiny_model_dir), "--batch-size", "2"], input=stdin)
+    result = runner.invoke(
+        app, ["tag", "--model", str(tiny_model_dir), "--batch-size", "2"], input=stdin
+    )
     assert result.exit_code == 0, result.output
     lines = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [line["text"] for line in lines] == ["arrive Boston on Monday", "from Miami to Atlanta",
-                                                "{not json", ""]
+    assert [line["text"] for line in lines] == [
+        "arrive Boston on Monday",
+        "from Miami to Atlanta",
+        "{not json",
+        "",
+    ]
     assert lines[1]["spans"][0]["label"] == "departure"
 
 

@@ -5,7 +5,9 @@ from training.evaluate import score
 
 
 def example(text: str, *spans: tuple[int, int, str]) -> Example:
-    return Example(text=text, spans=[GoldSpan(start=s, end=e, label=label) for s, e, label in spans])
+    return Example(
+        text=text, spans=[GoldSpan(start=s, end=e, label=label) for s, e, label in spans]
+    )
 
 
 def prediction(text: str, *spans: tuple[int, int, str]) -> Prediction:
@@ -28,7 +30,9 @@ def test_only_exact_character_spans_count() -> None:
 
 def test_report_json_has_the_documented_shape() -> None:
     text = "to Paris"
-    report = score([example(text, (3, 8, "destination"))], [prediction(text, (3, 8, "destination"))])
+    report = score(
+        [example(text, (3, 8, "destination"))], [prediction(text, (3, 8, "destination"))]
+    )
     assert report.to_json() == {
         "sentences": 1,
         "micro": {"precision": 1.0, "recall": 1.0, "f1": 1.0, "support": 1},

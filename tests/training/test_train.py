@@ -27,16 +27,27 @@ def test_misaligned_gold_spans_are_expanded_and_reported(tiny_examples, tmp_path
     odd = Example(text="to Bostonian", spans=[GoldSpan(start=3, end=9, label="destination")])
     config = TINY_TRAINING.model_copy(update={"epochs": 1})
     with caplog.at_level(logging.WARNING):
-        result = train([*tiny_examples, odd], tiny_examples, TINY_TAGGER, config, tmp_path / "m",
-                       progress=False)
+        result = train(
+            [*tiny_examples, odd],
+            tiny_examples,
+            TINY_TAGGER,
+            config,
+            tmp_path / "m",
+            progress=False,
+        )
     assert result.n_expanded == 1
     assert "1 of 41 gold spans did not fall on token boundaries" in caplog.text
 
 
 def test_labels_are_whatever_the_data_contains(tmp_path) -> None:
     examples = [
-        Example(text="on united to denver", spans=[GoldSpan(start=3, end=9, label="airline"),
-                                                   GoldSpan(start=13, end=19, label="toloc.city_name")]),
+        Example(
+            text="on united to denver",
+            spans=[
+                GoldSpan(start=3, end=9, label="airline"),
+                GoldSpan(start=13, end=19, label="toloc.city_name"),
+            ],
+        ),
         Example(text="thanks", spans=[]),
     ]
     config = TINY_TRAINING.model_copy(update={"epochs": 2})

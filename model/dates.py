@@ -1,0 +1,403 @@
+"""Date resolution: a date span's text to a calendar date or range, relative to a reference date.
+
+dateparser reads what it reads well (month names, numeric and ISO dates, "tomorrow", "in two
+weeks"). The glue here covers what it lacks or gets wrong: ordinal words ("the twenty first"), a
+bare day of the month ("the 5th", which dateparser reads as May), weekday phrases with a stated
+meaning ("this friday", "next monday"), months and parts of months as ranges ("early march"),
+weeks and weekends, holidays, "a week from X", and days relative to the previous date in the same
+text ("the following day").
+
+Policy (:class:`DatePolicy`): a date without a year is the next one on or after the reference
+date (``prefer="future"``, the default), the last one on or before it (``"past"``), or the closer
+of the two (``"nearest"``). A bare weekday is the next such day after the reference date; "this
+friday" the one in the coming seven days (today included); "next friday" the one in the following
+calendar week (weeks start on Monday). Numeric dates read month first (``date_order="MDY"``) or day
+first (``"DMY"``). Range ends are inclusive.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import cache
+from typing import Any, Literal
+
+MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
+MONTHS |= {name.lower(): i for i, name in enumerate(calendar.month_abbr) if name}
+MONTHS["sept"] = 9
+WEEKDAYS = {name.lower(): i for i, name in enumerate(calendar.day_name)}
+WEEKDAYS |= {name.lower(): i for i, name in enumerate(calendar.day_abbr)}
+WEEKDAYS |= {"tues": 1, "thur": 3, "thurs": 3, "weds": 2}
+_ORDINALS = [
+    "first",
+    "second",
+    "third",
+    "fourth",
+    "fifth",
+    "sixth",
+    "seventh",
+    "eighth",
+    "ninth",
+    "tenth",
+    "eleventh",
+    "twelfth",
+    "thirteenth",
+    "fourteenth",
+    "fifteenth",
+    "sixteenth",
+    "seventeenth",
+    "eighteenth",
+    "nineteenth",
+]
+_UNITS = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
+NUMBER_WORDS = {w: i for i, w in enumerate(_UNITS, 1)} | {
+    "a": 1,
+    "an": 1,
+    "a couple of": 2,
+    "couple of": 2,
+    "a few": 3,
+    "few": 3,
+}
+
+
+def _ordinal_words() -> dict[str, int]:
+    words = {w: i for i, w in enumerate(_ORDINALS, 1)} | {"twentieth": 20, "thirtieth": 30}
+    for tens, base in (("twenty", 20), ("thirty", 30)):
+        for i, w in enumerate(_ORDINALS[:9], 1):
+            words[f"{tens} {w}"] = base + i
+            words[f"{tens}-{w}"] = base + i
+    return words
+
+
+ORDINAL_WORDS = _ordinal_words()
+_ORDINAL_RE = re.compile(r"\b(" + "|".join(sorted(ORDINAL_WORDS, key=len, reverse=True)) + r")\b")
+_MONTH = r"(" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
+_WEEKDAY = r"(" + "|".join(sorted(WEEKDAYS, key=len, reverse=True)) + r")\.?"
+_DAY = r"(\d{1,2})(?:st|nd|rd|th)?"
+
+
+@dataclass(frozen=True, slots=True)
+class DatePolicy:
+    """How to read dates that do not say everything."""
+
+    prefer: Literal["future", "past", "nearest"] = "future"
+    date_order: Literal["MDY", "DMY"] = "MDY"
+
+
+def day_value(day: date) -> dict[str, Any]:
+    return {"type": "date", "date": day.isoformat(), "grain": "day"}
+
+
+def range_value(start: date, end: date, grain: str) -> dict[str, Any]:
+    return {"type": "range", "start": start.isoformat(), "end": end.isoformat(), "grain": grain}
+
+
+def normalize(text: str) -> str:
+    """Lowercase, no commas or final periods, ordinal words as numbers ("twenty first" -> "21st")."""
+    text = text.lower().replace(",", " ").replace("’", "'")
+    text = re.sub(r"\bmid-", "mid ", text)
+    text = re.sub(r"\.(?=\s|$)", " ", text)
+    text = _ORDINAL_RE.sub(lambda m: f"{ORDINAL_WORDS[m.group(1)]}th", text)
+    return " ".join(text.split())
+
+
+def _pick_year(month: int, day: int, reference: date, prefer: str) -> date | None:
+    candidates = []
+    for year in range(reference.year - 4, reference.year + 5):  # 29 February comes every 4 years
+        try:
+            candidates.append(date(year, month, day))
+        except ValueError:
+            continue  # 29 February in a year without one
+    future = [d for d in candidates if d >= reference]
+    past = [d for d in candidates if d <= reference]
+    if prefer == "future":
+        return min(future, default=None)
+    if prefer == "past":
+        return max(past, default=None)
+    return min(candidates, key=lambda d: (abs((d - reference).days), d < reference), default=None)
+
+
+def _day_of_month(day: int, reference: date, prefer: str) -> date | None:
+    """The 'the 5th' without a month: the closest month that has that day, per policy."""
+    options = []
+    for offset in range(-12, 13):
+        month_index = reference.month - 1 + offset
+        year, month = reference.year + month_index // 12, month_index % 12 + 1
+        if day <= calendar.monthrange(year, month)[1]:
+            options.append(date(year, month, day))
+    if prefer == "future":
+        return min((d for d in options if d >= reference), default=None)
+    if prefer == "past":
+        return max((d for d in options if d <= reference), default=None)
+    return min(options, key=lambda d: (abs((d - reference).days), d < reference), default=None)
+
+
+def _weekday_after(reference: date, weekday: int, include_today: bool) -> date:
+    delta = (weekday - reference.weekday()) % 7
+    if delta == 0 and not include_today:
+        delta = 7
+    return reference + timedelta(days=delta)
+
+
+def _month_range(
+    month: int, reference: date, prefer: str, year: int | None, part: str | None
+) -> dict[str, Any] | None:
+    if year is None:
+        first = _pick_year(month, 1, reference.replace(day=1), prefer)
+        if first is None:
+            return None
+        year = first.year
+    last_day = calendar.monthrange(year, month)[1]
+    start, end = 1, last_day
+    if part in ("early", "the beginning of", "beginning of", "the start of", "start of"):
+        end = 10
+    elif part in ("mid", "the middle of", "middle of"):
+        start, end = 11, 20
+    elif part in ("late", "the end of", "end of"):
+        start = 21
+    return range_value(date(year, month, start), date(year, month, end), "month")
+
+
+def _easter(year: int) -> date:
+    """Anonymous Gregorian computus."""
+    a, b, c = year % 19, year // 100, year % 100
+    d, e = b // 4, b % 4
+    f = (b + 8) // 25
+    g = (b - f + 1) // 3
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = c // 4, c % 4
+    m = (32 + 2 * e + 2 * i - h - k) % 7
+    n = (a + 11 * h + 22 * m) // 451
+    month, day = divmod(h + m - 7 * n + 114, 31)
+    return date(year, month, day + 1)
+
+
+def _nth_weekday(year: int, month: int, weekday: int, n: int) -> date:
+    if n > 0:
+        first = date(year, month, 1)
+        return first + timedelta(days=(weekday - first.weekday()) % 7 + 7 * (n - 1))
+    last = date(year, month, calendar.monthrange(year, month)[1])
+    return last - timedelta(days=(last.weekday() - weekday) % 7)
+
+
+HOLIDAYS = {
+    "christmas": lambda y: date(y, 12, 25),
+    "christmas day": lambda y: date(y, 12, 25),
+    "christmas eve": lambda y: date(y, 12, 24),
+    "new year's eve": lambda y: date(y, 12, 31),
+    "new year's day": lambda y: date(y, 1, 1),
+    "new year's": lambda y: date(y, 1, 1),
+    "new years day": lambda y: date(y, 1, 1),
+    "new years eve": lambda y: date(y, 12, 31),
+    "valentine's day": lambda y: date(y, 2, 14),
+    "halloween": lambda y: date(y, 10, 31),
+    "independence day": lambda y: date(y, 7, 4),
+    "the fourth of july": lambda y: date(y, 7, 4),
+    "fourth of july": lambda y: date(y, 7, 4),
+    "4th of july": lambda y: date(y, 7, 4),
+    "the 4th of july": lambda y: date(y, 7, 4),
+    "thanksgiving": lambda y: _nth_weekday(y, 11, 3, 4),
+    "memorial day": lambda y: _nth_weekday(y, 5, 0, -1),
+    "labor day": lambda y: _nth_weekday(y, 9, 0, 1),
+    "easter": _easter,
+    "easter sunday": _easter,
+}
+
+
+def _holiday(name: str, reference: date, prefer: str) -> date | None:
+    rule = HOLIDAYS[name]
+    days = [rule(y) for y in (reference.year - 1, reference.year, reference.year + 1)]
+    if prefer == "future":
+        return min(d for d in days if d >= reference)
+    if prefer == "past":
+        return max(d for d in days if d <= reference)
+    return min(days, key=lambda d: abs((d - reference).days))
+
+
+@cache
+def _dateparser() -> Any:
+    import dateparser
+
+    return dateparser
+
+
+def _count(word: str) -> int | None:
+    return int(word) if word.isdigit() else NUMBER_WORDS.get(word)
+
+
+def resolve_date(
+    text: str,
+    reference: date,
+    policy: DatePolicy = DatePolicy(),
+    anchor: date | None = None,
+) -> dict[str, Any] | None:
+    """The value of a date span, or None when it cannot be read.
+
+    Args:
+        text: the span's text, e.g. "next monday" or "the 2nd of november".
+        reference: the day the text was said ("today").
+        policy: how to fill in what the text leaves out.
+        anchor: the previous date of the same text, for "the following day" and "the same day".
+
+    Returns:
+        ``{"type": "date", "date", "grain"}`` or ``{"type": "range", "start", "end", "grain"}``.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"expected str, got {type(text).__name__}")
+    t = normalize(text)
+    if not t or len(t) > 60:
+        return None
+    prefer = policy.prefer
+    week_start = reference - timedelta(days=reference.weekday())
+    if t in ("today", "tonight", "later today", "this day"):
+        return day_value(reference)
+    if t in ("tomorrow", "tmrw", "tmr", "2morrow", "tomorow"):
+        return day_value(reference + timedelta(days=1))
+    if t in ("the day after tomorrow", "day after tomorrow"):
+        return day_value(reference + timedelta(days=2))
+    if t in ("the following day", "the next day", "the day after", "next day", "following day"):
+        return day_value(anchor + timedelta(days=1)) if anchor else None
+    if t in ("the same day", "same day", "that day", "that same day"):
+        return day_value(anchor) if anchor else None
+    if t in HOLIDAYS:
+        return day_value(_holiday(t, reference, prefer) or reference)
+    if t in ("this week", "later this week"):
+        return range_value(reference, week_start + timedelta(days=6), "week")
+    if t == "next week":
+        return range_value(week_start + timedelta(days=7), week_start + timedelta(days=13), "week")
+    if t in ("this weekend", "the weekend", "this coming weekend", "weekend"):
+        saturday = _weekday_after(reference, 5, include_today=True)
+        if reference.weekday() == 6:
+            saturday = reference - timedelta(days=1)
+        return range_value(saturday, saturday + timedelta(days=1), "week")
+    if t == "next weekend":
+        saturday = week_start + timedelta(days=12)
+        return range_value(saturday, saturday + timedelta(days=1), "week")
+    if t in ("this month", "next month"):
+        year, month = reference.year, reference.month
+        if t == "next month":
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        return _month_range(month, reference, prefer, year, None)
+    if m := re.fullmatch(
+        r"(?:in )?(a|an|\w+|a couple of|couple of|a few) (day|days|week|weeks)"
+        r"(?: from (now|today|tomorrow))?",
+        t,
+    ):
+        n = _count(m.group(1))
+        if n is None or (not t.startswith("in ") and not m.group(3)):
+            return None
+        base = reference + timedelta(days=1 if m.group(3) == "tomorrow" else 0)
+        return day_value(base + timedelta(days=n * (7 if m.group(2).startswith("week") else 1)))
+    if m := re.fullmatch(r"a week from (today|tomorrow|now|" + _WEEKDAY + r")", t):
+        if m.group(1) in ("today", "now"):
+            base = reference
+        elif m.group(1) == "tomorrow":
+            base = reference + timedelta(days=1)
+        else:
+            base = _weekday_after(reference, WEEKDAYS[m.group(2)], include_today=False)
+        return day_value(base + timedelta(days=7))
+    if m := re.fullmatch(
+        r"the (first|1th|second|2th|third|3th|last|fourth|4th) week of " + _MONTH, t
+    ):
+        month_range = _month_range(MONTHS[m.group(2)], reference, prefer, None, None)
+        if month_range is None:
+            return None
+        first = date.fromisoformat(month_range["start"])
+        n = {
+            "first": 0,
+            "1th": 0,
+            "second": 1,
+            "2th": 1,
+            "third": 2,
+            "3th": 2,
+            "fourth": 3,
+            "4th": 3,
+        }.get(m.group(1))
+        if n is None:
+            end = date.fromisoformat(month_range["end"])
+            return range_value(end - timedelta(days=6), end, "week")
+        return range_value(first + timedelta(days=7 * n), first + timedelta(days=7 * n + 6), "week")
+    if m := re.fullmatch(
+        r"(early|mid|late|the beginning of|beginning of|the start of|start of"
+        r"|the middle of|middle of|the end of|end of)? ?" + _MONTH + r"(?: (\d{4}))?",
+        t,
+    ):
+        year = int(m.group(3)) if m.group(3) else None
+        return _month_range(MONTHS[m.group(2)], reference, prefer, year, m.group(1))
+    # ----- weekdays -----
+    if m := re.fullmatch(
+        r"(this coming|this|next|coming|on)? ?" + _WEEKDAY + r"( next week| this week)?", t
+    ):
+        weekday, which, suffix = WEEKDAYS[m.group(2)], m.group(1), (m.group(3) or "").strip()
+        if which == "next" or suffix == "next week":
+            return day_value(week_start + timedelta(days=7 + weekday))
+        if suffix == "this week":
+            return day_value(week_start + timedelta(days=weekday))
+        if which in ("this", "this coming", "coming"):
+            return day_value(_weekday_after(reference, weekday, include_today=which == "this"))
+        if prefer == "past":
+            return day_value(
+                _weekday_after(reference, weekday, include_today=False) - timedelta(days=7)
+            )
+        return day_value(_weekday_after(reference, weekday, include_today=False))
+    # A weekday before a full date adds nothing ("friday, dec 4"); before a bare day it picks the
+    # month ("monday the 6th": the next 6th that is a Monday).
+    said_weekday = None
+    if m := re.match(r"^" + _WEEKDAY + r" (?=the |\d|" + _MONTH + r")", t):
+        said_weekday, t = WEEKDAYS[m.group(1)], t[m.end() :]
+    # ----- a day of the month, with or without its month -----
+    if m := re.fullmatch(r"(?:the )?" + _DAY, t):
+        day = int(m.group(1))
+        if not 1 <= day <= 31:
+            return None
+        found = _day_of_month(day, reference, prefer)
+        if said_weekday is not None:
+            for _ in range(14):
+                if found is None or found.weekday() == said_weekday:
+                    break
+                found = _day_of_month(day, found + timedelta(days=1), "future")
+        return day_value(found) if found else None
+    if m := (
+        re.fullmatch(r"(?:the )?" + _DAY + r" (?:of )?" + _MONTH + r"(?: (\d{4}))?", t)
+        or re.fullmatch(_MONTH + r" (?:the )?" + _DAY + r"(?: (\d{4}))?", t)
+    ):
+        if t[0].isdigit() or t.startswith("the "):
+            day, month = int(m.group(1)), MONTHS[m.group(2)]
+        else:
+            month, day = MONTHS[m.group(1)], int(m.group(2))
+        year = m.group(3)
+        try:
+            return (
+                day_value(date(int(year), month, day))
+                if year
+                else (day_value(d) if (d := _pick_year(month, day, reference, prefer)) else None)
+            )
+        except ValueError:
+            return None
+    if m := re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{2}|\d{4}))?", t):
+        a, b = int(m.group(1)), int(m.group(2))
+        month, day = (a, b) if policy.date_order == "MDY" else (b, a)
+        if month > 12 and day <= 12:
+            month, day = day, month  # "25/12" can only be day first
+        year = m.group(3)
+        try:
+            if year:
+                return day_value(date(int(year) + (2000 if len(year) == 2 else 0), month, day))
+            return day_value(d) if (d := _pick_year(month, day, reference, prefer)) else None
+        except ValueError:
+            return None
+    # ----- everything else: dateparser, told the reference date and the policy -----
+    settings = {
+        "RELATIVE_BASE": datetime(reference.year, reference.month, reference.day, 12),
+        "PREFER_DATES_FROM": {"nearest": "current_period"}.get(prefer, prefer),
+        "DATE_ORDER": policy.date_order,
+        "STRICT_PARSING": False,
+        "REQUIRE_PARTS": ["day"],
+    }
+    try:
+        parsed = _dateparser().parse(t, languages=["en"], settings=settings)
+    except Exception:  # noqa: BLE001 - dateparser raises many types on odd input; unreadable is None
+        return None
+    return day_value(parsed.date()) if parsed is not None else None

@@ -1,0 +1,42 @@
+"""Normalized values for spans: dates through model.dates, places through model.places.
+
+Resolution never fails a request: a span whose value cannot be found keeps ``value=None``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from datetime import date
+
+from model.dates import DatePolicy, resolve_date
+from model.places import PlaceIndex
+from model.spans import Span
+
+DATE_LABELS = frozenset({"date"})
+PLACE_LABELS = frozenset({"departure", "destination"})
+
+
+def resolve_values(
+    spans: Sequence[Span],
+    reference_date: date | None,
+    policy: DatePolicy,
+    places: PlaceIndex | None,
+) -> list[Span]:
+    """New spans with ``value`` filled in where it can be.
+
+    Dates are read in text order, each relative to ``reference_date`` and, for "the following
+    day", to the previous date of the same text; with no reference date they get no value.
+    """
+    out: list[Span] = []
+    anchor: date | None = None
+    for span in spans:
+        value = None
+        if span.label in DATE_LABELS and reference_date is not None:
+            value = resolve_date(span.text, reference_date, policy, anchor)
+            if value is not None:
+                anchor = date.fromisoformat(value.get("date") or value["start"])
+        elif span.label in PLACE_LABELS and places is not None:
+            value = places.resolve(span.text)
+        out.append(dataclasses.replace(span, value=value))
+    return out

@@ -1,0 +1,88 @@
+"""The shipped default model, on what it must get right."""
+
+import pytest
+
+from data.formats import read_examples
+from model.predictor import Predictor
+from training.evaluate import evaluate
+
+
+@pytest.fixture(scope="module")
+def default() -> Predictor:
+    return Predictor.from_dir()
+
+
+def spans(predictor: Predictor, text: str) -> list[tuple[str, str]]:
+    [prediction] = predictor.predict([text])
+    return [(s.label, s.text) for s in prediction.spans]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("arrive Beijing on November 2nd", [("destination", "Beijing"), ("date", "November 2nd")]),
+        ("leave Beijing on November 2nd", [("departure", "Beijing"), ("date", "November 2nd")]),
+        (
+            "i want to leave beijing on november second",
+            [("departure", "beijing"), ("date", "november second")],
+        ),
+        (
+            "i want to arrive in beijing on november second",
+            [("destination", "beijing"), ("date", "november second")],
+        ),
+        (
+            "i need a flight from boston to denver next monday",
+            [("departure", "boston"), ("destination", "denver"), ("date", "next monday")],
+        ),
+        (
+            "Flights from Portland, OR to Newark on 11/02",
+            [("departure", "Portland, OR"), ("destination", "Newark"), ("date", "11/02")],
+        ),
+        (
+            "to boston from st. louis on the 5th of may",
+            [("destination", "boston"), ("departure", "st. louis"), ("date", "the 5th of may")],
+        ),
+        ("what is the cheapest fare", []),
+        ("is there a flight at 5 pm", []),
+    ],
+)
+def test_mission_sentences(default: Predictor, text: str, expected) -> None:
+    assert spans(default, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # none of these cities is in the generator's training split (see data/places.py)
+        (
+            "i want to fly from kyoto to lima on friday",
+            [("departure", "kyoto"), ("destination", "lima"), ("date", "friday")],
+        ),
+        (
+            "Book me a bus from Scottsdale to Irvine tomorrow.",
+            [("departure", "Scottsdale"), ("destination", "Irvine"), ("date", "tomorrow")],
+        ),
+        ("leave Busan on March 3rd", [("departure", "Busan"), ("date", "March 3rd")]),
+        ("arrive Busan on March 3rd", [("destination", "Busan"), ("date", "March 3rd")]),
+    ],
+)
+def test_cities_absent_from_training(default: Predictor, text: str, expected) -> None:
+    from data.places import is_heldout
+
+    for label, place in expected:
+        if label != "date":
+            assert is_heldout(place), place
+    assert spans(default, text) == expected
+
+
+def test_hand_written_dev_set_floor(default: Predictor) -> None:
+    report = evaluate(default, read_examples("data/dev.txt"))
+    assert report.micro.f1 >= 0.95
+    for label in ("departure", "destination", "date"):
+        assert report.labels[label].f1 >= 0.93, label
+
+
+def test_default_model_is_small_and_labelled(default: Predictor) -> None:
+    assert default.labels == ["date", "departure", "destination"]
+    size = sum(f.stat().st_size for f in default.loaded.path.iterdir())
+    assert size < 8_000_000

@@ -1,0 +1,67 @@
+"""The README's results table: F1 per label on each evaluation set, and the robustness variants.
+
+``python -m training.report --model model/default`` prints a Markdown table (and ``--json FILE``
+writes the numbers). Sets: the hand-written dev and test sets, the held-out-places test (test
+sentences with every place swapped for a city the generator's training split never uses), and the
+test set lowercased without punctuation, and upper-cased.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from data.formats import read_examples
+from data.variants import PLACE_LABELS, shouted, spoken, with_heldout_places
+from model.predictor import Predictor
+from training.evaluate import Report, evaluate
+
+LABELS = ("departure", "destination", "date")
+
+
+def reports(predictor: Predictor, dev: Path, test: Path, seed: int = 0) -> dict[str, Report]:
+    """Evaluate ``predictor`` on every set of the table."""
+    dev_examples, test_examples = read_examples(dev), read_examples(test)
+    with_places = [e for e in test_examples if any(s.label in PLACE_LABELS for s in e.spans)]
+    return {
+        "dev (hand-written)": evaluate(predictor, dev_examples),
+        "test (hand-written)": evaluate(predictor, test_examples),
+        "held-out places": evaluate(predictor, with_heldout_places(with_places, seed)),
+        "test, lowercase no punctuation": evaluate(predictor, [spoken(e) for e in test_examples]),
+        "test, UPPERCASE": evaluate(predictor, [shouted(e) for e in test_examples]),
+    }
+
+
+def markdown(results: dict[str, Report]) -> str:
+    lines = [
+        "| set | sentences | " + " | ".join(f"{label} F1" for label in LABELS) + " | micro F1 |",
+        "|---|---:|" + "---:|" * (len(LABELS) + 1),
+    ]
+    for name, report in results.items():
+        cells = [
+            f"{report.labels[label].f1:.3f}" if label in report.labels else "–" for label in LABELS
+        ]
+        lines.append(
+            f"| {name} | {report.sentences} | {' | '.join(cells)} | {report.micro.f1:.3f} |"
+        )
+    return "\n".join(lines)
+
+
+def main(
+    model: Path | None = typer.Option(None, help="model directory (default: the shipped model)"),
+    dev: Path = typer.Option(Path("data/dev.txt")),
+    test: Path = typer.Option(Path("data/test.txt")),
+    seed: int = typer.Option(0, help="seed of the held-out place choice"),
+    json_out: Path | None = typer.Option(None, "--json", help="also write the numbers here"),
+) -> None:
+    """Print the results table for a model."""
+    results = reports(Predictor.from_dir(model), dev, test, seed)
+    typer.echo(markdown(results))
+    if json_out is not None:
+        json_out.write_text(json.dumps({k: r.to_json() for k, r in results.items()}, indent=2))
+
+
+if __name__ == "__main__":
+    typer.run(main)
