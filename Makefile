@@ -6,7 +6,7 @@ CLI := $(VENV)/bin/slot-tagger
 SEED ?= 0
 N_TRAIN ?= 40000
 
-.PHONY: install serve test lint data train-default evaluate-default report bench clean
+.PHONY: install serve test lint data train-default report ablation bench clean
 
 install: $(VENV)/.installed
 
@@ -44,6 +44,9 @@ train-default: install data/train.jsonl
 # Every figure in README's results table.
 report: install
 	$(PY) -m training.report --model model/default
+
+ablation: install data/train.jsonl
+	$(PY) -m training.ablation --epochs 5
 
 bench: install
 	$(PY) tests/benchmarks/bench.py

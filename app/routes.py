@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from functools import partial
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter
 from fastapi.exceptions import RequestValidationError
@@ -24,6 +23,7 @@ from app.schemas import (
     TokenOut,
 )
 from app.settings import Settings
+from model.dates import today_in
 from model.predictor import Prediction, Predictor
 
 router = APIRouter()
@@ -43,13 +43,10 @@ def _check_text(text: str, settings: Settings, loc: tuple[str | int, ...]) -> No
 def _reference_date(options: ResolveOptions, settings: Settings) -> date:
     if options.reference_date is not None:
         return options.reference_date
-    zone = options.timezone or settings.timezone
     try:
-        return datetime.now(ZoneInfo(zone)).date()
-    except (ZoneInfoNotFoundError, ValueError):
-        raise _limit_error(
-            ("timezone",), f"unknown timezone {zone!r}; expected an IANA name like 'Asia/Shanghai'"
-        ) from None
+        return today_in(options.timezone or settings.timezone)
+    except ValueError as e:
+        raise _limit_error(("timezone",), str(e)) from None
 
 
 def _response(prediction: Prediction, predictor: Predictor, min_confidence: float) -> TagResponse:

@@ -20,9 +20,10 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
 MONTHS |= {name.lower(): i for i, name in enumerate(calendar.month_abbr) if name}
@@ -84,6 +85,21 @@ class DatePolicy:
 
     prefer: Literal["future", "past", "nearest"] = "future"
     date_order: Literal["MDY", "DMY"] = "MDY"
+
+
+def today_in(timezone: str, now: datetime | None = None) -> date:
+    """The date it is in ``timezone`` (an IANA name) at ``now`` (default: this moment).
+
+    Raises:
+        ValueError: for a name that is not a known time zone.
+    """
+    try:
+        zone = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown timezone {timezone!r}; expected an IANA name like 'Asia/Shanghai'"
+        ) from None
+    return (now or datetime.now(UTC)).astimezone(zone).date()
 
 
 def day_value(day: date) -> dict[str, Any]:

@@ -126,8 +126,9 @@ class Predictor:
         marginals = self.tagger.crf.marginals(emissions, batch.mask, self.temperature)  # (B, T, K)
         tags_of = self.vocabs.tags.item
         tags = [[tags_of(k) for k in path] for path in paths]
+        # Marginals can exceed 1 by a rounding error; a probability stays within [0, 1].
         chosen = [
-            marginals[b, torch.arange(len(path)), torch.tensor(path)].tolist()
+            marginals[b, torch.arange(len(path)), torch.tensor(path)].clamp(0.0, 1.0).tolist()
             for b, path in enumerate(paths)
         ]
         return tags, chosen

@@ -19,6 +19,7 @@ import typer
 
 from data.formats import DataFormatError, read_examples
 from model.config import TaggerConfig
+from model.dates import today_in
 from model.errors import ModelError
 from model.predictor import Prediction, Predictor
 from training.config import TrainConfig
@@ -117,6 +118,32 @@ def evaluate(
 
     report = run_evaluation(_load(model), _examples(data))
     typer.echo(json.dumps(report.to_json()) if as_json else report.render())
+
+
+@app.command()
+def calibrate(
+    data: Annotated[Path, typer.Option(help="held-out gold data to fit on (the dev set)")],
+    model: Annotated[Path, typer.Option(help="model directory, rewritten atomically")],
+) -> None:
+    """Fit the confidence temperature on DATA and store it in the model; print reliability."""
+    from model import artifact
+    from training.calibrate import (
+        expected_calibration_error, fit_temperature, outcomes, reliability, render,
+    )
+
+    predictor, examples = _load(model), _examples(data)
+    before = outcomes(predictor, examples)
+    predictor.temperature = fit_temperature(predictor, examples)
+    after = outcomes(predictor, examples)
+    meta = predictor.meta
+    calibration = {"temperature": predictor.temperature,
+                   "ece_before": round(expected_calibration_error(before), 4),
+                   "ece_after": round(expected_calibration_error(after), 4), "spans": len(after)}
+    artifact.save(model, predictor.tagger, name=meta.name, train_data_sha256=meta.train_data_sha256,
+                  dev_metrics=meta.dev_metrics, calibration=calibration)
+    typer.echo(f"temperature {predictor.temperature}; ECE {calibration['ece_before']} -> "
+               f"{calibration['ece_after']} on {len(after)} spans", err=True)
+    typer.echo(render(reliability(after)))
 
 
 def _stdin_texts() -> Iterator[str]:

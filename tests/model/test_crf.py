@@ -79,3 +79,20 @@ def test_nll_is_log_partition_minus_gold_score() -> None:
     gold = torch.tensor([[1, 2, 0]])
     expected = crf.log_partition(emissions, mask) - crf.path_score(emissions, gold, mask)
     assert torch.allclose(crf.nll(emissions, gold, mask), expected.mean())
+
+
+def test_temperature_divides_every_score_and_keeps_the_best_path() -> None:
+    crf = make_crf(3)
+    emissions = torch.randn(1, 3, len(TAGS))
+    mask = torch.ones(1, 3, dtype=torch.bool)
+    scores = brute_force(crf, emissions[0], 3)
+    values = torch.tensor(list(scores.values())) / 2.0
+    probs = (values - torch.logsumexp(values, 0)).exp()
+    marginals = crf.marginals(emissions, mask, temperature=2.0)
+    for t in range(3):
+        for k in range(len(TAGS)):
+            expected = sum(p for path, p in zip(scores, probs, strict=True) if path[t] == k)
+            assert abs(marginals[0, t, k].item() - float(expected)) < 1e-4
+    sharp = crf.marginals(emissions, mask).max(dim=2).values
+    soft = marginals.max(dim=2).values
+    assert torch.all(soft <= sharp + 1e-6)

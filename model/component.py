@@ -1,0 +1,81 @@
+"""The spaCy pipeline component: ``nlp.add_pipe("slot_tagger")`` puts slots in ``doc.ents``.
+
+Registered through the ``spacy_factories`` entry point, so no import is needed::
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("slot_tagger", config={"reference_date": "2026-11-23"})
+    doc = nlp("leave Beijing on November 2nd")
+    [(e.text, e.label_, e._.slot_value) for e in doc.ents]
+
+Spans go to ``doc.ents`` and ``doc.spans["slots"]``; each has ``span._.slot_value`` (the normalized
+value or None) and ``span._.slot_confidence``. ``nlp.pipe(texts, batch_size=...)`` tags each batch
+in one forward pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import date
+
+from spacy.language import Language
+from spacy.tokens import Doc
+from spacy.tokens import Span as SpacySpan
+from spacy.util import minibatch
+
+from model.predictor import Prediction, Predictor
+
+SPANS_KEY = "slots"
+for _name in ("slot_value", "slot_confidence"):
+    if not SpacySpan.has_extension(_name):
+        SpacySpan.set_extension(_name, default=None)
+
+
+class SlotTagger:
+    """Tags whole docs with a :class:`Predictor`.
+
+    Args:
+        predictor: the loaded model.
+        batch_size: docs per forward pass in ``pipe`` when spaCy gives none.
+        reference_date: the day dates are read against (None: today).
+    """
+
+    def __init__(self, predictor: Predictor, batch_size: int, reference_date: date | None) -> None:
+        self.predictor = predictor
+        self.batch_size = batch_size
+        self.reference_date = reference_date
+
+    def __call__(self, doc: Doc) -> Doc:
+        return next(iter(self.pipe([doc])))
+
+    def pipe(self, docs: Iterable[Doc], batch_size: int | None = None) -> Iterator[Doc]:
+        for batch in minibatch(docs, size=batch_size or self.batch_size):
+            reference = self.reference_date or date.today()
+            predictions = self.predictor.predict([d.text for d in batch], reference_date=reference)
+            for doc, prediction in zip(batch, predictions, strict=True):
+                yield self._annotate(doc, prediction)
+
+    @staticmethod
+    def _annotate(doc: Doc, prediction: Prediction) -> Doc:
+        spans = []
+        for slot in prediction.spans:
+            span = doc.char_span(slot.start, slot.end, label=slot.label, alignment_mode="expand")
+            if span is None:
+                continue
+            span._.slot_value = slot.value
+            span._.slot_confidence = slot.confidence
+            spans.append(span)
+        doc.ents = spans
+        doc.spans[SPANS_KEY] = spans
+        return doc
+
+
+@Language.factory(
+    "slot_tagger",
+    default_config={"model_dir": None, "batch_size": 64, "reference_date": None},
+)
+def make_slot_tagger(
+    nlp: Language, name: str, model_dir: str | None, batch_size: int, reference_date: str | None
+) -> SlotTagger:
+    """spaCy factory: ``model_dir`` None is the shipped model; ``reference_date`` is ISO or None."""
+    reference = date.fromisoformat(reference_date) if reference_date else None
+    return SlotTagger(Predictor.from_dir(model_dir), batch_size, reference)

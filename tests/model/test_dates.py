@@ -1,0 +1,150 @@
+"""Date resolution, table-driven: expression x reference date -> value (model/dates.py's policy)."""
+
+from datetime import UTC, date, datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from model.dates import DatePolicy, resolve_date, today_in
+
+MON = date(2026, 11, 23)  # a Monday
+SUN = date(2026, 11, 29)
+DEC31 = date(2026, 12, 31)
+LEAP = date(2028, 2, 27)  # 2028 is a leap year
+
+
+def d(iso: str) -> dict:
+    return {"type": "date", "date": iso, "grain": "day"}
+
+
+def r(start: str, end: str, grain: str) -> dict:
+    return {"type": "range", "start": start, "end": end, "grain": grain}
+
+
+CASES = [
+    # absolute dates: a date without a year is the next one on or after the reference
+    ("November 2nd", MON, d("2027-11-02")),
+    ("november 30th", MON, d("2026-11-30")),
+    ("nov 23", MON, d("2026-11-23")),
+    ("Nov. 2", MON, d("2027-11-02")),
+    ("2 November", MON, d("2027-11-02")),
+    ("the 2nd of November", MON, d("2027-11-02")),
+    ("the second of november", MON, d("2027-11-02")),
+    ("November the second", MON, d("2027-11-02")),
+    ("november second", MON, d("2027-11-02")),
+    ("december twenty first", MON, d("2026-12-21")),
+    ("the thirty first of december", MON, d("2026-12-31")),
+    ("11/02", MON, d("2027-11-02")),
+    ("12/25", MON, d("2026-12-25")),
+    ("25/12", MON, d("2026-12-25")),  # only day-first makes sense
+    ("11/02/2026", MON, d("2026-11-02")),
+    ("1/5/27", MON, d("2027-01-05")),
+    ("2026-11-02", MON, d("2026-11-02")),
+    ("June 3rd, 2027", MON, d("2027-06-03")),
+    ("Friday, Dec 4", MON, d("2026-12-04")),
+    # month and year roll-over
+    ("January 3rd", DEC31, d("2027-01-03")),
+    ("december 31st", DEC31, d("2026-12-31")),
+    ("the 1st", DEC31, d("2027-01-01")),
+    ("tomorrow", DEC31, d("2027-01-01")),
+    ("next month", DEC31, r("2027-01-01", "2027-01-31", "month")),
+    # leap day
+    ("feb 29", LEAP, d("2028-02-29")),
+    ("feb 29", MON, d("2028-02-29")),
+    ("the day after tomorrow", LEAP, d("2028-02-29")),
+    ("the 29th", date(2027, 2, 1), d("2027-03-29")),  # February 2027 has no 29th
+    # bare day of the month
+    ("the 5th", MON, d("2026-12-05")),
+    ("the 23rd", MON, d("2026-11-23")),
+    ("the twenty fifth", MON, d("2026-11-25")),
+    ("monday the 6th", MON, d("2027-09-06")),  # the next 6th that is a Monday
+    # weekdays: bare = next after today; this = within 7 days (today included); next = next week
+    ("monday", MON, d("2026-11-30")),
+    ("friday", MON, d("2026-11-27")),
+    ("this monday", MON, d("2026-11-23")),
+    ("this friday", MON, d("2026-11-27")),
+    ("next friday", MON, d("2026-12-04")),
+    ("next monday", MON, d("2026-11-30")),
+    ("next monday", SUN, d("2026-11-30")),
+    ("this coming tuesday", MON, d("2026-11-24")),
+    ("wed", MON, d("2026-11-25")),
+    ("friday next week", MON, d("2026-12-04")),
+    # relative days
+    ("today", MON, d("2026-11-23")),
+    ("tonight", MON, d("2026-11-23")),
+    ("tomorrow", MON, d("2026-11-24")),
+    ("day after tomorrow", MON, d("2026-11-25")),
+    ("in two weeks", MON, d("2026-12-07")),
+    ("in 3 days", MON, d("2026-11-26")),
+    ("two weeks from now", MON, d("2026-12-07")),
+    ("a week from today", MON, d("2026-11-30")),
+    ("a week from tomorrow", MON, d("2026-12-01")),
+    # ranges
+    ("next week", MON, r("2026-11-30", "2026-12-06", "week")),
+    ("this week", date(2026, 11, 25), r("2026-11-25", "2026-11-29", "week")),
+    ("this weekend", MON, r("2026-11-28", "2026-11-29", "week")),
+    ("this weekend", SUN, r("2026-11-28", "2026-11-29", "week")),
+    ("next weekend", MON, r("2026-12-05", "2026-12-06", "week")),
+    ("march", MON, r("2027-03-01", "2027-03-31", "month")),
+    ("november", MON, r("2026-11-01", "2026-11-30", "month")),
+    ("early march", MON, r("2027-03-01", "2027-03-10", "month")),
+    ("mid-August", MON, r("2027-08-11", "2027-08-20", "month")),
+    ("late december", MON, r("2026-12-21", "2026-12-31", "month")),
+    ("the first week of january", MON, r("2027-01-01", "2027-01-07", "week")),
+    # holidays
+    ("christmas", MON, d("2026-12-25")),
+    ("thanksgiving", MON, d("2026-11-26")),
+    ("thanksgiving", date(2026, 11, 27), d("2027-11-25")),
+    ("new year's day", MON, d("2027-01-01")),
+    ("easter", MON, d("2027-03-28")),
+    ("memorial day", MON, d("2027-05-31")),
+    # unreadable: the span keeps value None
+    ("gibberish", MON, None),
+    ("the 45th", MON, None),
+    ("13/45", MON, None),
+    ("", MON, None),
+]
+
+
+@pytest.mark.parametrize(("text", "reference", "expected"), CASES)
+def test_resolution(text: str, reference: date, expected) -> None:
+    assert resolve_date(text, reference) == expected
+
+
+def test_policy_past_and_nearest() -> None:
+    assert resolve_date("november 2nd", MON, DatePolicy(prefer="past")) == d("2026-11-02")
+    assert resolve_date("november 2nd", MON, DatePolicy(prefer="nearest")) == d("2026-11-02")
+    assert resolve_date("december 1st", MON, DatePolicy(prefer="nearest")) == d("2026-12-01")
+    assert resolve_date("monday", date(2026, 11, 25), DatePolicy(prefer="past")) == d("2026-11-23")
+
+
+def test_day_first_locale_reads_numeric_dates_day_first() -> None:
+    assert resolve_date("11/02", MON, DatePolicy(date_order="DMY")) == d("2027-02-11")
+    assert resolve_date("11/02/2026", MON, DatePolicy(date_order="DMY")) == d("2026-02-11")
+
+
+def test_days_relative_to_the_previous_date_need_one() -> None:
+    assert resolve_date("the following day", MON, anchor=date(2026, 12, 4)) == d("2026-12-05")
+    assert resolve_date("the same day", MON, anchor=date(2026, 12, 4)) == d("2026-12-04")
+    assert resolve_date("the following day", MON) is None
+
+
+@pytest.mark.parametrize(
+    ("zone", "expected"),
+    [("UTC", date(2026, 11, 23)), ("Asia/Shanghai", date(2026, 11, 24)),
+     ("America/Los_Angeles", date(2026, 11, 23)), ("Pacific/Kiritimati", date(2026, 11, 24))],
+)
+def test_today_depends_on_the_timezone_around_midnight(zone: str, expected: date) -> None:
+    assert today_in(zone, datetime(2026, 11, 23, 20, 30, tzinfo=UTC)) == expected
+
+
+def test_unknown_timezone_is_a_value_error_naming_it() -> None:
+    with pytest.raises(ValueError, match="unknown timezone 'Mars/Base'"):
+        today_in("Mars/Base")
+
+
+@given(st.text(max_size=80), st.dates(min_value=date(1901, 1, 1), max_value=date(2099, 12, 31)))
+def test_no_text_makes_resolution_raise(text: str, reference: date) -> None:
+    value = resolve_date(text, reference)
+    assert value is None or value["type"] in ("date", "range")

@@ -1,0 +1,106 @@
+"""Calibration: do span confidences mean what they say? Measure it, and fit a temperature.
+
+A span's confidence is the lowest CRF marginal of its tags. Among spans reported with confidence
+about p, about p should be exactly right. :func:`reliability` bins predicted spans by confidence;
+:func:`expected_calibration_error` is the support-weighted gap between confidence and accuracy;
+:func:`fit_temperature` picks the temperature (dividing every CRF score) that minimizes the
+negative log-likelihood of the spans being right, on a held-out set (the dev set).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import typer
+
+from data.example import Example
+from model.predictor import Predictor
+
+TEMPERATURES = tuple(round(0.5 + 0.1 * i, 2) for i in range(46))  # 0.5 .. 5.0
+EPSILON = 1e-6
+
+
+@dataclass(frozen=True, slots=True)
+class Bin:
+    low: float
+    high: float
+    spans: int
+    confidence: float
+    accuracy: float
+
+
+def outcomes(predictor: Predictor, examples: Sequence[Example]) -> list[tuple[float, bool]]:
+    """(confidence, exactly right) for every predicted span."""
+    predictions = predictor.predict([e.text for e in examples])
+    result = []
+    for example, prediction in zip(examples, predictions, strict=True):
+        gold = {(s.start, s.end, s.label) for s in example.spans}
+        result += [(s.confidence, (s.start, s.end, s.label) in gold) for s in prediction.spans]
+    return result
+
+
+def reliability(pairs: Sequence[tuple[float, bool]], bins: int = 10) -> list[Bin]:
+    """Spans grouped by confidence into equal-width bins (empty bins left out)."""
+    table = []
+    for i in range(bins):
+        low, high = i / bins, (i + 1) / bins
+        inside = [(c, ok) for c, ok in pairs if low < c <= high or (i == 0 and c == 0)]
+        if inside:
+            table.append(Bin(low, high, len(inside), sum(c for c, _ in inside) / len(inside),
+                             sum(ok for _, ok in inside) / len(inside)))
+    return table
+
+
+def expected_calibration_error(pairs: Sequence[tuple[float, bool]], bins: int = 10) -> float:
+    total = len(pairs)
+    if not total:
+        return 0.0
+    return sum(b.spans / total * abs(b.confidence - b.accuracy) for b in reliability(pairs, bins))
+
+
+def nll(pairs: Sequence[tuple[float, bool]]) -> float:
+    return -sum(
+        math.log(max(c, EPSILON)) if ok else math.log(max(1 - c, EPSILON)) for c, ok in pairs
+    ) / max(len(pairs), 1)
+
+
+def fit_temperature(predictor: Predictor, examples: Sequence[Example]) -> float:
+    """The temperature from :data:`TEMPERATURES` with the lowest span NLL on ``examples``."""
+    original = predictor.temperature
+    scores = {}
+    try:
+        for temperature in TEMPERATURES:
+            predictor.temperature = temperature
+            scores[temperature] = nll(outcomes(predictor, examples))
+    finally:
+        predictor.temperature = original
+    return min(scores, key=lambda t: (scores[t], abs(t - 1.0)))
+
+
+def render(table: Sequence[Bin]) -> str:
+    lines = ["| confidence | spans | mean confidence | accuracy |", "|---|---:|---:|---:|"]
+    lines += [f"| {b.low:.1f}–{b.high:.1f} | {b.spans} | {b.confidence:.3f} | {b.accuracy:.3f} |"
+              for b in table]
+    return "\n".join(lines)
+
+
+def main(
+    data: list[Path] = typer.Option([Path("data/dev.txt"), Path("data/test.txt")]),  # noqa: B008
+    model: Path | None = typer.Option(None, help="model directory (default: the shipped model)"),
+) -> None:
+    """Print the expected calibration error and reliability table of a model on each data set."""
+    from data.formats import read_examples
+
+    predictor = Predictor.from_dir(model)
+    for path in data:
+        pairs = outcomes(predictor, read_examples(path))
+        typer.echo(f"\n{path}: {len(pairs)} spans, ECE {expected_calibration_error(pairs):.4f}, "
+                   f"temperature {predictor.temperature}\n")
+        typer.echo(render(reliability(pairs)))
+
+
+if __name__ == "__main__":
+    typer.run(main)
