@@ -1,4 +1,4 @@
-"""Request dependencies: the predictor and settings the lifespan put on app.state."""
+"""Request dependencies (the predictor and settings on app.state) and the model loader."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 
 from app.settings import Settings
+from model.dates import DatePolicy
 from model.predictor import Predictor
 
 
@@ -24,3 +25,9 @@ def get_settings(request: Request) -> Settings:
 
 PredictorDep = Annotated[Predictor, Depends(get_predictor)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def load_predictor(settings: Settings) -> Predictor:
+    """The predictor the settings name. Raises ModelError, with one clear message, if it cannot."""
+    policy = DatePolicy(prefer=settings.date_prefer, date_order=settings.date_order)
+    return Predictor.from_dir(settings.model_dir, policy)

@@ -9,13 +9,18 @@ from contextlib import asynccontextmanager
 import torch
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from starlette.datastructures import State
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.routes import router
+from app.deps import load_predictor
+from app.limits import BodySizeLimit
+from app.observability import RequestLog, instrument
+from app.routes import admin_router, health_router, router
+from app.runner import Runner
 from app.settings import Settings
-from model.dates import DatePolicy
 from model.errors import ModelError
-from model.predictor import Predictor
 
 log = logging.getLogger(__name__)
 
@@ -35,17 +40,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         torch.set_num_threads(settings.torch_threads)
-        try:
-            policy = DatePolicy(prefer=settings.date_prefer, date_order=settings.date_order)
-            app.state.predictor = Predictor.from_dir(settings.model_dir, policy)
-        except ModelError as e:
-            log.error("cannot serve: %s", e)
-            raise
-        log.info(
-            "serving model %s %s", app.state.predictor.meta.name, app.state.predictor.meta.version
-        )
+        meta = app.state.predictor.meta
+        log.info("serving model %s %s", meta.name, meta.version)
         yield
-        app.state.predictor = None
 
     app = FastAPI(
         title="slot-tagger",
@@ -55,6 +52,61 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.predictor = None
+    app.state.runner = Runner(settings.max_queue, settings.request_timeout_s)
+    app.state.metrics = instrument(app)
+    app.state.metrics.queue_depth.set_function(lambda: app.state.runner.in_flight)
+    app.state.runner.on_done = app.state.metrics.inference_seconds.observe
     app.add_exception_handler(RequestValidationError, validation_error)
+    app.include_router(health_router)
     app.include_router(router)
+    app.include_router(admin_router)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestLog, json_logs=settings.json_logs)
+    app.add_middleware(LoadModelAtStartup, state=app.state, settings=settings)
     return app
+
+
+class LoadModelAtStartup:
+    """Loads the model when the server starts, before the app's own lifespan runs.
+
+    A model that cannot be loaded makes startup fail with one line naming the problem
+    ("cannot serve: model at /models/x has format_version 2; ..."), not a traceback, and the
+    server never answers with a half-loaded model.
+    """
+
+    def __init__(self, app: ASGIApp, state: State, settings: Settings) -> None:
+        self.app = app
+        self.state = state
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan" or self.state.predictor is not None:
+            await self.app(scope, receive, send)
+            return
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            try:
+                self.state.predictor = load_predictor(self.settings)
+            except ModelError as e:
+                line = f"cannot serve: {e}"
+                await send({"type": "lifespan.startup.failed", "message": line})
+                # Like Starlette's router: fail the lifespan task too. uvicorn has already logged
+                # the line above and stays quiet about this; a test client raises it.
+                raise RuntimeError(line) from None
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return message
+            return await receive()
+
+        await self.app(scope, replay, send)

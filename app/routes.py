@@ -1,15 +1,16 @@
-"""The API routes: POST /tag, POST /tag/batch, GET /health, GET /model. Each parses, calls, formats."""
+"""The API routes: /tag, /tag/batch, /health, /model and /admin/reload. Parse, call, format."""
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from functools import partial
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.concurrency import run_in_threadpool
 
-from app.deps import PredictorDep, SettingsDep
+from app.deps import PredictorDep, SettingsDep, load_predictor
 from app.schemas import (
     BatchTagRequest,
     BatchTagResponse,
@@ -22,11 +23,20 @@ from app.schemas import (
     TagResponse,
     TokenOut,
 )
+from app.runner import Overloaded, Runner, TimedOut
+from app.security import require_admin, require_api_key
 from app.settings import Settings
 from model.dates import today_in
+from model.errors import ModelError
 from model.predictor import Prediction, Predictor
 
-router = APIRouter()
+log = logging.getLogger(__name__)
+router = APIRouter(dependencies=[Depends(require_api_key)])
+health_router = APIRouter()
+admin_router = APIRouter(
+    prefix="/admin", dependencies=[Depends(require_admin)], include_in_schema=False
+)
+RETRY_AFTER_S = "1"
 
 
 def _limit_error(loc: tuple[str | int, ...], message: str) -> RequestValidationError:
@@ -72,20 +82,48 @@ def _response(prediction: Prediction, predictor: Predictor, min_confidence: floa
     )
 
 
+async def _predict(
+    request: Request, predictor: Predictor, texts: list[str], reference: date
+) -> list[Prediction]:
+    """Run the model through the app's runner; overload is 503, a timeout 504."""
+    runner: Runner = request.app.state.runner
+    metrics = request.app.state.metrics
+    try:
+        predictions = await runner.run(partial(predictor.predict, texts, reference_date=reference))
+    except Overloaded:
+        metrics.rejected.labels("overloaded").inc()
+        raise HTTPException(
+            status_code=503,
+            detail="the service is busy; retry shortly",
+            headers={"Retry-After": RETRY_AFTER_S},
+        ) from None
+    except TimedOut:
+        metrics.rejected.labels("timeout").inc()
+        raise HTTPException(
+            status_code=504,
+            detail="tagging took longer than the request timeout",
+            headers={"Retry-After": RETRY_AFTER_S},
+        ) from None
+    for prediction in predictions:
+        for span in prediction.spans:
+            metrics.spans.labels(span.label).inc()
+    return predictions
+
+
 @router.post("/tag", response_model=TagResponse)
-async def tag(body: TagRequest, predictor: PredictorDep, settings: SettingsDep) -> TagResponse:
+async def tag(
+    body: TagRequest, request: Request, predictor: PredictorDep, settings: SettingsDep
+) -> TagResponse:
     """Tag one text: its tokens with BIO tags, and its labelled spans."""
     _check_text(body.text, settings, ("text",))
     reference = _reference_date(body, settings)
-    [prediction] = await run_in_threadpool(
-        partial(predictor.predict, [body.text], reference_date=reference)
-    )
+    [prediction] = await _predict(request, predictor, [body.text], reference)
     return _response(prediction, predictor, body.min_confidence)
 
 
 @router.post("/tag/batch", response_model=BatchTagResponse)
 async def tag_batch(
-    body: BatchTagRequest, predictor: PredictorDep, settings: SettingsDep
+    body: BatchTagRequest, request: Request, predictor: PredictorDep, settings: SettingsDep
 ) -> BatchTagResponse:
     """Tag many texts in one forward pass; results come back in request order."""
     if len(body.texts) > settings.max_batch_size:
@@ -96,15 +134,13 @@ async def tag_batch(
     for i, text in enumerate(body.texts):
         _check_text(text, settings, ("texts", i))
     reference = _reference_date(body, settings)
-    predictions = await run_in_threadpool(
-        partial(predictor.predict, body.texts, reference_date=reference)
-    )
+    predictions = await _predict(request, predictor, body.texts, reference)
     return BatchTagResponse(
         results=[_response(p, predictor, body.min_confidence) for p in predictions]
     )
 
 
-@router.get("/health", response_model=HealthResponse)
+@health_router.get("/health", response_model=HealthResponse)
 async def health(predictor: PredictorDep) -> HealthResponse:
     """200 once the model is loaded and serving; 503 before."""
     return HealthResponse(
@@ -126,3 +162,19 @@ async def model_info(predictor: PredictorDep) -> ModelInfo:
         dev_metrics=meta.dev_metrics,
         versions=meta.versions,
     )
+
+
+@admin_router.post("/reload", response_model=ModelRef)
+async def reload(request: Request, settings: SettingsDep) -> ModelRef:
+    """Load the model again from SLOT_TAGGER_MODEL_DIR and swap it in; a bad model is refused."""
+    try:
+        fresh = await run_in_threadpool(load_predictor, settings)
+    except ModelError as e:
+        log.error("reload refused: %s", e)
+        raise HTTPException(
+            status_code=409,
+            detail=f"new model refused ({type(e).__name__}); the previous model is still serving",
+        ) from None
+    request.app.state.predictor = fresh  # one assignment: a request sees the old model or the new
+    log.info("reloaded model %s %s", fresh.meta.name, fresh.meta.version)
+    return ModelRef(name=fresh.meta.name, version=fresh.meta.version)

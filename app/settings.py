@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -26,6 +26,18 @@ class Settings(BaseSettings):
     date_prefer: Literal["future", "past", "nearest"] = Field(
         "future", description="which year a date without one falls in (see model/dates.py)"
     )
+
+    max_body_bytes: int = Field(
+        2_097_152, ge=1, description="largest request body; bigger ones get 413 before parsing"
+    )
+    request_timeout_s: float = Field(10.0, gt=0, description="longest a request may wait and run")
+    max_queue: int = Field(
+        64, ge=1, description="model calls running or waiting; beyond it requests get 503"
+    )
+    api_key: SecretStr | None = Field(None, description="if set, every route but /health needs it")
+    admin_token: SecretStr | None = Field(None, description="if set, enables POST /admin/reload")
+    cors_origins: list[str] = Field(default_factory=list, description="origins allowed by CORS")
+    json_logs: bool = Field(True, description="one JSON line per request on the access log")
 
     @field_validator("timezone")
     @classmethod

@@ -220,6 +220,12 @@ def serve(
     """Serve the HTTP API (uvicorn) for a model."""
     import uvicorn
 
+    from model import artifact
+
+    try:  # refuse to start, in one line, before any worker does
+        artifact.load(artifact.DEFAULT_MODEL_DIR if model is None else model)
+    except ModelError as e:
+        raise _fail(f"cannot serve: {e}") from None
     if model is not None:
         os.environ["SLOT_TAGGER_MODEL_DIR"] = str(model.resolve())
     uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers)

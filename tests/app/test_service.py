@@ -1,0 +1,165 @@
+"""Limits, admission control, auth, admin reload, request ids, metrics and CORS."""
+
+import asyncio
+import shutil
+import threading
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.main import create_app
+from app.runner import Overloaded, Runner, TimedOut
+from app.settings import Settings
+
+
+def make_client(model_dir, **settings) -> TestClient:
+    return TestClient(create_app(Settings(model_dir=model_dir, **settings)))
+
+
+def test_body_over_the_limit_is_413_before_parsing(tiny_model_dir) -> None:
+    with make_client(tiny_model_dir, max_body_bytes=100) as client:
+        response = client.post("/tag", content=b'{"text": "' + b"a" * 200 + b'"}',
+                               headers={"content-type": "application/json"})
+        assert response.status_code == 413
+        assert response.json() == {"detail": "request body is larger than the limit of 100 bytes"}
+
+        def chunks():
+            yield b'{"text": "'
+            for _ in range(20):
+                yield b"aaaaaaaaaa"
+            yield b'"}'
+
+        response = client.post("/tag", content=chunks(), headers={"content-type": "application/json"})
+        assert response.status_code == 413
+
+
+def test_runner_refuses_beyond_its_queue_and_times_out() -> None:
+    async def scenario() -> None:
+        runner = Runner(max_queue=1, timeout_s=0.2)
+        release = threading.Event()
+        first = asyncio.ensure_future(runner.run(lambda: release.wait(5)))
+        await asyncio.sleep(0.05)
+        with pytest.raises(Overloaded):
+            await runner.run(lambda: None)
+        release.set()
+        assert await first is True
+        with pytest.raises(TimedOut):
+            await runner.run(lambda: threading.Event().wait(1))
+        assert runner.in_flight == 0
+
+    asyncio.run(scenario())
+
+
+def test_overload_is_503_with_retry_after(tiny_model_dir, monkeypatch) -> None:
+    with make_client(tiny_model_dir, max_queue=1) as client:
+        predictor = client.app.state.predictor
+        release, entered = threading.Event(), threading.Event()
+        original = predictor.predict
+
+        def slow(*args, **kwargs):
+            entered.set()
+            release.wait(5)
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(predictor, "predict", slow)
+        results = {}
+        worker = threading.Thread(target=lambda: results.setdefault(
+            "first", client.post("/tag", json={"text": "leave Boston"})))
+        worker.start()
+        assert entered.wait(5)
+        response = client.post("/tag", json={"text": "leave Boston"})
+        release.set()
+        worker.join()
+        assert response.status_code == 503
+        assert response.headers["retry-after"] == "1"
+        assert response.json() == {"detail": "the service is busy; retry shortly"}
+        assert results["first"].status_code == 200
+
+
+def test_slow_request_is_504(tiny_model_dir, monkeypatch) -> None:
+    with make_client(tiny_model_dir, request_timeout_s=0.1) as client:
+        monkeypatch.setattr(client.app.state.predictor, "predict",
+                            lambda *a, **k: threading.Event().wait(0.5))
+        response = client.post("/tag", json={"text": "leave Boston"})
+        assert response.status_code == 504
+        assert response.json() == {"detail": "tagging took longer than the request timeout"}
+
+
+def test_api_key_guards_everything_but_health(tiny_model_dir) -> None:
+    with make_client(tiny_model_dir, api_key="s3cret") as client:
+        assert client.get("/health").status_code == 200
+        response = client.post("/tag", json={"text": "leave Boston"})
+        assert response.status_code == 401
+        assert response.headers["www-authenticate"] == "Bearer"
+        assert client.get("/model", headers={"Authorization": "Bearer wrong"}).status_code == 401
+        ok = client.post("/tag", json={"text": "leave Boston"}, headers={"Authorization": "Bearer s3cret"})
+        assert ok.status_code == 200
+
+
+def test_admin_reload_is_off_by_default(tiny_model_dir) -> None:
+    with make_client(tiny_model_dir) as client:
+        assert client.post("/admin/reload").status_code == 404
+
+
+def test_admin_reload_swaps_models_and_refuses_a_bad_one(tiny_model_dir, tmp_path) -> None:
+    live = tmp_path / "live"
+    shutil.copytree(tiny_model_dir, live)
+    with make_client(live, admin_token="root") as client:
+        auth = {"Authorization": "Bearer root"}
+        assert client.post("/admin/reload").status_code == 401
+        before = client.get("/health").json()["model"]
+        response = client.post("/admin/reload", headers=auth)
+        assert response.status_code == 200 and response.json() == before
+        (live / "weights.safetensors").write_bytes(b"garbage")
+        response = client.post("/admin/reload", headers=auth)
+        assert response.status_code == 409
+        assert response.json() == {
+            "detail": "new model refused (CorruptModelError); the previous model is still serving"}
+        assert str(tmp_path) not in response.text
+        assert client.post("/tag", json={"text": "leave Boston"}).status_code == 200
+
+
+def test_request_id_is_echoed_or_made(client: TestClient) -> None:
+    response = client.get("/health", headers={"X-Request-ID": "abc-123"})
+    assert response.headers["x-request-id"] == "abc-123"
+    made = client.get("/health", headers={"X-Request-ID": "bad id\n"}).headers["x-request-id"]
+    assert len(made) == 32 and made.isalnum()
+
+
+def test_metrics_count_requests_inference_and_spans(client: TestClient) -> None:
+    client.post("/tag", json={"text": "leave Beijing on November 2nd"})
+    text = client.get("/metrics").text
+    assert 'http_requests_total{handler="/tag",method="POST",status="2xx"}' in text
+    assert "slot_tagger_inference_seconds_count" in text
+    assert 'slot_tagger_spans_total{label="departure"}' in text
+    assert "slot_tagger_queue_depth 0.0" in text
+
+
+def test_cors_is_closed_unless_configured(tiny_model_dir) -> None:
+    preflight = {"Origin": "https://example.org", "Access-Control-Request-Method": "POST"}
+    with make_client(tiny_model_dir) as client:
+        assert "access-control-allow-origin" not in client.options("/tag", headers=preflight).headers
+    with make_client(tiny_model_dir, cors_origins=["https://example.org"]) as client:
+        response = client.options("/tag", headers=preflight)
+        assert response.headers["access-control-allow-origin"] == "https://example.org"
+
+
+@pytest.mark.parametrize("breakage", ["missing", "truncated", "format", "labels"])
+def test_a_bad_model_fails_startup_with_one_line(tiny_model_dir, tmp_path, breakage) -> None:
+    import json
+
+    model = tmp_path / "m"
+    if breakage != "missing":
+        shutil.copytree(tiny_model_dir, model)
+    if breakage == "truncated":
+        (model / "weights.safetensors").write_bytes((model / "weights.safetensors").read_bytes()[:100])
+    elif breakage in ("format", "labels"):
+        meta = json.loads((model / "meta.json").read_text())
+        meta.update({"format_version": 9} if breakage == "format" else {"labels": ["x"]})
+        (model / "meta.json").write_text(json.dumps(meta))
+    app = create_app(Settings(model_dir=model))
+    with pytest.raises(RuntimeError) as e, TestClient(app):
+        pass
+    message = str(e.value)
+    assert message.startswith("cannot serve: ") and "\n" not in message
+    assert app.state.predictor is None
