@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 from contextlib import asynccontextmanager
 
 import torch
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
@@ -19,6 +20,7 @@ from app.limits import BodySizeLimit
 from app.observability import RequestLog, instrument
 from app.routes import admin_router, health_router, router
 from app.runner import Runner
+from app.security import require_api_key
 from app.settings import Settings
 from model.errors import ModelError
 
@@ -50,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
     )
+    app.openapi = lambda: openapi_with_limits(app, settings)  # type: ignore[method-assign]
     app.state.settings = settings
     app.state.predictor = None
     app.state.runner = Runner(settings.max_queue, settings.request_timeout_s)
@@ -58,7 +61,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.runner.on_done = app.state.metrics.inference_seconds.observe
     app.add_exception_handler(RequestValidationError, validation_error)
     app.include_router(health_router)
-    app.include_router(router)
+    # The key check (and its place in the OpenAPI schema) exists only when a key is configured.
+    app.include_router(router, dependencies=[Depends(require_api_key)] if settings.api_key else [])
     app.include_router(admin_router)
     if settings.cors_origins:
         app.add_middleware(
@@ -71,6 +75,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestLog, json_logs=settings.json_logs)
     app.add_middleware(LoadModelAtStartup, state=app.state, settings=settings)
     return app
+
+
+def openapi_with_limits(app: FastAPI, settings: Settings) -> dict[str, Any]:
+    """The OpenAPI schema with this server's configured limits, so clients can see them."""
+    if app.openapi_schema is None:
+        schema = FastAPI.openapi(app)
+        components = schema["components"]["schemas"]
+        components["TagRequest"]["properties"]["text"]["maxLength"] = settings.max_text_chars
+        texts = components["BatchTagRequest"]["properties"]["texts"]
+        texts["maxItems"] = settings.max_batch_size
+        texts["items"]["maxLength"] = settings.max_text_chars
+        app.openapi_schema = schema
+    return app.openapi_schema
 
 
 class LoadModelAtStartup:

@@ -24,14 +24,14 @@ from app.schemas import (
     TokenOut,
 )
 from app.runner import Overloaded, Runner, TimedOut
-from app.security import require_admin, require_api_key
+from app.security import require_admin
 from app.settings import Settings
 from model.dates import today_in
 from model.errors import ModelError
 from model.predictor import Prediction, Predictor
 
 log = logging.getLogger(__name__)
-router = APIRouter(dependencies=[Depends(require_api_key)])
+router = APIRouter()  # create_app adds the API-key check when a key is configured
 health_router = APIRouter()
 admin_router = APIRouter(
     prefix="/admin", dependencies=[Depends(require_admin)], include_in_schema=False

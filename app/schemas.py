@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
+from zoneinfo import available_timezones
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+TIMEZONES = sorted(available_timezones())
 
 _FORBID = ConfigDict(extra="forbid")
 
@@ -17,9 +20,31 @@ class ResolveOptions(BaseModel):
         None, description="the day dates are read against (default: today in `timezone`)"
     )
     timezone: str | None = Field(
-        None, description="IANA zone whose today is the default reference date, e.g. Asia/Shanghai"
+        None,
+        description="IANA zone whose today is the default reference date, e.g. Asia/Shanghai",
+        json_schema_extra={"enum": TIMEZONES},
     )
     min_confidence: float = Field(0.0, ge=0.0, le=1.0, description="drop spans below this")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str | None) -> str | None:
+        if value is not None and value not in TIMEZONES:
+            raise ValueError(
+                f"unknown timezone {value!r}; expected an IANA name like 'Asia/Shanghai'"
+            )
+        return value
+
+
+def _valid_unicode(text: str) -> str:
+    """JSON can escape half a UTF-16 pair ("\\ud800"); such text cannot be answered in UTF-8."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise ValueError(
+            f"text contains an unpaired surrogate at character {e.start}; send valid Unicode"
+        ) from None
+    return text
 
 
 class TagRequest(ResolveOptions):
@@ -40,6 +65,11 @@ class TagRequest(ResolveOptions):
 
     text: str = Field(description="the text to tag; whitespace-only text gives no spans")
 
+    @field_validator("text")
+    @classmethod
+    def _text_is_unicode(cls, value: str) -> str:
+        return _valid_unicode(value)
+
 
 class BatchTagRequest(ResolveOptions):
     model_config = ConfigDict(
@@ -55,6 +85,11 @@ class BatchTagRequest(ResolveOptions):
     )
 
     texts: list[str] = Field(description="texts to tag, answered in the same order")
+
+    @field_validator("texts")
+    @classmethod
+    def _texts_are_unicode(cls, value: list[str]) -> list[str]:
+        return [_valid_unicode(text) for text in value]
 
 
 class TokenOut(BaseModel):

@@ -5,8 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
+import re
+
 import spacy
 from spacy.tokenizer import Tokenizer
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,8 +40,12 @@ def tokenize(text: str) -> list[Token]:
     """
     if not isinstance(text, str):
         raise TypeError(f"expected str, got {type(text).__name__}")
+    # spaCy cannot hash an unpaired surrogate; a same-length stand-in keeps every offset.
+    safe = _SURROGATE.sub("\ufffd", text)
     tokens = [
-        Token(t.text, t.idx, t.idx + len(t.text)) for t in _tokenizer()(text) if not t.is_space
+        Token(text[t.idx : t.idx + len(t.text)], t.idx, t.idx + len(t.text))
+        for t in _tokenizer()(safe)
+        if not t.is_space
     ]
     # spaCy keeps the period of an abbreviation that ends the text ("on 23 Aug."): split it off,
     # since it ends the sentence and is never part of a span. "D.C." keeps its inner periods.

@@ -53,7 +53,7 @@ def test_reference_date_timezone_and_min_confidence(client: TestClient) -> None:
     )
     assert response.status_code == 422
     assert response.json()["detail"][0]["msg"] == (
-        "unknown timezone 'Mars/Olympus'; expected an IANA name like 'Asia/Shanghai'"
+        "Value error, unknown timezone 'Mars/Olympus'; expected an IANA name like 'Asia/Shanghai'"
     )
     for bad in ({"reference_date": "yesterday"}, {"min_confidence": 2}):
         assert client.post("/tag", json={"text": "hi", **bad}).status_code == 422
