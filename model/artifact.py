@@ -99,8 +99,6 @@ def save(
     Returns:
         The metadata written.
     """
-    out = Path(out_dir).resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu().contiguous() for k, v in tagger.state_dict().items()}
     weights = safetensors.torch.save(state)
     meta = ModelMeta(
@@ -124,6 +122,21 @@ def save(
         "vocab.json": json.dumps(vocab, ensure_ascii=False).encode(),
         "weights.safetensors": weights,
     }
+    write_directory(out_dir, contents)
+    return meta
+
+
+def write_directory(out_dir: str | Path, contents: dict[str, bytes]) -> None:
+    """Replace the directory ``out_dir`` with one holding ``contents``, atomically.
+
+    Files go into a sibling temporary directory first, each fsynced; then the old directory is
+    moved to ``.<name>.old``, the new one renamed into place, and the old one deleted. A crash
+    leaves the old directory or the new one; in the instant between the two renames it leaves
+    ``.<name>.old``, which the next :func:`load` or save puts back (:func:`recover`).
+    """
+    out = Path(out_dir).resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    recover(out)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     tmp.chmod(0o755)  # mkdtemp makes it private; a model is read by other users (a container)
     try:
@@ -144,7 +157,14 @@ def save(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return meta
+
+
+def recover(out_dir: str | Path) -> None:
+    """Put back ``.<name>.old`` if a crash came between the two renames of a save."""
+    out = Path(out_dir)
+    old = out.parent / f".{out.name}.old"
+    if not out.exists() and old.is_dir():
+        old.rename(out)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -171,6 +191,7 @@ def read_meta(model_dir: str | Path) -> ModelMeta:
         CorruptModelError: the file does not parse.
     """
     path = Path(model_dir)
+    recover(path)
     if not path.is_dir():
         raise ModelNotFoundError(f"no model directory at {path}")
     missing = [f for f in FILES if not (path / f).is_file()]

@@ -74,6 +74,7 @@ def train(
     dropout: float = T["dropout"].default,
     word_dropout: float = T["word_dropout"].default,
     use_crf: bool = T["use_crf"].default,
+    resume: Annotated[bool, typer.Option(help="go on from the last epoch a stopped run saved")] = False,
 ) -> None:
     """Train a model; print dev F1 per epoch and a per-label report of the kept epoch."""
     from training.train import train as run_training
@@ -98,9 +99,11 @@ def train(
         threads=threads,
         name=name,
     )
-    result = run_training(
-        _examples(train_file), _examples(dev_file), tagger_config, train_config, out
-    )
+    try:
+        result = run_training(_examples(train_file), _examples(dev_file), tagger_config,
+                              train_config, out, resume=resume)
+    except ValueError as e:
+        raise _fail(str(e)) from None
     typer.echo(
         f"kept epoch {result.best_epoch}; model {result.meta.version} saved to {out}", err=True
     )

@@ -58,6 +58,14 @@ class Report:
             "labels": {label: s.to_json() for label, s in sorted(self.labels.items())},
         }
 
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> Report:
+        def score(values: dict[str, Any]) -> Score:
+            return Score(values["precision"], values["recall"], values["f1"], values["support"])
+
+        return cls(raw["sentences"], score(raw["micro"]),
+                   {label: score(v) for label, v in raw["labels"].items()})
+
     def render(self) -> str:
         """A fixed-width table for people."""
         lines = [f"{'label':<14}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>10}"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import json
 import logging
 import random
 from collections.abc import Sequence
@@ -21,6 +22,8 @@ from model.predictor import Predictor
 from model.tagger import BiLSTMTagger
 from training.config import TrainConfig
 from training.dataset import align, batches, build_vocabs
+from training.checkpoint import Checkpoint, checkpoint_dir
+from training.checkpoint import remove as remove_checkpoint
 from training.evaluate import Report, evaluate
 
 log = logging.getLogger(__name__)
@@ -68,10 +71,12 @@ def train(
     train_config: TrainConfig,
     out_dir: str | Path,
     progress: bool = True,
+    resume: bool = False,
 ) -> TrainResult:
     """Train a tagger and save the best epoch to ``out_dir``.
 
-    The same examples, configs and seed give identical weights.
+    The same examples, configs and seed give identical weights, also when the run was stopped and
+    resumed from its checkpoint.
 
     Args:
         train_examples: the training set.
@@ -80,9 +85,13 @@ def train(
         train_config: the optimisation.
         out_dir: where the model directory goes (replaced atomically).
         progress: show a progress bar per epoch on stderr.
+        resume: go on from the checkpoint a stopped run left beside ``out_dir``.
 
     Returns:
         The result, with the dev report of the kept epoch.
+
+    Raises:
+        ValueError: no examples, or a checkpoint made with other data or settings.
     """
     if not train_examples:
         raise ValueError("expected at least one training example, got none")
@@ -105,9 +114,33 @@ def train(
         [p for p in tagger.parameters() if p.requires_grad], lr=train_config.lr
     )
     predictor = _predictor(tagger, train_config.name)
+    fingerprint = {
+        "train_data_sha256": data_sha256(train_examples),
+        "tagger_config": tagger_config.model_dump(),
+        "train_config": train_config.model_dump(exclude={"epochs", "patience", "threads"}),
+    }
     best_f1, best_epoch, best_state, best_report = -1.0, 0, None, None
     history: list[EpochLog] = []
-    for epoch in range(1, train_config.epochs + 1):
+    first_epoch = 1
+    if resume and (saved := Checkpoint.load(out_dir)) is not None:
+        if {k: saved.info.get(k) for k in fingerprint} != json.loads(json.dumps(fingerprint)):
+            raise ValueError(
+                f"the checkpoint at {checkpoint_dir(out_dir)} was made with other data or settings; "
+                "run without --resume to start over"
+            )
+        tagger.load_state_dict(saved.model)
+        optimizer.load_state_dict(saved.optimizer)
+        torch.set_rng_state(saved.torch_rng)
+        rng.setstate(saved.python_rng)
+        best_f1, best_epoch = saved.info["best_f1"], saved.info["best_epoch"]
+        best_state = saved.best
+        best_report = Report.from_json(saved.info["best_report"])
+        history = [EpochLog(*h) for h in saved.info["history"]]
+        first_epoch = saved.epoch + 1
+        log.warning("resuming after epoch %d (best so far: epoch %d)", saved.epoch, best_epoch)
+    for epoch in range(first_epoch, train_config.epochs + 1):
+        if best_epoch and epoch - 1 - best_epoch >= train_config.patience:
+            break
         tagger.train()
         total, steps = 0.0, 0
         n_batches = -(-len(aligned.sentences) // train_config.batch_size)
@@ -137,8 +170,18 @@ def train(
         if report.micro.f1 > best_f1:
             best_f1, best_epoch, best_report = report.micro.f1, epoch, report
             best_state = copy.deepcopy(tagger.state_dict())
-        elif epoch - best_epoch >= train_config.patience:
-            break
+        assert best_state is not None and best_report is not None
+        Checkpoint(
+            epoch=epoch,
+            model=tagger.state_dict(),
+            best=best_state,
+            optimizer=optimizer.state_dict(),
+            torch_rng=torch.get_rng_state(),
+            python_rng=rng.getstate(),
+            info={**fingerprint, "best_f1": best_f1, "best_epoch": best_epoch,
+                  "best_report": best_report.to_json(),
+                  "history": [[h.epoch, h.loss, h.dev_f1] for h in history]},
+        ).save(out_dir)
     assert best_state is not None and best_report is not None
     tagger.load_state_dict(best_state)
     tagger.eval()
@@ -146,7 +189,8 @@ def train(
         out_dir,
         tagger,
         name=train_config.name,
-        train_data_sha256=data_sha256(train_examples),
+        train_data_sha256=fingerprint["train_data_sha256"],
         dev_metrics={"best_epoch": best_epoch, **best_report.to_json()},
     )
+    remove_checkpoint(out_dir)
     return TrainResult(Path(out_dir), meta, best_epoch, best_report, history, aligned.n_expanded)

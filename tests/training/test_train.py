@@ -53,3 +53,50 @@ def test_labels_are_whatever_the_data_contains(tmp_path) -> None:
     config = TINY_TRAINING.model_copy(update={"epochs": 2})
     result = train(examples, examples, TINY_TAGGER, config, tmp_path / "m", progress=False)
     assert result.meta.labels == ["airline", "toloc.city_name"]
+
+
+def test_a_stopped_run_resumed_gives_the_same_model(tiny_examples, tmp_path, monkeypatch) -> None:
+    import pytest
+
+    import training.train as training_module
+    from training.checkpoint import checkpoint_dir
+
+    config = TINY_TRAINING.model_copy(update={"epochs": 4, "patience": 4})
+    train(tiny_examples, tiny_examples, TINY_TAGGER, config, tmp_path / "straight", progress=False)
+    assert not checkpoint_dir(tmp_path / "straight").exists()  # removed once the model is saved
+
+    real_evaluate, calls = training_module.evaluate, []
+
+    def interrupted(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # Ctrl-C during epoch 3
+        return real_evaluate(*args, **kwargs)
+
+    monkeypatch.setattr(training_module, "evaluate", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        train(tiny_examples, tiny_examples, TINY_TAGGER, config, tmp_path / "resumed", progress=False)
+    assert checkpoint_dir(tmp_path / "resumed").is_dir()
+    assert not (tmp_path / "resumed").exists()
+    monkeypatch.setattr(training_module, "evaluate", real_evaluate)
+    result = train(tiny_examples, tiny_examples, TINY_TAGGER, config, tmp_path / "resumed",
+                   progress=False, resume=True)
+    a = artifact.load(tmp_path / "straight").tagger.state_dict()
+    b = artifact.load(tmp_path / "resumed").tagger.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert [h.epoch for h in result.history] == [1, 2, 3, 4]
+
+
+def test_resume_with_other_settings_is_refused(tiny_examples, tmp_path, monkeypatch) -> None:
+    import pytest
+
+    from training.checkpoint import Checkpoint
+
+    config = TINY_TRAINING.model_copy(update={"epochs": 1})
+    monkeypatch.setattr("training.train.remove_checkpoint", lambda out: None)  # keep it
+    train(tiny_examples, tiny_examples, TINY_TAGGER, config, tmp_path / "m", progress=False)
+    assert Checkpoint.load(tmp_path / "m") is not None
+    other = TINY_TRAINING.model_copy(update={"epochs": 2, "lr": 0.5})
+    with pytest.raises(ValueError, match="was made with other data or settings"):
+        train(tiny_examples, tiny_examples, TINY_TAGGER, other, tmp_path / "m", progress=False,
+              resume=True)
