@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.deps import load_predictor
 from app.limits import BodySizeLimit
 from app.observability import RequestLog, instrument
-from app.routes import admin_router, health_router, router
+from app.routes import admin_router, bench_router, health_router, router
 from app.runner import Runner
 from app.security import require_api_key
 from app.settings import Settings
@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         meta = app.state.predictor.meta
         log.info("serving model %s %s", meta.name, meta.version)
         yield
+        await app.state.runner.close()
 
     app = FastAPI(
         title="slot-tagger",
@@ -58,12 +59,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.runner = Runner(settings.max_queue, settings.request_timeout_s)
     app.state.metrics = instrument(app)
     app.state.metrics.queue_depth.set_function(lambda: app.state.runner.in_flight)
-    app.state.runner.on_done = app.state.metrics.inference_seconds.observe
+    app.state.runner.on_batch = lambda seconds, texts: app.state.metrics.observe_batch(seconds, texts)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.include_router(health_router)
     # The key check (and its place in the OpenAPI schema) exists only when a key is configured.
     app.include_router(router, dependencies=[Depends(require_api_key)] if settings.api_key else [])
     app.include_router(admin_router)
+    if settings.bench_noop:
+        app.include_router(bench_router)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

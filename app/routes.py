@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from datetime import date
-from functools import partial
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -89,7 +88,7 @@ async def _predict(
     runner: Runner = request.app.state.runner
     metrics = request.app.state.metrics
     try:
-        predictions = await runner.run(partial(predictor.predict, texts, reference_date=reference))
+        predictions = await runner.tag(predictor, texts, reference)
     except Overloaded:
         metrics.rejected.labels("overloaded").inc()
         raise HTTPException(
@@ -178,3 +177,17 @@ async def reload(request: Request, settings: SettingsDep) -> ModelRef:
     request.app.state.predictor = fresh  # one assignment: a request sees the old model or the new
     log.info("reloaded model %s %s", fresh.meta.name, fresh.meta.version)
     return ModelRef(name=fresh.meta.name, version=fresh.meta.version)
+
+
+bench_router = APIRouter(include_in_schema=False)
+
+
+@bench_router.post("/bench/noop", response_model=TagResponse)
+async def noop(body: TagRequest, predictor: PredictorDep, settings: SettingsDep) -> TagResponse:
+    """What the web stack costs alone: /tag's parsing, checks and response, without the model."""
+    _check_text(body.text, settings, ("text",))
+    _reference_date(body, settings)
+    return TagResponse(
+        text=body.text, tokens=[], spans=[],
+        model=ModelRef(name=predictor.meta.name, version=predictor.meta.version),
+    )

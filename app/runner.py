@@ -1,55 +1,128 @@
-"""Runner: runs the model off the event loop, with a bounded queue and a per-request timeout.
+"""Runner: admission control and dynamic micro-batching in front of the model.
 
-Overload answers fast instead of queueing without bound: when ``max_queue`` model calls are already
-running or waiting, a new one raises :class:`Overloaded` (the route answers 503 with Retry-After).
-A call that does not finish within ``timeout_s`` raises :class:`TimedOut` (504).
+Requests do not call the model themselves. Each puts its texts on a queue; one task takes
+*everything queued at that moment* and tags it in a single forward pass in a worker thread, so
+concurrent requests share a batch while a lone request waits for nobody (no timer: at concurrency
+1 the only cost is a queue hop). Overload answers fast instead of queueing without bound: with
+``max_queue`` requests already waiting or running, a new one raises :class:`Overloaded` (503 with
+Retry-After); one not answered within ``timeout_s`` raises :class:`TimedOut` (504).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
 
 from starlette.concurrency import run_in_threadpool
 
-T = TypeVar("T")
+from model.predictor import Prediction, Predictor
+
+MAX_BATCH_TEXTS = 256  # texts per forward pass; a bigger request still goes alone, in one pass
 
 
 class Overloaded(Exception):
-    """Too many model calls in flight."""
+    """Too many requests waiting for the model."""
 
 
 class TimedOut(Exception):
-    """A model call took longer than the request timeout."""
+    """A request waited and ran longer than the request timeout."""
+
+
+@dataclass
+class _Job:
+    predictor: Predictor
+    texts: Sequence[str]
+    reference: date | None
+    future: asyncio.Future[list[Prediction]] = field(repr=False)
 
 
 class Runner:
-    """Admission control around model calls.
+    """One queue and one model thread per process.
 
     Args:
-        max_queue: most calls running or waiting at once.
-        timeout_s: longest a call may take, waiting included.
+        max_queue: most requests waiting or running at once.
+        timeout_s: longest a request may take, waiting included.
     """
 
     def __init__(self, max_queue: int, timeout_s: float) -> None:
         self.max_queue = max_queue
         self.timeout_s = timeout_s
         self.in_flight = 0
-        self.on_done: Callable[[float], None] | None = None  # observer: seconds spent in the model
+        self.on_batch: Callable[[float, int], None] | None = None  # observer: seconds, texts
+        self._queue: asyncio.Queue[_Job] | None = None
+        self._worker: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
-    async def run(self, fn: Callable[[], T]) -> T:
-        """Run ``fn`` in a worker thread, or raise Overloaded / TimedOut."""
+    async def tag(
+        self, predictor: Predictor, texts: Sequence[str], reference: date | None
+    ) -> list[Prediction]:
+        """Tag ``texts`` in the next batch, or raise Overloaded / TimedOut."""
         if self.in_flight >= self.max_queue:
             raise Overloaded
+        loop = asyncio.get_running_loop()
+        if self._worker is None or self._worker.done() or self._loop is not loop:
+            # First request, or a new event loop (a restarted server, a new test client).
+            self._loop, self._queue = loop, asyncio.Queue()
+            self._worker = loop.create_task(self._serve(self._queue))
+        assert self._queue is not None
         self.in_flight += 1
-        started = time.perf_counter()
+        future: asyncio.Future[list[Prediction]] = asyncio.get_running_loop().create_future()
         try:
-            return await asyncio.wait_for(run_in_threadpool(fn), self.timeout_s)
+            self._queue.put_nowait(_Job(predictor, texts, reference, future))
+            return await asyncio.wait_for(future, self.timeout_s)
         except TimeoutError:
             raise TimedOut from None
         finally:
             self.in_flight -= 1
-            if self.on_done is not None:
-                self.on_done(time.perf_counter() - started)
+
+    async def close(self) -> None:
+        """Stop the batching task (at shutdown, once requests have drained)."""
+        if self._worker is not None and not self._worker.done():
+            self._worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._worker
+
+    async def _serve(self, queue: asyncio.Queue[_Job]) -> None:
+        while True:
+            jobs = [await queue.get()]
+            count = len(jobs[0].texts)
+            while not queue.empty() and count < MAX_BATCH_TEXTS:
+                jobs.append(queue.get_nowait())
+                count += len(jobs[-1].texts)
+            jobs = [job for job in jobs if not job.future.done()]  # timed out while queued
+            if not jobs:
+                continue
+            started = time.perf_counter()
+            try:
+                results = await run_in_threadpool(_run_batch, jobs)
+            except Exception as e:  # noqa: BLE001 - handed to every waiting request, not swallowed
+                for job in jobs:
+                    if not job.future.done():
+                        job.future.set_exception(e)
+                continue
+            if self.on_batch is not None:
+                self.on_batch(time.perf_counter() - started, count)
+            for job, predictions in zip(jobs, results, strict=True):
+                if not job.future.done():
+                    job.future.set_result(predictions)
+
+
+def _run_batch(jobs: list[_Job]) -> list[list[Prediction]]:
+    """One forward pass per (model, reference date) group, usually one in all."""
+    results: list[list[Prediction] | None] = [None] * len(jobs)
+    groups: dict[tuple[int, date | None], list[int]] = {}
+    for i, job in enumerate(jobs):
+        groups.setdefault((id(job.predictor), job.reference), []).append(i)
+    for members in groups.values():
+        first = jobs[members[0]]
+        texts = [text for i in members for text in jobs[i].texts]
+        predictions = first.predictor.predict(texts, reference_date=first.reference)
+        position = 0
+        for i in members:
+            results[i] = predictions[position : position + len(jobs[i].texts)]
+            position += len(jobs[i].texts)
+    return [r if r is not None else [] for r in results]

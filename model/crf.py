@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -151,3 +152,76 @@ class CRF(nn.Module):
         log_marginals = torch.stack(alphas, 1) + torch.stack(betas[::-1], 1)  # (B, T, K)
         probs = (log_marginals - log_z[:, None, None]).exp()  # (B, T, K)
         return probs * mask[:, :, None]  # (B, T, K)
+
+
+def _logsumexp(x: np.ndarray, axis: int) -> np.ndarray:
+    peak = x.max(axis=axis, keepdims=True)
+    return np.log(np.exp(x - peak).sum(axis=axis)) + peak.squeeze(axis)
+
+
+class FastDecoder:
+    """The CRF's decoding in NumPy, for inference: the same results as :class:`CRF`'s ``viterbi``
+    and ``marginals`` without a torch call per time step (a dozen small matrices per sentence cost
+    more in dispatch than in arithmetic).
+
+    Args:
+        crf: the trained CRF; its scores are copied once.
+        temperature: divides every score for the marginals (see :meth:`CRF.marginals`).
+    """
+
+    def __init__(self, crf: CRF, temperature: float = 1.0) -> None:
+        transitions, start = crf._scores()
+        self.transitions = transitions.detach().double().numpy()  # (K, K)
+        self.start = start.detach().double().numpy()  # (K,)
+        self.end = crf.end_transitions.detach().double().numpy()  # (K,)
+        self.temperature = temperature
+
+    def decode(self, emissions: np.ndarray, lengths: Sequence[int]) -> tuple[list[list[int]], list[list[float]]]:
+        """Best path per sentence and the marginal probability of each chosen tag.
+
+        Args:
+            emissions: (batch, seq_len, K) scores; rows past each length are ignored.
+            lengths: real tokens per sentence.
+        """
+        emissions = emissions.astype(np.float64)  # (B, T, K)
+        batch, seq_len, _ = emissions.shape
+        mask = np.arange(seq_len)[None, :] < np.asarray(lengths)[:, None]  # (B, T)
+        # ----- Viterbi -----
+        score = self.start + emissions[:, 0]  # (B, K)
+        pointers = np.zeros((batch, seq_len, emissions.shape[2]), dtype=np.int64)  # (B, T, K)
+        for t in range(1, seq_len):
+            candidates = score[:, :, None] + self.transitions[None]  # (B, K, K)
+            pointers[:, t] = candidates.argmax(1)  # (B, K)
+            step = candidates.max(1) + emissions[:, t]  # (B, K)
+            score = np.where(mask[:, t, None], step, score)  # (B, K)
+        last = (score + self.end).argmax(1)  # (B,)
+        paths = []
+        for b, n in enumerate(lengths):
+            path = [int(last[b])]
+            for t in range(n - 1, 0, -1):
+                path.append(int(pointers[b, t, path[-1]]))
+            paths.append(path[::-1])
+        # ----- forward-backward at the temperature -----
+        tau = self.temperature
+        em, tr = emissions / tau, self.transitions / tau  # (B, T, K), (K, K)
+        alphas = np.empty_like(em)  # (B, T, K)
+        alpha = self.start / tau + em[:, 0]  # (B, K)
+        alphas[:, 0] = alpha
+        for t in range(1, seq_len):
+            step = _logsumexp(alpha[:, :, None] + tr[None], 1) + em[:, t]  # (B, K)
+            alpha = np.where(mask[:, t, None], step, alpha)
+            alphas[:, t] = alpha
+        log_z = _logsumexp(alpha + self.end / tau, 1)  # (B,)
+        betas = np.empty_like(em)  # (B, T, K)
+        beta = np.broadcast_to(self.end / tau, alpha.shape).copy()  # (B, K)
+        betas[:, seq_len - 1] = beta
+        for t in range(seq_len - 2, -1, -1):
+            step = _logsumexp(tr[None] + (em[:, t + 1] + beta)[:, None, :], 2)  # (B, K)
+            beta = np.where(mask[:, t + 1, None], step, beta)
+            betas[:, t] = beta
+        probs = np.exp(alphas + betas - log_z[:, None, None])  # (B, T, K)
+        chosen = [
+            np.clip(probs[b, np.arange(len(path)), path], 0.0, 1.0).tolist()
+            for b, path in enumerate(paths)
+        ]
+        return paths, chosen

@@ -55,6 +55,63 @@ class Batch:
     lengths: torch.Tensor  # (batch,) int64, on the CPU
 
 
+class Encoder:
+    """Encodes token lists for one model, remembering each distinct token's ids.
+
+    Travel text repeats a small vocabulary, so after warm-up encoding is a dictionary lookup per
+    token. The memory is bounded: past ``cache_size`` distinct tokens it starts afresh.
+
+    Args:
+        vocabs: the model's vocabularies.
+        max_word_chars: characters kept per word.
+        cache_size: most distinct tokens remembered.
+    """
+
+    def __init__(self, vocabs: Vocabs, max_word_chars: int, cache_size: int = 200_000) -> None:
+        self.vocabs = vocabs
+        self.max_word_chars = max_word_chars
+        self.cache_size = cache_size
+        self._cache: dict[str, tuple[int, int, list[int]]] = {}
+
+    def _features(self, token: str) -> tuple[int, int, list[int]]:
+        found = self._cache.get(token)
+        if found is None:
+            if len(self._cache) >= self.cache_size:
+                self._cache = {}
+            found = (
+                self.vocabs.words.id(word_key(token)),
+                shape(token),
+                self.vocabs.chars.ids(token[: self.max_word_chars]),
+            )
+            self._cache[token] = found
+        return found
+
+    def __call__(self, token_lists: Sequence[Sequence[str]]) -> Batch:
+        """Encode token texts as a padded batch (see :func:`encode`)."""
+        if not token_lists or any(len(tokens) == 0 for tokens in token_lists):
+            raise ValueError("expected a non-empty list of non-empty token lists")
+        seq_len = max(len(tokens) for tokens in token_lists)
+        features = [[self._features(t) for t in tokens] for tokens in token_lists]
+        word_len = max(len(chars) for sentence in features for _, _, chars in sentence)
+        pad_chars = [PAD_ID] * word_len
+        words, shapes, chars = [], [], []
+        for sentence in features:
+            pad = [PAD_ID] * (seq_len - len(sentence))
+            words.append([w for w, _, _ in sentence] + pad)
+            shapes.append([s for _, s, _ in sentence] + pad)
+            rows = [c + [PAD_ID] * (word_len - len(c)) for _, _, c in sentence]
+            chars.append(rows + [pad_chars] * (seq_len - len(sentence)))
+        lengths = torch.tensor([len(tokens) for tokens in token_lists], dtype=torch.long)  # (B,)
+        mask = torch.arange(seq_len)[None, :] < lengths[:, None]  # (B, T)
+        return Batch(
+            word_ids=torch.tensor(words, dtype=torch.long),  # (B, T)
+            char_ids=torch.tensor(chars, dtype=torch.long),  # (B, T, C)
+            shape_ids=torch.tensor(shapes, dtype=torch.long),  # (B, T)
+            mask=mask,
+            lengths=lengths,
+        )
+
+
 def encode(token_lists: Sequence[Sequence[str]], vocabs: Vocabs, max_word_chars: int) -> Batch:
     """Encode token texts as a padded batch.
 
@@ -66,25 +123,4 @@ def encode(token_lists: Sequence[Sequence[str]], vocabs: Vocabs, max_word_chars:
     Returns:
         The batch, padded to the longest sentence.
     """
-    if not token_lists or any(len(tokens) == 0 for tokens in token_lists):
-        raise ValueError("expected a non-empty list of non-empty token lists")
-    seq_len = max(len(tokens) for tokens in token_lists)
-    word_len = min(max_word_chars, max(len(t) for tokens in token_lists for t in tokens))
-    # Build plain lists and convert once: per-token tensor writes cost more than the network.
-    words, chars, shapes = [], [], []
-    for tokens in token_lists:
-        pad = [PAD_ID] * (seq_len - len(tokens))
-        words.append(vocabs.words.ids([word_key(t) for t in tokens]) + pad)
-        shapes.append([shape(t) for t in tokens] + pad)
-        rows = [vocabs.chars.ids(t[:word_len]) for t in tokens]
-        chars.append([r + [PAD_ID] * (word_len - len(r)) for r in rows])
-        chars[-1].extend([[PAD_ID] * word_len] * (seq_len - len(tokens)))
-    lengths = torch.tensor([len(tokens) for tokens in token_lists], dtype=torch.long)  # (B,)
-    mask = torch.arange(seq_len)[None, :] < lengths[:, None]  # (B, T)
-    return Batch(
-        word_ids=torch.tensor(words, dtype=torch.long),  # (B, T)
-        char_ids=torch.tensor(chars, dtype=torch.long),  # (B, T, C)
-        shape_ids=torch.tensor(shapes, dtype=torch.long),  # (B, T)
-        mask=mask,
-        lengths=lengths,
-    )
+    return Encoder(vocabs, max_word_chars, cache_size=0)(token_lists)

@@ -13,7 +13,8 @@ import torch
 from model import artifact
 from model.artifact import LoadedModel, ModelMeta
 from model.dates import DatePolicy
-from model.encode import encode
+from model.crf import FastDecoder
+from model.encode import Encoder
 from model.places import PlaceIndex
 from model.spans import Span, from_bio
 from model.tokenize import Token, tokenize
@@ -50,6 +51,7 @@ class Predictor:
         self.loaded = loaded
         self.tagger = loaded.tagger.eval()
         self.vocabs = loaded.tagger.vocabs
+        self.encoder = Encoder(self.vocabs, loaded.config.max_word_chars)
         self.temperature = float(loaded.meta.calibration.get("temperature", 1.0))
         self.places = places
         self.date_policy = date_policy
@@ -61,6 +63,15 @@ class Predictor:
         """Load the model at ``model_dir`` (the shipped default model when None) and the places."""
         loaded = artifact.load(artifact.DEFAULT_MODEL_DIR if model_dir is None else model_dir)
         return cls(loaded, PlaceIndex.load(), date_policy)
+
+    @property
+    def temperature(self) -> float:
+        """Divides every CRF score before confidences are computed (calibration)."""
+        return self.decoder.temperature
+
+    @temperature.setter
+    def temperature(self, value: float) -> None:
+        self.decoder = FastDecoder(self.tagger.crf, value)
 
     @property
     def meta(self) -> ModelMeta:
@@ -120,15 +131,8 @@ class Predictor:
 
     @torch.inference_mode()
     def _tag(self, token_lists: list[list[str]]) -> tuple[list[list[str]], list[list[float]]]:
-        batch = encode(token_lists, self.vocabs, self.tagger.config.max_word_chars)
+        batch = self.encoder(token_lists)
         emissions = self.tagger.emissions(batch)  # (B, T, K)
-        paths = self.tagger.crf.viterbi(emissions, batch.mask)
-        marginals = self.tagger.crf.marginals(emissions, batch.mask, self.temperature)  # (B, T, K)
+        paths, chosen = self.decoder.decode(emissions.numpy(), batch.lengths.tolist())
         tags_of = self.vocabs.tags.item
-        tags = [[tags_of(k) for k in path] for path in paths]
-        # Marginals can exceed 1 by a rounding error; a probability stays within [0, 1].
-        chosen = [
-            marginals[b, torch.arange(len(path)), torch.tensor(path)].clamp(0.0, 1.0).tolist()
-            for b, path in enumerate(paths)
-        ]
-        return tags, chosen
+        return [[tags_of(k) for k in path] for path in paths], chosen

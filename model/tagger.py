@@ -89,9 +89,12 @@ class BiLSTMTagger(nn.Module):
         if self.shape_embedding is not None:
             features.append(self.shape_embedding(batch.shape_ids))  # (B, T, shape_dim)
         x = self.dropout(torch.cat(features, dim=2))  # (B, T, input_dim)
-        packed = pack_padded_sequence(x, batch.lengths, batch_first=True, enforce_sorted=False)
-        out, _ = self.rnn(packed)
-        h, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])  # (B, T, 2H)
+        if bool((batch.lengths == x.shape[1]).all()):
+            h, _ = self.rnn(x)  # (B, T, 2H): no padding, so no packing (one sentence, say)
+        else:
+            packed = pack_padded_sequence(x, batch.lengths, batch_first=True, enforce_sorted=False)
+            out, _ = self.rnn(packed)
+            h, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])  # (B, T, 2H)
         return self.output(self.dropout(h))  # (B, T, K)
 
     def loss(self, batch: Batch, tag_ids: torch.Tensor) -> torch.Tensor:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import sys
 from collections.abc import Iterator
 from datetime import date, datetime
@@ -231,6 +232,10 @@ def serve(
         raise _fail(f"cannot serve: {e}") from None
     if model is not None:
         os.environ["SLOT_TAGGER_MODEL_DIR"] = str(model.resolve())
+    # uvicorn re-raises SIGTERM/SIGINT once it has shut down gracefully, to die of the signal;
+    # a service manager should see a clean stop (exit 0) instead.
+    for stop in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop, lambda *_: sys.exit(0))
     uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers)
 
 

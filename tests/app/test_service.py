@@ -33,18 +33,49 @@ def test_body_over_the_limit_is_413_before_parsing(tiny_model_dir) -> None:
         assert response.status_code == 413
 
 
+class FakePredictor:
+    """Stands in for the model: records each forward pass, and can be made to block."""
+
+    def __init__(self) -> None:
+        self.calls: list[list[str]] = []
+        self.release = threading.Event()
+        self.release.set()
+
+    def predict(self, texts, reference_date=None):
+        self.release.wait(5)
+        self.calls.append(list(texts))
+        return [f"tagged {t}" for t in texts]
+
+
+def test_runner_batches_concurrent_requests_into_one_pass() -> None:
+    async def scenario() -> None:
+        runner, model = Runner(max_queue=10, timeout_s=5), FakePredictor()
+        model.release.clear()
+        first = asyncio.ensure_future(runner.tag(model, ["a"], None))
+        await asyncio.sleep(0.05)  # the first request is in the model; three more arrive
+        rest = [asyncio.ensure_future(runner.tag(model, [t], None)) for t in ("b", "c", "d")]
+        await asyncio.sleep(0.05)
+        model.release.set()
+        assert await first == ["tagged a"]
+        assert [await r for r in rest] == [["tagged b"], ["tagged c"], ["tagged d"]]
+        assert model.calls == [["a"], ["b", "c", "d"]]
+        assert runner.in_flight == 0
+
+    asyncio.run(scenario())
+
+
 def test_runner_refuses_beyond_its_queue_and_times_out() -> None:
     async def scenario() -> None:
-        runner = Runner(max_queue=1, timeout_s=0.2)
-        release = threading.Event()
-        first = asyncio.ensure_future(runner.run(lambda: release.wait(5)))
+        runner, model = Runner(max_queue=1, timeout_s=0.2), FakePredictor()
+        model.release.clear()
+        first = asyncio.ensure_future(runner.tag(model, ["a"], None))
         await asyncio.sleep(0.05)
         with pytest.raises(Overloaded):
-            await runner.run(lambda: None)
-        release.set()
-        assert await first is True
+            await runner.tag(model, ["b"], None)
         with pytest.raises(TimedOut):
-            await runner.run(lambda: threading.Event().wait(1))
+            await first
+        model.release.set()
+        assert await runner.tag(model, ["c"], None) == ["tagged c"]
         assert runner.in_flight == 0
 
     asyncio.run(scenario())

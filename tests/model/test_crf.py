@@ -96,3 +96,19 @@ def test_temperature_divides_every_score_and_keeps_the_best_path() -> None:
     sharp = crf.marginals(emissions, mask).max(dim=2).values
     soft = marginals.max(dim=2).values
     assert torch.all(soft <= sharp + 1e-6)
+
+
+def test_fast_decoder_matches_the_torch_crf_with_padding_and_temperature() -> None:
+    from model.crf import FastDecoder
+
+    crf = make_crf(4)
+    lengths = [5, 3, 1, 4]
+    emissions = torch.randn(4, 5, len(TAGS)) * 3
+    mask = torch.arange(5)[None, :] < torch.tensor(lengths)[:, None]
+    for temperature in (1.0, 1.7):
+        paths, chosen = FastDecoder(crf, temperature).decode(emissions.numpy(), lengths)
+        assert paths == crf.viterbi(emissions, mask)
+        marginals = crf.marginals(emissions, mask, temperature)
+        for b, path in enumerate(paths):
+            expected = marginals[b, torch.arange(len(path)), torch.tensor(path)].tolist()
+            assert all(abs(x - y) < 1e-5 for x, y in zip(chosen[b], expected, strict=True))

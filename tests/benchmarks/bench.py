@@ -1,0 +1,233 @@
+"""The benchmark suite (not part of the tests): `make bench` or `python tests/benchmarks/bench.py`.
+
+Prints one table and writes it as JSON (bench-results/bench.json). Load goes to 127.0.0.1 only,
+bounded in requests and time. HTTP load comes from wrk (`apt-get install wrk`), against a real
+uvicorn server that also serves POST /bench/noop: /tag's request shape without the model, so
+"tag / noop" is the share of the web stack's own limit that tagging keeps.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import resource
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import typer
+
+ROOT = Path(__file__).resolve().parents[2]
+SENTENCES = [
+    "i need a flight from boston to denver next monday",
+    "leave Beijing on November 2nd",
+    "show me flights from pittsburgh to san francisco on wednesday afternoon please",
+    "Can you get me to Chicago by Friday?",
+    "what are the cheapest fares from newark to orlando leaving on the twenty third of july",
+    "I'd like to book a train from London Kings Cross to Cambridge tomorrow morning.",
+    "round trip JFK to LAX december 20th returning january 3rd",
+    "what is the cheapest fare",
+]
+rows: list[dict] = []
+
+
+def record(group: str, name: str, value: float, unit: str, target: str = "") -> None:
+    rows.append({"group": group, "name": name, "value": round(value, 3), "unit": unit,
+                 "target": target})
+    print(f"  {group:<10} {name:<46} {value:>12,.2f} {unit:<12} {target}", file=sys.stderr)
+
+
+def model_only(device: str) -> None:
+    import torch
+
+    from model.predictor import Predictor
+
+    predictor = Predictor.from_dir()
+    if device != "cpu":
+        predictor.tagger.to(device)
+    torch.set_num_threads(1)
+    for text in SENTENCES * 20:
+        predictor.predict([text])
+    latencies = []
+    for i in range(2000):
+        started = time.perf_counter()
+        predictor.predict([SENTENCES[i % 7]])  # the 7 with slots: 8-20 tokens each
+        latencies.append(time.perf_counter() - started)
+    latencies.sort()
+    record("model", "batch 1, 1 thread: p50 latency", latencies[1000] * 1e3, "ms", "<= 1 ms")
+    record("model", "batch 1, 1 thread: p99 latency", latencies[1980] * 1e3, "ms")
+    torch.set_num_threads(os.cpu_count() or 1)
+    texts = SENTENCES * 500
+    words = sum(len(t.split()) for t in texts)
+    for batch_size in (32, 128, 512):
+        predictor.predict(texts[:batch_size], batch_size=batch_size)
+        started = time.perf_counter()
+        predictor.predict(texts, batch_size=batch_size)
+        seconds = time.perf_counter() - started
+        record("model", f"batch {batch_size}, {os.cpu_count()} threads: sentences/s",
+               len(texts) / seconds, "sentences/s", ">= 20,000")
+        record("model", f"batch {batch_size}, {os.cpu_count()} threads: words/s", words / seconds,
+               "words/s")
+    # The network and CRF alone (no tokenizer, no values): where the rest of the time goes.
+    token_lists = [t.split() for t in texts]
+    started = time.perf_counter()
+    for i in range(0, len(token_lists), 512):
+        predictor._tag(token_lists[i : i + 512])
+    record("model", "batch 512: network + CRF only, sentences/s",
+           len(texts) / (time.perf_counter() - started), "sentences/s")
+
+
+def cli_stream(n: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "in.txt"
+        src.write_text("\n".join(SENTENCES[i % len(SENTENCES)] for i in range(n)) + "\n")
+        started = time.perf_counter()
+        with open(src) as stdin, open(os.devnull, "w") as stdout:
+            subprocess.run([sys.executable, "-m", "training.cli", "tag"], stdin=stdin,
+                           stdout=stdout, check=True, cwd=ROOT)
+        seconds = time.perf_counter() - started
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    record("cli", f"slot-tagger tag, {n:,} lines: sentences/s", n / seconds, "sentences/s",
+           ">= 5,000")
+    record("cli", "slot-tagger tag: peak RSS", peak, "MB")
+
+
+class Server:
+    def __init__(self, port: int, workers: int) -> None:
+        env = {**os.environ, "SLOT_TAGGER_BENCH_NOOP": "1", "SLOT_TAGGER_JSON_LOGS": "0",
+               "SLOT_TAGGER_MAX_QUEUE": "1024"}
+        self.url = f"http://127.0.0.1:{port}"
+        self.started = time.perf_counter()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "--factory", "app.main:create_app", "--host",
+             "127.0.0.1", "--port", str(port), "--workers", str(workers), "--no-access-log",
+             "--log-level", "warning"],
+            env=env, cwd=ROOT, start_new_session=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.post(f"{self.url}/tag", json={"text": "leave Boston"}).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.02)
+        self.ready_s = time.perf_counter() - self.started
+
+    def rss_mb(self) -> float:
+        pids = [self.process.pid] + [int(p) for p in subprocess.run(
+            ["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True).stdout.split()]
+        total = 0
+        for pid in pids:
+            status = Path(f"/proc/{pid}/status")
+            if status.exists() and (m := re.search(r"VmRSS:\s+(\d+)", status.read_text())):
+                total += int(m.group(1))
+        return total / 1024
+
+    def stop(self) -> None:
+        os.killpg(self.process.pid, signal.SIGTERM)
+        self.process.wait(30)
+
+
+def wrk(url: str, path: str, body: dict, connections: int, seconds: int) -> tuple[float, float, float]:
+    """requests/s, p50 ms, p99 ms."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+                     f"wrk.body = {json.dumps(json.dumps(body))}\n"
+                     'done = function(summary, latency, requests)\n'
+                     '  io.write(string.format("P50 %d\\nP99 %d\\n", latency:percentile(50), '
+                     'latency:percentile(99)))\nend\n')
+    out = subprocess.run(["wrk", "-t", str(min(connections, 2)), "-c", str(connections), "-d",
+                          f"{seconds}s", "-s", script.name, f"{url}{path}"],
+                         capture_output=True, text=True, check=True).stdout
+    os.unlink(script.name)
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if errors:
+        raise RuntimeError(f"{path}: {errors.group(1)} error responses under load")
+    p50 = int(re.search(r"P50 (\d+)", out).group(1)) / 1000
+    p99 = int(re.search(r"P99 (\d+)", out).group(1)) / 1000
+    return rps, p50, p99
+
+
+def http(seconds: int) -> None:
+    if shutil.which("wrk") is None:
+        raise SystemExit("the HTTP benchmark needs wrk: apt-get install wrk")
+    one = {"text": SENTENCES[0]}
+    batch = {"texts": [SENTENCES[i % len(SENTENCES)] for i in range(32)]}
+    for workers in (1, 2):
+        server = Server(8765, workers)
+        try:
+            for connections in (1, 8, 64):
+                tag = wrk(server.url, "/tag", one, connections, seconds)
+                noop = wrk(server.url, "/bench/noop", one, connections, seconds)
+                name = f"{workers} worker{'s' * (workers > 1)}, c={connections}"
+                record("http", f"/tag {name}: requests/s", tag[0], "req/s")
+                record("http", f"/tag {name}: p50 / p99", tag[1], f"ms / {tag[2]:.1f}")
+                record("http", f"no-op {name}: requests/s", noop[0], "req/s")
+                record("http", f"/tag / no-op {name}", 100 * tag[0] / noop[0], "%",
+                       ">= 70 % at c=8" if connections == 8 else "")
+            rps, p50, p99 = wrk(server.url, "/tag/batch", batch, 8, seconds)
+            record("http", f"/tag/batch x32, {workers} worker(s), c=8: texts/s", rps * 32, "texts/s")
+            record("http", f"/tag/batch x32, {workers} worker(s), c=8: p50 / p99", p50,
+                   f"ms / {p99:.1f}")
+        finally:
+            server.stop()
+
+
+def service_memory_and_cold_start() -> None:
+    server = Server(8766, 1)
+    try:
+        record("service", "cold start: process start to first /tag", server.ready_s, "s")
+        with httpx.Client(base_url=server.url) as client:
+            for i in range(10_000):
+                client.post("/tag", json={"text": SENTENCES[i % len(SENTENCES)]})
+        record("service", "RSS after 10,000 requests", server.rss_mb(), "MB")
+    finally:
+        server.stop()
+    code = ("import time; t=time.perf_counter(); from app.deps import load_predictor; "
+            "from app.settings import Settings; i=time.perf_counter(); "
+            "load_predictor(Settings()).predict(['leave Boston']); "
+            "print(time.perf_counter()-i, i-t)")
+    after_imports, imports = map(float, subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    ).stdout.split())
+    record("service", "cold start after imports: load + first tag", after_imports, "s", "<= 2 s")
+    record("service", "imports (torch, spaCy, FastAPI)", imports, "s")
+    size = sum(f.stat().st_size for f in (ROOT / "model" / "default").iterdir()) / 1e6
+    record("service", "default model on disk", size, "MB")
+    places = (ROOT / "model" / "places.json.gz").stat().st_size / 1e6
+    record("service", "place table on disk", places, "MB")
+
+
+def main(
+    seconds: int = typer.Option(5, help="seconds per HTTP measurement"),
+    lines: int = typer.Option(100_000, help="lines for the CLI streaming test"),
+    device: str = typer.Option("cpu", help="cpu or cuda (model-only benchmark)"),
+    out: Path = typer.Option(ROOT / "bench-results" / "bench.json"),
+    only: list[str] = typer.Option([], help="model, cli, http, service"),
+) -> None:
+    """Run the benchmarks and print the table."""
+    parts = {"model": lambda: model_only(device), "cli": lambda: cli_stream(lines),
+             "http": lambda: http(seconds), "service": service_memory_and_cold_start}
+    for name, run in parts.items():
+        if not only or name in only:
+            run()
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"machine": machine, "device": device, "rows": rows}, indent=2))
+    print(f"| group | measure | value | unit | target |\n|---|---|---:|---|---|")
+    for r in rows:
+        print(f"| {r['group']} | {r['name']} | {r['value']:,} | {r['unit']} | {r['target']} |")
+    print(f"\n{machine}; written to {out}")
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    typer.run(main)
