@@ -6,7 +6,7 @@ CLI := $(VENV)/bin/slot-tagger
 SEED ?= 0
 N_TRAIN ?= 40000
 
-.PHONY: install serve test lint data train-default report ablation bench clean
+.PHONY: install serve test lint data train-default report ablation bench soak clean
 
 install: $(VENV)/.installed
 
@@ -41,6 +41,10 @@ train-default: install data/train.jsonl
 	$(CLI) train --train data/train.jsonl --dev data/dev.txt --out model/default \
 		--name slot-tagger-default --seed $(SEED)
 
+# The place table the service resolves spans against (model/places.json.gz).
+places: install
+	$(PY) -m data.gazetteer
+
 # Every figure in README's results table.
 report: install
 	$(PY) -m training.report --model model/default
@@ -48,8 +52,13 @@ report: install
 ablation: install data/train.jsonl
 	$(PY) -m training.ablation --epochs 5
 
+# Benchmarks and the soak test: not part of `make test`; the HTTP parts need wrk.
 bench: install
+	command -v wrk >/dev/null || apt-get install -y wrk
 	$(PY) tests/benchmarks/bench.py
+
+soak: install
+	$(PY) tests/benchmarks/soak.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis runs

@@ -8,7 +8,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class BodySizeLimit:
-    """Refuse request bodies over ``max_bytes``: by Content-Length up front, else while streaming."""
+    """Refuse bodies over ``max_bytes``: by Content-Length up front, else while streaming."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app

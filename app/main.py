@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
 from contextlib import asynccontextmanager
+from typing import Any
 
 import torch
 from fastapi import Depends, FastAPI, Request
@@ -59,7 +59,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.runner = Runner(settings.max_queue, settings.request_timeout_s)
     app.state.metrics = instrument(app)
     app.state.metrics.queue_depth.set_function(lambda: app.state.runner.in_flight)
-    app.state.runner.on_batch = lambda seconds, texts: app.state.metrics.observe_batch(seconds, texts)
+    app.state.runner.on_batch = lambda seconds, texts: app.state.metrics.observe_batch(
+        seconds, texts
+    )
     app.add_exception_handler(RequestValidationError, validation_error)
     app.include_router(health_router)
     # The key check (and its place in the OpenAPI schema) exists only when a key is configured.

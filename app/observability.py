@@ -35,8 +35,10 @@ class Metrics:
             buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 1, 5),
         )
         self.batch_texts = Histogram(
-            "slot_tagger_batch_texts", "Texts per forward pass (micro-batching at work).",
-            registry=registry, buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512),
+            "slot_tagger_batch_texts",
+            "Texts per forward pass (micro-batching at work).",
+            registry=registry,
+            buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512),
         )
         self.queue_depth = Gauge(
             "slot_tagger_queue_depth", "Model calls running or waiting.", registry=registry
@@ -50,7 +52,6 @@ class Metrics:
             ["reason"],
             registry=registry,
         )
-
 
     def observe_batch(self, seconds: float, texts: int) -> None:
         self.inference_seconds.observe(seconds)

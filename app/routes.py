@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.concurrency import run_in_threadpool
 
 from app.deps import PredictorDep, SettingsDep, load_predictor
+from app.runner import Overloaded, Runner, TimedOut
 from app.schemas import (
     BatchTagRequest,
     BatchTagResponse,
@@ -22,7 +23,6 @@ from app.schemas import (
     TagResponse,
     TokenOut,
 )
-from app.runner import Overloaded, Runner, TimedOut
 from app.security import require_admin
 from app.settings import Settings
 from model.dates import today_in
@@ -188,6 +188,8 @@ async def noop(body: TagRequest, predictor: PredictorDep, settings: SettingsDep)
     _check_text(body.text, settings, ("text",))
     _reference_date(body, settings)
     return TagResponse(
-        text=body.text, tokens=[], spans=[],
+        text=body.text,
+        tokens=[],
+        spans=[],
         model=ModelRef(name=predictor.meta.name, version=predictor.meta.version),
     )

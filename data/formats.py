@@ -1,9 +1,10 @@
 """Reading and writing examples: JSONL (the main format), CoNLL-style BIO, and bracket markup.
 
 * ``.jsonl``: ``{"text": str, "spans": [{"start": int, "end": int, "label": str}]}`` a line.
-* ``.conll``/``.bio``/``.tsv``: ``token<TAB>tag`` a line, a blank line between sentences; the text is
+* ``.conll``/``.bio``/``.tsv``: ``token<TAB>tag`` a line, a blank line between sentences; the text
+  is
   the tokens joined by single spaces.
-* ``.txt``: the hand-written sets, one example a line with spans in brackets, ``[departure Boston]``;
+* ``.txt``: the hand-written sets, one example a line, spans in brackets: ``[departure Boston]``;
   ``#`` starts a comment line. Short labels ``dep``, ``dst`` stand for departure and destination.
 """
 
@@ -93,7 +94,8 @@ def _read_conll(lines: Iterable[str], path: Path) -> Iterator[Example]:
         tag = parts[-1].strip()
         if len(parts) < 2 or not parts[0] or not (tag == "O" or re.fullmatch(r"[BI]-\S+", tag)):
             raise DataFormatError(
-                f"{path}:{number}: expected 'token<TAB>tag' with tag O, B-label or I-label, got {line!r}"
+                f"{path}:{number}: expected 'token<TAB>tag' with tag O, B-label or I-label, "
+                f"got {line!r}"
             )
         rows.append((parts[0], tag))
     if rows:

@@ -269,7 +269,7 @@ def _join(pieces: list[tuple[str, str | None]]) -> tuple[str, list[GoldSpan]]:
         spans.append(GoldSpan(start=len(text), end=len(text) + len(piece), label=label))
         text += piece
     stripped = text.rstrip()
-    # A space before punctuation the template left ("boston , denver") is kept: people type that too.
+    # A space the template left before punctuation ("boston , denver") stays: people type that.
     return stripped, [s for s in spans if s.end <= len(stripped)]
 
 

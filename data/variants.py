@@ -1,7 +1,7 @@
 """Variants of hand-written examples for robustness tests: other surface forms and unseen places.
 
-* :func:`spoken` lowercases and drops punctuation (a speech transcript); :func:`shouted` upper-cases.
-* :func:`with_heldout_places` swaps every departure and destination for a city of the held-out split,
+* :func:`spoken` lowercases and drops punctuation (speech transcripts); :func:`shouted` shouts.
+* :func:`with_heldout_places` swaps every departure and destination for a held-out city,
   so the sentences are real hand-written phrasing around places the model never saw in training.
   ``python -m data.variants --seed 0 --out data/heldout_places.jsonl`` writes that test set.
 """

@@ -2,7 +2,7 @@
 
 Layout (format_version 1)::
 
-    meta.json            format, format_version, name, version, created_at, labels, metrics, versions
+    meta.json            format, format_version, name, version, created_at, labels, metrics, ...
     config.json          TaggerConfig
     vocab.json           {"words": [...], "chars": [...], "tags": [...]}  (id = position)
     weights.safetensors  the state_dict tensors and nothing else (no pickle anywhere)
@@ -206,7 +206,8 @@ def read_meta(model_dir: str | Path) -> ModelMeta:
     if raw.get("format_version") != FORMAT_VERSION:
         raise IncompatibleModelError(
             f"model at {path} has format_version {raw.get('format_version')}; this slot-tagger "
-            f"reads {FORMAT_VERSION} — retrain with `slot-tagger train` or install a matching release"
+            f"reads {FORMAT_VERSION} — retrain with `slot-tagger train` or install a matching "
+            "release"
         )
     try:
         return ModelMeta.model_validate(raw)

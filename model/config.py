@@ -1,4 +1,4 @@
-"""TaggerConfig: every hyperparameter of the network; with the vocabularies it rebuilds the model."""
+"""TaggerConfig: every hyperparameter of the network; with the vocabularies it rebuilds it."""
 
 from __future__ import annotations
 

@@ -176,7 +176,9 @@ class FastDecoder:
         self.end = crf.end_transitions.detach().double().numpy()  # (K,)
         self.temperature = temperature
 
-    def decode(self, emissions: np.ndarray, lengths: Sequence[int]) -> tuple[list[list[int]], list[list[float]]]:
+    def decode(
+        self, emissions: np.ndarray, lengths: Sequence[int]
+    ) -> tuple[list[list[int]], list[list[float]]]:
         """Best path per sentence and the marginal probability of each chosen tag.
 
         Args:

@@ -111,7 +111,7 @@ def range_value(start: date, end: date, grain: str) -> dict[str, Any]:
 
 
 def normalize(text: str) -> str:
-    """Lowercase, no commas or final periods, ordinal words as numbers ("twenty first" -> "21st")."""
+    """Lowercase, no commas or final periods, ordinal words as numbers ("first" -> "1th")."""
     text = text.lower().replace(",", " ").replace("’", "'")
     text = re.sub(r"\bmid-", "mid ", text)
     text = re.sub(r"\.(?=\s|$)", " ", text)

@@ -180,7 +180,7 @@ class PlaceIndex:
         return []
 
     def resolve(self, text: str) -> dict[str, Any] | None:
-        """The value for a place span: the best candidate, flagged and listed when not the only one."""
+        """A place span's value: the best candidate, flagged and listed when not the only one."""
         candidates = self.candidates(text)
         if not candidates:
             return None

@@ -12,8 +12,8 @@ import torch
 
 from model import artifact
 from model.artifact import LoadedModel, ModelMeta
-from model.dates import DatePolicy
 from model.crf import FastDecoder
+from model.dates import DatePolicy
 from model.encode import Encoder
 from model.places import PlaceIndex
 from model.spans import Span, from_bio

@@ -15,7 +15,7 @@ OUTSIDE = "O"
 class Span:
     """A labelled character range of a text (``end`` exclusive).
 
-    ``value`` is left for resolvers (normalized dates and places) to fill; the tagger leaves it None.
+    ``value`` is for resolvers (normalized dates and places) to fill; the tagger leaves it None.
     """
 
     label: str
@@ -67,7 +67,8 @@ def from_bio(
 ) -> list[Span]:
     """Read spans back from BIO tags.
 
-    An ``I-x`` that does not continue an ``x`` span starts a new one (the lenient reading), so any tag
+    An ``I-x`` that does not continue an ``x`` span starts a new one (the lenient reading), so any
+    tag
     sequence gives well-formed, non-overlapping spans.
 
     Args:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache
 
-import re
-
 import spacy
 from spacy.tokenizer import Tokenizer
-
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 

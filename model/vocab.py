@@ -32,7 +32,7 @@ class Vocab:
 
     @classmethod
     def build(cls, counts: Mapping[str, int], min_count: int = 1) -> Vocab:
-        """Keep the strings seen at least ``min_count`` times, most frequent first (ties by text)."""
+        """Strings seen at least ``min_count`` times, most frequent first (ties by text)."""
         kept = sorted(
             (s for s, n in counts.items() if n >= min_count), key=lambda s: (-counts[s], s)
         )

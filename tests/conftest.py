@@ -1,4 +1,4 @@
-"""Shared fixtures: a tiny hand-written corpus, a tiny model trained on it once, a predictor, a client."""
+"""Shared fixtures: a tiny hand-written corpus, a tiny model trained on it once, a client."""
 
 from __future__ import annotations
 

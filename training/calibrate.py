@@ -49,8 +49,15 @@ def reliability(pairs: Sequence[tuple[float, bool]], bins: int = 10) -> list[Bin
         low, high = i / bins, (i + 1) / bins
         inside = [(c, ok) for c, ok in pairs if low < c <= high or (i == 0 and c == 0)]
         if inside:
-            table.append(Bin(low, high, len(inside), sum(c for c, _ in inside) / len(inside),
-                             sum(ok for _, ok in inside) / len(inside)))
+            table.append(
+                Bin(
+                    low,
+                    high,
+                    len(inside),
+                    sum(c for c, _ in inside) / len(inside),
+                    sum(ok for _, ok in inside) / len(inside),
+                )
+            )
     return table
 
 
@@ -82,8 +89,10 @@ def fit_temperature(predictor: Predictor, examples: Sequence[Example]) -> float:
 
 def render(table: Sequence[Bin]) -> str:
     lines = ["| confidence | spans | mean confidence | accuracy |", "|---|---:|---:|---:|"]
-    lines += [f"| {b.low:.1f}–{b.high:.1f} | {b.spans} | {b.confidence:.3f} | {b.accuracy:.3f} |"
-              for b in table]
+    lines += [
+        f"| {b.low:.1f}–{b.high:.1f} | {b.spans} | {b.confidence:.3f} | {b.accuracy:.3f} |"
+        for b in table
+    ]
     return "\n".join(lines)
 
 
@@ -97,8 +106,10 @@ def main(
     predictor = Predictor.from_dir(model)
     for path in data:
         pairs = outcomes(predictor, read_examples(path))
-        typer.echo(f"\n{path}: {len(pairs)} spans, ECE {expected_calibration_error(pairs):.4f}, "
-                   f"temperature {predictor.temperature}\n")
+        typer.echo(
+            f"\n{path}: {len(pairs)} spans, ECE {expected_calibration_error(pairs):.4f}, "
+            f"temperature {predictor.temperature}\n"
+        )
         typer.echo(render(reliability(pairs)))
 
 

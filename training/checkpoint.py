@@ -45,12 +45,19 @@ class Checkpoint:
             for key, value in state.items():
                 tensors[f"optim.{index}.{key}"] = value.detach().clone().contiguous()
         groups = self.optimizer["param_groups"]
-        info = {**self.info, "epoch": self.epoch, "optimizer_groups": groups,
-                "python_rng": [self.python_rng[0], list(self.python_rng[1]), self.python_rng[2]]}
-        write_directory(checkpoint_dir(out_dir), {
-            "state.safetensors": safetensors.torch.save(tensors),
-            "state.json": json.dumps(info).encode(),
-        })
+        info = {
+            **self.info,
+            "epoch": self.epoch,
+            "optimizer_groups": groups,
+            "python_rng": [self.python_rng[0], list(self.python_rng[1]), self.python_rng[2]],
+        }
+        write_directory(
+            checkpoint_dir(out_dir),
+            {
+                "state.safetensors": safetensors.torch.save(tensors),
+                "state.json": json.dumps(info).encode(),
+            },
+        )
 
     @classmethod
     def load(cls, out_dir: str | Path) -> Checkpoint | None:

@@ -1,4 +1,4 @@
-"""The ``slot-tagger`` command line: train, evaluate, tag, serve. Each command parses, calls, prints.
+"""The ``slot-tagger`` command line: train, evaluate, tag, serve. Each parses, calls, prints.
 
 Results go to stdout, progress and messages to stderr, so ``slot-tagger tag | jq`` always works.
 """
@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 
@@ -75,7 +74,9 @@ def train(
     dropout: float = T["dropout"].default,
     word_dropout: float = T["word_dropout"].default,
     use_crf: bool = T["use_crf"].default,
-    resume: Annotated[bool, typer.Option(help="go on from the last epoch a stopped run saved")] = False,
+    resume: Annotated[
+        bool, typer.Option(help="go on from the last epoch a stopped run saved")
+    ] = False,
 ) -> None:
     """Train a model; print dev F1 per epoch and a per-label report of the kept epoch."""
     from training.train import train as run_training
@@ -101,8 +102,14 @@ def train(
         name=name,
     )
     try:
-        result = run_training(_examples(train_file), _examples(dev_file), tagger_config,
-                              train_config, out, resume=resume)
+        result = run_training(
+            _examples(train_file),
+            _examples(dev_file),
+            tagger_config,
+            train_config,
+            out,
+            resume=resume,
+        )
     except ValueError as e:
         raise _fail(str(e)) from None
     typer.echo(
@@ -132,7 +139,11 @@ def calibrate(
     """Fit the confidence temperature on DATA and store it in the model; print reliability."""
     from model import artifact
     from training.calibrate import (
-        expected_calibration_error, fit_temperature, outcomes, reliability, render,
+        expected_calibration_error,
+        fit_temperature,
+        outcomes,
+        reliability,
+        render,
     )
 
     predictor, examples = _load(model), _examples(data)
@@ -140,13 +151,25 @@ def calibrate(
     predictor.temperature = fit_temperature(predictor, examples)
     after = outcomes(predictor, examples)
     meta = predictor.meta
-    calibration = {"temperature": predictor.temperature,
-                   "ece_before": round(expected_calibration_error(before), 4),
-                   "ece_after": round(expected_calibration_error(after), 4), "spans": len(after)}
-    artifact.save(model, predictor.tagger, name=meta.name, train_data_sha256=meta.train_data_sha256,
-                  dev_metrics=meta.dev_metrics, calibration=calibration)
-    typer.echo(f"temperature {predictor.temperature}; ECE {calibration['ece_before']} -> "
-               f"{calibration['ece_after']} on {len(after)} spans", err=True)
+    calibration = {
+        "temperature": predictor.temperature,
+        "ece_before": round(expected_calibration_error(before), 4),
+        "ece_after": round(expected_calibration_error(after), 4),
+        "spans": len(after),
+    }
+    artifact.save(
+        model,
+        predictor.tagger,
+        name=meta.name,
+        train_data_sha256=meta.train_data_sha256,
+        dev_metrics=meta.dev_metrics,
+        calibration=calibration,
+    )
+    typer.echo(
+        f"temperature {predictor.temperature}; ECE {calibration['ece_before']} -> "
+        f"{calibration['ece_after']} on {len(after)} spans",
+        err=True,
+    )
     typer.echo(render(reliability(after)))
 
 
@@ -184,11 +207,9 @@ def _reference(reference_date: datetime | None, timezone: str) -> date:
     if reference_date is not None:
         return reference_date.date()
     try:
-        return datetime.now(ZoneInfo(timezone)).date()
-    except (ZoneInfoNotFoundError, ValueError):
-        raise _fail(
-            f"unknown timezone {timezone!r}; expected an IANA name like 'Asia/Shanghai'"
-        ) from None
+        return today_in(timezone)
+    except ValueError as e:
+        raise _fail(str(e)) from None
 
 
 @app.command()

@@ -1,4 +1,4 @@
-"""From examples to training tensors: tokenize, align gold spans to BIO, build vocabularies, batch."""
+"""From examples to tensors: tokenize, align gold spans to BIO, build vocabularies, batch."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
-"""Span-level evaluation: exact character-span precision, recall and F1 per label and micro-averaged.
+"""Span evaluation: exact character-span precision, recall and F1 per label and micro-averaged.
 
 Gold and predicted spans are written as character-level BIO sequences and scored by seqeval, so a
-span counts only when its label, start and end all match exactly (the hidden evaluation's rule), even
+span counts only when its label, start and end all match exactly (the hidden evaluation's rule),
+even
 where gold spans do not fall on token boundaries.
 """
 
@@ -63,8 +64,11 @@ class Report:
         def score(values: dict[str, Any]) -> Score:
             return Score(values["precision"], values["recall"], values["f1"], values["support"])
 
-        return cls(raw["sentences"], score(raw["micro"]),
-                   {label: score(v) for label, v in raw["labels"].items()})
+        return cls(
+            raw["sentences"],
+            score(raw["micro"]),
+            {label: score(v) for label, v in raw["labels"].items()},
+        )
 
     def render(self) -> str:
         """A fixed-width table for people."""

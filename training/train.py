@@ -1,4 +1,4 @@
-"""train(): fit a BiLSTM-CRF on examples, keep the epoch with the best dev F1, save it atomically."""
+"""train(): fit a BiLSTM-CRF, keep the epoch with the best dev F1, save it atomically."""
 
 from __future__ import annotations
 
@@ -20,10 +20,10 @@ from model.artifact import LoadedModel, ModelMeta
 from model.config import TaggerConfig
 from model.predictor import Predictor
 from model.tagger import BiLSTMTagger
-from training.config import TrainConfig
-from training.dataset import align, batches, build_vocabs
 from training.checkpoint import Checkpoint, checkpoint_dir
 from training.checkpoint import remove as remove_checkpoint
+from training.config import TrainConfig
+from training.dataset import align, batches, build_vocabs
 from training.evaluate import Report, evaluate
 
 log = logging.getLogger(__name__)
@@ -125,7 +125,8 @@ def train(
     if resume and (saved := Checkpoint.load(out_dir)) is not None:
         if {k: saved.info.get(k) for k in fingerprint} != json.loads(json.dumps(fingerprint)):
             raise ValueError(
-                f"the checkpoint at {checkpoint_dir(out_dir)} was made with other data or settings; "
+                f"the checkpoint at {checkpoint_dir(out_dir)} was made with other data or "
+                "settings; "
                 "run without --resume to start over"
             )
         tagger.load_state_dict(saved.model)
@@ -178,9 +179,13 @@ def train(
             optimizer=optimizer.state_dict(),
             torch_rng=torch.get_rng_state(),
             python_rng=rng.getstate(),
-            info={**fingerprint, "best_f1": best_f1, "best_epoch": best_epoch,
-                  "best_report": best_report.to_json(),
-                  "history": [[h.epoch, h.loss, h.dev_f1] for h in history]},
+            info={
+                **fingerprint,
+                "best_f1": best_f1,
+                "best_epoch": best_epoch,
+                "best_report": best_report.to_json(),
+                "history": [[h.epoch, h.loss, h.dev_f1] for h in history],
+            },
         ).save(out_dir)
     assert best_state is not None and best_report is not None
     tagger.load_state_dict(best_state)

@@ -20,8 +20,16 @@ EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "30"))
 
 @pytest.fixture(scope="module")
 def fuzz_app(tiny_model_dir):
-    app = create_app(Settings(model_dir=tiny_model_dir, max_text_chars=200, max_batch_size=8,
-                              max_body_bytes=65536, admin_token="admin", api_key="key"))
+    app = create_app(
+        Settings(
+            model_dir=tiny_model_dir,
+            max_text_chars=200,
+            max_batch_size=8,
+            max_body_bytes=65536,
+            admin_token="admin",
+            api_key="key",
+        )
+    )
     app.state.predictor = load_predictor(app.state.settings)
     return app
 
@@ -56,8 +64,9 @@ HOSTILE = [
     "\n\n\t\t",
     "🇺🇸" * 500,
 ]
-any_text = st.one_of(st.text(), st.text(st.characters(codec=None, categories=None)),
-                     st.sampled_from(HOSTILE))
+any_text = st.one_of(
+    st.text(), st.text(st.characters(codec=None, categories=None)), st.sampled_from(HOSTILE)
+)
 
 
 def check(text: str, prediction) -> None:
@@ -98,12 +107,15 @@ def test_hostile_text_over_http_is_200_or_a_clear_422(fuzz_app, text: str) -> No
 
 def test_unpaired_surrogate_over_http_is_a_clear_422(fuzz_app) -> None:
     with TestClient(fuzz_app) as client:
-        response = client.post("/tag", content=b'{"text": "\\ud800 hi"}',
-                               headers={"Authorization": "Bearer key",
-                                        "content-type": "application/json"})
+        response = client.post(
+            "/tag",
+            content=b'{"text": "\\ud800 hi"}',
+            headers={"Authorization": "Bearer key", "content-type": "application/json"},
+        )
     assert response.status_code == 422
     assert response.json()["detail"][0]["msg"] == (
-        "Value error, text contains an unpaired surrogate at character 0; send valid Unicode")
+        "Value error, text contains an unpaired surrogate at character 0; send valid Unicode"
+    )
 
 
 def test_malformed_bodies_are_4xx(fuzz_app) -> None:
@@ -111,6 +123,12 @@ def test_malformed_bodies_are_4xx(fuzz_app) -> None:
     with TestClient(fuzz_app) as client:
         for body in (b"\xff\xfe not utf-8", b"[" * 5000 + b"]" * 5000, b'{"text": "unterminated'):
             assert 400 <= client.post("/tag", content=body, headers=headers).status_code < 500
-        form = client.post("/tag", content=b"text=hi", headers={
-            "Authorization": "Bearer key", "content-type": "application/x-www-form-urlencoded"})
+        form = client.post(
+            "/tag",
+            content=b"text=hi",
+            headers={
+                "Authorization": "Bearer key",
+                "content-type": "application/x-www-form-urlencoded",
+            },
+        )
         assert form.status_code == 422

@@ -18,8 +18,11 @@ def make_client(model_dir, **settings) -> TestClient:
 
 def test_body_over_the_limit_is_413_before_parsing(tiny_model_dir) -> None:
     with make_client(tiny_model_dir, max_body_bytes=100) as client:
-        response = client.post("/tag", content=b'{"text": "' + b"a" * 200 + b'"}',
-                               headers={"content-type": "application/json"})
+        response = client.post(
+            "/tag",
+            content=b'{"text": "' + b"a" * 200 + b'"}',
+            headers={"content-type": "application/json"},
+        )
         assert response.status_code == 413
         assert response.json() == {"detail": "request body is larger than the limit of 100 bytes"}
 
@@ -29,7 +32,9 @@ def test_body_over_the_limit_is_413_before_parsing(tiny_model_dir) -> None:
                 yield b"aaaaaaaaaa"
             yield b'"}'
 
-        response = client.post("/tag", content=chunks(), headers={"content-type": "application/json"})
+        response = client.post(
+            "/tag", content=chunks(), headers={"content-type": "application/json"}
+        )
         assert response.status_code == 413
 
 
@@ -94,8 +99,11 @@ def test_overload_is_503_with_retry_after(tiny_model_dir, monkeypatch) -> None:
 
         monkeypatch.setattr(predictor, "predict", slow)
         results = {}
-        worker = threading.Thread(target=lambda: results.setdefault(
-            "first", client.post("/tag", json={"text": "leave Boston"})))
+        worker = threading.Thread(
+            target=lambda: results.setdefault(
+                "first", client.post("/tag", json={"text": "leave Boston"})
+            )
+        )
         worker.start()
         assert entered.wait(5)
         response = client.post("/tag", json={"text": "leave Boston"})
@@ -109,8 +117,9 @@ def test_overload_is_503_with_retry_after(tiny_model_dir, monkeypatch) -> None:
 
 def test_slow_request_is_504(tiny_model_dir, monkeypatch) -> None:
     with make_client(tiny_model_dir, request_timeout_s=0.1) as client:
-        monkeypatch.setattr(client.app.state.predictor, "predict",
-                            lambda *a, **k: threading.Event().wait(0.5))
+        monkeypatch.setattr(
+            client.app.state.predictor, "predict", lambda *a, **k: threading.Event().wait(0.5)
+        )
         response = client.post("/tag", json={"text": "leave Boston"})
         assert response.status_code == 504
         assert response.json() == {"detail": "tagging took longer than the request timeout"}
@@ -123,7 +132,9 @@ def test_api_key_guards_everything_but_health(tiny_model_dir) -> None:
         assert response.status_code == 401
         assert response.headers["www-authenticate"] == "Bearer"
         assert client.get("/model", headers={"Authorization": "Bearer wrong"}).status_code == 401
-        ok = client.post("/tag", json={"text": "leave Boston"}, headers={"Authorization": "Bearer s3cret"})
+        ok = client.post(
+            "/tag", json={"text": "leave Boston"}, headers={"Authorization": "Bearer s3cret"}
+        )
         assert ok.status_code == 200
 
 
@@ -145,7 +156,8 @@ def test_admin_reload_swaps_models_and_refuses_a_bad_one(tiny_model_dir, tmp_pat
         response = client.post("/admin/reload", headers=auth)
         assert response.status_code == 409
         assert response.json() == {
-            "detail": "new model refused (CorruptModelError); the previous model is still serving"}
+            "detail": "new model refused (CorruptModelError); the previous model is still serving"
+        }
         assert str(tmp_path) not in response.text
         assert client.post("/tag", json={"text": "leave Boston"}).status_code == 200
 
@@ -169,7 +181,9 @@ def test_metrics_count_requests_inference_and_spans(client: TestClient) -> None:
 def test_cors_is_closed_unless_configured(tiny_model_dir) -> None:
     preflight = {"Origin": "https://example.org", "Access-Control-Request-Method": "POST"}
     with make_client(tiny_model_dir) as client:
-        assert "access-control-allow-origin" not in client.options("/tag", headers=preflight).headers
+        assert (
+            "access-control-allow-origin" not in client.options("/tag", headers=preflight).headers
+        )
     with make_client(tiny_model_dir, cors_origins=["https://example.org"]) as client:
         response = client.options("/tag", headers=preflight)
         assert response.headers["access-control-allow-origin"] == "https://example.org"
@@ -183,7 +197,9 @@ def test_a_bad_model_fails_startup_with_one_line(tiny_model_dir, tmp_path, break
     if breakage != "missing":
         shutil.copytree(tiny_model_dir, model)
     if breakage == "truncated":
-        (model / "weights.safetensors").write_bytes((model / "weights.safetensors").read_bytes()[:100])
+        (model / "weights.safetensors").write_bytes(
+            (model / "weights.safetensors").read_bytes()[:100]
+        )
     elif breakage in ("format", "labels"):
         meta = json.loads((model / "meta.json").read_text())
         meta.update({"format_version": 9} if breakage == "format" else {"labels": ["x"]})

@@ -21,10 +21,23 @@ def test_sigterm_finishes_in_flight_requests_and_exits_0(tiny_model_dir) -> None
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
-        [sys.executable, "-m", "training.cli", "serve", "--model", str(tiny_model_dir), "--port",
-         str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        env={**os.environ, "SLOT_TAGGER_MAX_BATCH_SIZE": "4096", "SLOT_TAGGER_REQUEST_TIMEOUT_S": "60"},
+        [
+            sys.executable,
+            "-m",
+            "training.cli",
+            "serve",
+            "--model",
+            str(tiny_model_dir),
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={
+            **os.environ,
+            "SLOT_TAGGER_MAX_BATCH_SIZE": "4096",
+            "SLOT_TAGGER_REQUEST_TIMEOUT_S": "60",
+        },
     )
     try:
         deadline = time.monotonic() + 60
@@ -36,8 +49,11 @@ def test_sigterm_finishes_in_flight_requests_and_exits_0(tiny_model_dir) -> None
                 time.sleep(0.05)
         big = {"texts": ["leave Beijing on November 2nd and arrive in Boston on Monday"] * 4000}
         result = {}
-        request = threading.Thread(target=lambda: result.setdefault(
-            "response", httpx.post(f"{url}/tag/batch", json=big, timeout=60)))
+        request = threading.Thread(
+            target=lambda: result.setdefault(
+                "response", httpx.post(f"{url}/tag/batch", json=big, timeout=60)
+            )
+        )
         request.start()
         time.sleep(0.3)  # the batch takes over a second on this tiny model: it is in flight
         server.send_signal(signal.SIGTERM)
@@ -53,7 +69,9 @@ def test_sigterm_finishes_in_flight_requests_and_exits_0(tiny_model_dir) -> None
 def test_serve_refuses_a_bad_model_in_one_line(tmp_path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "training.cli", "serve", "--model", str(tmp_path / "none")],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 2
     assert done.stderr.strip() == f"error: cannot serve: no model directory at {tmp_path / 'none'}"

@@ -15,7 +15,6 @@ import re
 import resource
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -40,8 +39,9 @@ rows: list[dict] = []
 
 
 def record(group: str, name: str, value: float, unit: str, target: str = "") -> None:
-    rows.append({"group": group, "name": name, "value": round(value, 3), "unit": unit,
-                 "target": target})
+    rows.append(
+        {"group": group, "name": name, "value": round(value, 3), "unit": unit, "target": target}
+    )
     print(f"  {group:<10} {name:<46} {value:>12,.2f} {unit:<12} {target}", file=sys.stderr)
 
 
@@ -72,17 +72,30 @@ def model_only(device: str) -> None:
         started = time.perf_counter()
         predictor.predict(texts, batch_size=batch_size)
         seconds = time.perf_counter() - started
-        record("model", f"batch {batch_size}, {os.cpu_count()} threads: sentences/s",
-               len(texts) / seconds, "sentences/s", ">= 20,000")
-        record("model", f"batch {batch_size}, {os.cpu_count()} threads: words/s", words / seconds,
-               "words/s")
+        record(
+            "model",
+            f"batch {batch_size}, {os.cpu_count()} threads: sentences/s",
+            len(texts) / seconds,
+            "sentences/s",
+            ">= 20,000",
+        )
+        record(
+            "model",
+            f"batch {batch_size}, {os.cpu_count()} threads: words/s",
+            words / seconds,
+            "words/s",
+        )
     # The network and CRF alone (no tokenizer, no values): where the rest of the time goes.
     token_lists = [t.split() for t in texts]
     started = time.perf_counter()
     for i in range(0, len(token_lists), 512):
         predictor._tag(token_lists[i : i + 512])
-    record("model", "batch 512: network + CRF only, sentences/s",
-           len(texts) / (time.perf_counter() - started), "sentences/s")
+    record(
+        "model",
+        "batch 512: network + CRF only, sentences/s",
+        len(texts) / (time.perf_counter() - started),
+        "sentences/s",
+    )
 
 
 def cli_stream(n: int) -> None:
@@ -91,26 +104,52 @@ def cli_stream(n: int) -> None:
         src.write_text("\n".join(SENTENCES[i % len(SENTENCES)] for i in range(n)) + "\n")
         started = time.perf_counter()
         with open(src) as stdin, open(os.devnull, "w") as stdout:
-            subprocess.run([sys.executable, "-m", "training.cli", "tag"], stdin=stdin,
-                           stdout=stdout, check=True, cwd=ROOT)
+            subprocess.run(
+                [sys.executable, "-m", "training.cli", "tag"],
+                stdin=stdin,
+                stdout=stdout,
+                check=True,
+                cwd=ROOT,
+            )
         seconds = time.perf_counter() - started
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    record("cli", f"slot-tagger tag, {n:,} lines: sentences/s", n / seconds, "sentences/s",
-           ">= 5,000")
+    record(
+        "cli", f"slot-tagger tag, {n:,} lines: sentences/s", n / seconds, "sentences/s", ">= 5,000"
+    )
     record("cli", "slot-tagger tag: peak RSS", peak, "MB")
 
 
 class Server:
     def __init__(self, port: int, workers: int) -> None:
-        env = {**os.environ, "SLOT_TAGGER_BENCH_NOOP": "1", "SLOT_TAGGER_JSON_LOGS": "0",
-               "SLOT_TAGGER_MAX_QUEUE": "1024"}
+        env = {
+            **os.environ,
+            "SLOT_TAGGER_BENCH_NOOP": "1",
+            "SLOT_TAGGER_JSON_LOGS": "0",
+            "SLOT_TAGGER_MAX_QUEUE": "1024",
+        }
         self.url = f"http://127.0.0.1:{port}"
         self.started = time.perf_counter()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "app.main:create_app", "--host",
-             "127.0.0.1", "--port", str(port), "--workers", str(workers), "--no-access-log",
-             "--log-level", "warning"],
-            env=env, cwd=ROOT, start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                "app.main:create_app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+                "--no-access-log",
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+            cwd=ROOT,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
@@ -121,8 +160,12 @@ class Server:
         self.ready_s = time.perf_counter() - self.started
 
     def rss_mb(self) -> float:
-        pids = [self.process.pid] + [int(p) for p in subprocess.run(
-            ["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True).stdout.split()]
+        pids = [self.process.pid] + [
+            int(p)
+            for p in subprocess.run(
+                ["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True
+            ).stdout.split()
+        ]
         total = 0
         for pid in pids:
             status = Path(f"/proc/{pid}/status")
@@ -135,17 +178,35 @@ class Server:
         self.process.wait(30)
 
 
-def wrk(url: str, path: str, body: dict, connections: int, seconds: int) -> tuple[float, float, float]:
+def wrk(
+    url: str, path: str, body: dict, connections: int, seconds: int
+) -> tuple[float, float, float]:
     """requests/s, p50 ms, p99 ms."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
-                     f"wrk.body = {json.dumps(json.dumps(body))}\n"
-                     'done = function(summary, latency, requests)\n'
-                     '  io.write(string.format("P50 %d\\nP99 %d\\n", latency:percentile(50), '
-                     'latency:percentile(99)))\nend\n')
-    out = subprocess.run(["wrk", "-t", str(min(connections, 2)), "-c", str(connections), "-d",
-                          f"{seconds}s", "-s", script.name, f"{url}{path}"],
-                         capture_output=True, text=True, check=True).stdout
+        script.write(
+            'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+            f"wrk.body = {json.dumps(json.dumps(body))}\n"
+            "done = function(summary, latency, requests)\n"
+            '  io.write(string.format("P50 %d\\nP99 %d\\n", latency:percentile(50), '
+            "latency:percentile(99)))\nend\n"
+        )
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t",
+            str(min(connections, 2)),
+            "-c",
+            str(connections),
+            "-d",
+            f"{seconds}s",
+            "-s",
+            script.name,
+            f"{url}{path}",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     os.unlink(script.name)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
@@ -171,12 +232,23 @@ def http(seconds: int) -> None:
                 record("http", f"/tag {name}: requests/s", tag[0], "req/s")
                 record("http", f"/tag {name}: p50 / p99", tag[1], f"ms / {tag[2]:.1f}")
                 record("http", f"no-op {name}: requests/s", noop[0], "req/s")
-                record("http", f"/tag / no-op {name}", 100 * tag[0] / noop[0], "%",
-                       ">= 70 % at c=8" if connections == 8 else "")
+                record(
+                    "http",
+                    f"/tag / no-op {name}",
+                    100 * tag[0] / noop[0],
+                    "%",
+                    ">= 70 % at c=8" if connections == 8 else "",
+                )
             rps, p50, p99 = wrk(server.url, "/tag/batch", batch, 8, seconds)
-            record("http", f"/tag/batch x32, {workers} worker(s), c=8: texts/s", rps * 32, "texts/s")
-            record("http", f"/tag/batch x32, {workers} worker(s), c=8: p50 / p99", p50,
-                   f"ms / {p99:.1f}")
+            record(
+                "http", f"/tag/batch x32, {workers} worker(s), c=8: texts/s", rps * 32, "texts/s"
+            )
+            record(
+                "http",
+                f"/tag/batch x32, {workers} worker(s), c=8: p50 / p99",
+                p50,
+                f"ms / {p99:.1f}",
+            )
         finally:
             server.stop()
 
@@ -191,13 +263,18 @@ def service_memory_and_cold_start() -> None:
         record("service", "RSS after 10,000 requests", server.rss_mb(), "MB")
     finally:
         server.stop()
-    code = ("import time; t=time.perf_counter(); from app.deps import load_predictor; "
-            "from app.settings import Settings; i=time.perf_counter(); "
-            "load_predictor(Settings()).predict(['leave Boston']); "
-            "print(time.perf_counter()-i, i-t)")
-    after_imports, imports = map(float, subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
-    ).stdout.split())
+    code = (
+        "import time; t=time.perf_counter(); from app.deps import load_predictor; "
+        "from app.settings import Settings; i=time.perf_counter(); "
+        "load_predictor(Settings()).predict(['leave Boston']); "
+        "print(time.perf_counter()-i, i-t)"
+    )
+    after_imports, imports = map(
+        float,
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+        ).stdout.split(),
+    )
     record("service", "cold start after imports: load + first tag", after_imports, "s", "<= 2 s")
     record("service", "imports (torch, spaCy, FastAPI)", imports, "s")
     size = sum(f.stat().st_size for f in (ROOT / "model" / "default").iterdir()) / 1e6
@@ -214,15 +291,19 @@ def main(
     only: list[str] = typer.Option([], help="model, cli, http, service"),
 ) -> None:
     """Run the benchmarks and print the table."""
-    parts = {"model": lambda: model_only(device), "cli": lambda: cli_stream(lines),
-             "http": lambda: http(seconds), "service": service_memory_and_cold_start}
+    parts = {
+        "model": lambda: model_only(device),
+        "cli": lambda: cli_stream(lines),
+        "http": lambda: http(seconds),
+        "service": service_memory_and_cold_start,
+    }
     for name, run in parts.items():
         if not only or name in only:
             run()
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"machine": machine, "device": device, "rows": rows}, indent=2))
-    print(f"| group | measure | value | unit | target |\n|---|---|---:|---|---|")
+    print("| group | measure | value | unit | target |\n|---|---|---:|---|---|")
     for r in rows:
         print(f"| {r['group']} | {r['name']} | {r['value']:,} | {r['unit']} | {r['target']} |")
     print(f"\n{machine}; written to {out}")

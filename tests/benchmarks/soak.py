@@ -23,9 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from tests.benchmarks.bench import SENTENCES, Server  # noqa: E402
 
 # (method, path, body, expected status)
-REQUESTS = [
-    ("POST", "/tag", {"text": s}, 200) for s in SENTENCES
-] + [
+REQUESTS = [("POST", "/tag", {"text": s}, 200) for s in SENTENCES] + [
     ("POST", "/tag/batch", {"texts": SENTENCES * 4}, 200),
     ("POST", "/tag", {"text": 5}, 422),
     ("POST", "/tag", {}, 422),
@@ -53,11 +51,14 @@ async def run(url: str, total: int, concurrency: int, server: Server) -> dict:
             index = next_index
             next_index += 1
             method, path, body, expected = REQUESTS[plan[index]]
-            content = body if isinstance(body, str) else json.dumps(body) if body is not None else None
+            content = (
+                body if isinstance(body, str) else json.dumps(body) if body is not None else None
+            )
             started = time.perf_counter()
             try:
-                response = await client.request(method, path, content=content,
-                                                headers={"content-type": "application/json"})
+                response = await client.request(
+                    method, path, content=content, headers={"content-type": "application/json"}
+                )
                 status = response.status_code
             except httpx.HTTPError as e:
                 status = 0
@@ -77,12 +78,16 @@ async def run(url: str, total: int, concurrency: int, server: Server) -> dict:
     rss["end"] = server.rss_mb()
     latencies.sort()
     return {
-        "requests": total, "concurrency": concurrency, "seconds": round(seconds, 1),
+        "requests": total,
+        "concurrency": concurrency,
+        "seconds": round(seconds, 1),
         "requests_per_s": round(total / seconds, 1),
         "p50_ms": round(latencies[len(latencies) // 2] * 1e3, 2),
         "p99_ms": round(latencies[int(len(latencies) * 0.99)] * 1e3, 2),
-        "statuses": dict(sorted(statuses.items())), "unexpected": dict(unexpected),
-        "rss_mb_after_10k": round(rss["after_10k"], 1), "rss_mb_end": round(rss["end"], 1),
+        "statuses": dict(sorted(statuses.items())),
+        "unexpected": dict(unexpected),
+        "rss_mb_after_10k": round(rss["after_10k"], 1),
+        "rss_mb_end": round(rss["end"], 1),
         "rss_growth_pct": round(100 * (rss["end"] - rss["after_10k"]) / rss["after_10k"], 2),
     }
 

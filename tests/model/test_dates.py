@@ -132,8 +132,12 @@ def test_days_relative_to_the_previous_date_need_one() -> None:
 
 @pytest.mark.parametrize(
     ("zone", "expected"),
-    [("UTC", date(2026, 11, 23)), ("Asia/Shanghai", date(2026, 11, 24)),
-     ("America/Los_Angeles", date(2026, 11, 23)), ("Pacific/Kiritimati", date(2026, 11, 24))],
+    [
+        ("UTC", date(2026, 11, 23)),
+        ("Asia/Shanghai", date(2026, 11, 24)),
+        ("America/Los_Angeles", date(2026, 11, 23)),
+        ("Pacific/Kiritimati", date(2026, 11, 24)),
+    ],
 )
 def test_today_depends_on_the_timezone_around_midnight(zone: str, expected: date) -> None:
     assert today_in(zone, datetime(2026, 11, 23, 20, 30, tzinfo=UTC)) == expected

@@ -32,7 +32,12 @@ def places() -> PlaceIndex:
         ("St. Louis", "city", "St. Louis", ["STL", "SUS"]),
         ("saint louis", "city", "St. Louis", ["STL", "SUS"]),
         ("Paris, France", "city", "Paris", ["CDG", "LBG", "ORY"]),
-        ("general mitchell international", "airport", "General Mitchell International Airport", ["MKE"]),
+        (
+            "general mitchell international",
+            "airport",
+            "General Mitchell International Airport",
+            ["MKE"],
+        ),
     ],
 )
 def test_known_places(places: PlaceIndex, text: str, kind: str, name: str, iata: list[str]) -> None:
@@ -46,11 +51,18 @@ def test_ambiguous_names_list_every_candidate_biggest_city_first(places: PlaceIn
     assert value["ambiguous"] is True
     states = [c.get("state") for c in value["candidates"] if c["country"] == "US"]
     assert states[:2] == ["OR", "ME"]  # Portland, Oregon is the bigger city
-    assert value["candidates"][0] == {k: v for k, v in value.items() if k not in ("ambiguous", "candidates")}
+    assert value["candidates"][0] == {
+        k: v for k, v in value.items() if k not in ("ambiguous", "candidates")
+    }
 
 
 def test_states_and_countries(places: PlaceIndex) -> None:
-    assert places.resolve("Japan") == {"type": "place", "kind": "country", "name": "Japan", "country": "JP"}
+    assert places.resolve("Japan") == {
+        "type": "place",
+        "kind": "country",
+        "name": "Japan",
+        "country": "JP",
+    }
     florida = places.resolve("florida")
     assert (florida["kind"], florida["state"]) == ("state", "FL")  # not the town in Cuba
     assert places.resolve("new york")["name"] == "New York City"  # the alias, not the state

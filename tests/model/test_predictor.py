@@ -1,4 +1,4 @@
-"""The predictor on the tiny model: it learned its set, batching changes nothing, inputs stay put."""
+"""The predictor on the tiny model: it learned its set, batching changes nothing."""
 
 from hypothesis import given
 from hypothesis import strategies as st

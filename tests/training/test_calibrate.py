@@ -21,8 +21,9 @@ def test_perfectly_calibrated_spans_have_zero_error() -> None:
     assert expected_calibration_error([]) == 0.0
 
 
-def test_calibrate_command_stores_a_temperature_the_predictor_uses(tiny_model_dir, tiny_examples,
-                                                                   tmp_path) -> None:
+def test_calibrate_command_stores_a_temperature_the_predictor_uses(
+    tiny_model_dir, tiny_examples, tmp_path
+) -> None:
     import shutil
 
     from data.formats import write_jsonl

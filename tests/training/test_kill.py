@@ -23,11 +23,31 @@ def test_kill_9_during_training_leaves_the_previous_model_loadable(
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     data = tmp_path / "tiny.jsonl"
     write_jsonl(tiny_examples * 5, data)
-    command = [sys.executable, "-m", "training.cli", "train", "--train", str(data), "--dev", str(data),
-               "--out", str(out), "--epochs", "30", "--patience", "30", "--word-dim", "8",
-               "--hidden-dim", "8", "--threads", "1"]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               cwd=os.getcwd())
+    command = [
+        sys.executable,
+        "-m",
+        "training.cli",
+        "train",
+        "--train",
+        str(data),
+        "--dev",
+        str(data),
+        "--out",
+        str(out),
+        "--epochs",
+        "30",
+        "--patience",
+        "30",
+        "--word-dim",
+        "8",
+        "--hidden-dim",
+        "8",
+        "--threads",
+        "1",
+    ]
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=os.getcwd()
+    )
     time.sleep(delay)
     process.send_signal(signal.SIGKILL)
     process.wait(10)
@@ -40,9 +60,28 @@ def test_training_killed_mid_run_finishes_with_resume(tiny_examples, tmp_path) -
     data = tmp_path / "tiny.jsonl"
     write_jsonl(tiny_examples * 5, data)
     out = tmp_path / "model"
-    command = [sys.executable, "-m", "training.cli", "train", "--train", str(data), "--dev", str(data),
-               "--out", str(out), "--epochs", "200", "--patience", "200", "--word-dim", "8",
-               "--hidden-dim", "8", "--threads", "1"]
+    command = [
+        sys.executable,
+        "-m",
+        "training.cli",
+        "train",
+        "--train",
+        str(data),
+        "--dev",
+        str(data),
+        "--out",
+        str(out),
+        "--epochs",
+        "200",
+        "--patience",
+        "200",
+        "--word-dim",
+        "8",
+        "--hidden-dim",
+        "8",
+        "--threads",
+        "1",
+    ]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     from training.checkpoint import checkpoint_dir
 
@@ -53,9 +92,25 @@ def test_training_killed_mid_run_finishes_with_resume(tiny_examples, tmp_path) -
     process.send_signal(signal.SIGKILL)
     process.wait(10)
     assert not out.exists()
-    resumed = subprocess.run([*command[:-8], "--epochs", "5", "--patience", "200", "--word-dim", "8",
-                              "--hidden-dim", "8", "--threads", "1", "--resume"],
-                             capture_output=True, text=True, timeout=120)
+    resumed = subprocess.run(
+        [
+            *command[:-8],
+            "--epochs",
+            "5",
+            "--patience",
+            "200",
+            "--word-dim",
+            "8",
+            "--hidden-dim",
+            "8",
+            "--threads",
+            "1",
+            "--resume",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert resumed.returncode == 0, resumed.stderr
     assert "resuming after epoch" in resumed.stderr
     assert artifact.load(out).meta.name == "slot-tagger"

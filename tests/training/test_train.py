@@ -75,12 +75,21 @@ def test_a_stopped_run_resumed_gives_the_same_model(tiny_examples, tmp_path, mon
 
     monkeypatch.setattr(training_module, "evaluate", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        train(tiny_examples, tiny_examples, TINY_TAGGER, config, tmp_path / "resumed", progress=False)
+        train(
+            tiny_examples, tiny_examples, TINY_TAGGER, config, tmp_path / "resumed", progress=False
+        )
     assert checkpoint_dir(tmp_path / "resumed").is_dir()
     assert not (tmp_path / "resumed").exists()
     monkeypatch.setattr(training_module, "evaluate", real_evaluate)
-    result = train(tiny_examples, tiny_examples, TINY_TAGGER, config, tmp_path / "resumed",
-                   progress=False, resume=True)
+    result = train(
+        tiny_examples,
+        tiny_examples,
+        TINY_TAGGER,
+        config,
+        tmp_path / "resumed",
+        progress=False,
+        resume=True,
+    )
     a = artifact.load(tmp_path / "straight").tagger.state_dict()
     b = artifact.load(tmp_path / "resumed").tagger.state_dict()
     assert all(torch.equal(a[k], b[k]) for k in a)
@@ -98,5 +107,12 @@ def test_resume_with_other_settings_is_refused(tiny_examples, tmp_path, monkeypa
     assert Checkpoint.load(tmp_path / "m") is not None
     other = TINY_TRAINING.model_copy(update={"epochs": 2, "lr": 0.5})
     with pytest.raises(ValueError, match="was made with other data or settings"):
-        train(tiny_examples, tiny_examples, TINY_TAGGER, other, tmp_path / "m", progress=False,
-              resume=True)
+        train(
+            tiny_examples,
+            tiny_examples,
+            TINY_TAGGER,
+            other,
+            tmp_path / "m",
+            progress=False,
+            resume=True,
+        )
