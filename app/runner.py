@@ -1,7 +1,7 @@
 """Runner: admission control and dynamic micro-batching in front of the model.
 
 Requests do not call the model themselves. Each puts its texts on a queue; one task takes
-*everything queued at that moment* and tags it in a single forward pass in a worker thread, so
+*everything queued at that moment* and tags it in a single forward pass on the model thread, so
 concurrent requests share a batch while a lone request waits for nobody (no timer: at concurrency
 1 the only cost is a queue hop). Overload answers fast instead of queueing without bound: with
 ``max_queue`` requests already waiting or running, a new one raises :class:`Overloaded` (503 with
@@ -14,10 +14,9 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
-
-from starlette.concurrency import run_in_threadpool
 
 from model.predictor import Prediction, Predictor
 
@@ -56,6 +55,9 @@ class Runner:
         self._queue: asyncio.Queue[_Job] | None = None
         self._worker: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        # One thread for the model: batches run one after another, and memory comes from one
+        # malloc arena instead of one per pool thread (which grew RSS by 13 % under soak).
+        self._model_thread = ThreadPoolExecutor(1, thread_name_prefix="slot-tagger-model")
 
     async def tag(
         self, predictor: Predictor, texts: Sequence[str], reference: date | None
@@ -98,7 +100,8 @@ class Runner:
                 continue
             started = time.perf_counter()
             try:
-                results = await run_in_threadpool(_run_batch, jobs)
+                loop = asyncio.get_running_loop()
+                results = await loop.run_in_executor(self._model_thread, _run_batch, jobs)
             except Exception as e:  # noqa: BLE001 - handed to every waiting request, not swallowed
                 for job in jobs:
                     if not job.future.done():

@@ -257,7 +257,10 @@ def serve(
     # a service manager should see a clean stop (exit 0) instead.
     for stop in (signal.SIGTERM, signal.SIGINT):
         signal.signal(stop, lambda *_: sys.exit(0))
-    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers)
+    # Keep-alive longer than clients and proxies keep idle connections (75 s, as nginx), so the
+    # server never closes a connection a client is just reusing.
+    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers,
+                timeout_keep_alive=75)
 
 
 if __name__ == "__main__":
