@@ -11,6 +11,10 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from model.dates import ORDINAL_WORDS
+
+_ORDINAL_BY_NUMBER = {n: w for w, n in reversed(ORDINAL_WORDS.items()) if "-" not in w}
+
 MONTHS = [
     "January",
     "February",
@@ -64,28 +68,6 @@ _UNITS = [
     "eighteen",
     "nineteen",
 ]
-_ORDINAL_UNITS = [
-    "zeroth",
-    "first",
-    "second",
-    "third",
-    "fourth",
-    "fifth",
-    "sixth",
-    "seventh",
-    "eighth",
-    "ninth",
-    "tenth",
-    "eleventh",
-    "twelfth",
-    "thirteenth",
-    "fourteenth",
-    "fifteenth",
-    "sixteenth",
-    "seventeenth",
-    "eighteenth",
-    "nineteenth",
-]
 
 
 def ordinal_suffix(n: int) -> str:
@@ -95,13 +77,8 @@ def ordinal_suffix(n: int) -> str:
 
 
 def ordinal_words(n: int) -> str:
-    """1 -> 'first', 21 -> 'twenty first', 30 -> 'thirtieth' (1..31)."""
-    if n < 20:
-        return _ORDINAL_UNITS[n]
-    tens = {2: "twenty", 3: "thirty"}[n // 10]
-    if n % 10 == 0:
-        return {2: "twentieth", 3: "thirtieth"}[n // 10]
-    return f"{tens} {_ORDINAL_UNITS[n % 10]}"
+    """1 -> 'first', 21 -> 'twenty first', 30 -> 'thirtieth' (1..31), as model.dates reads them."""
+    return _ORDINAL_BY_NUMBER[n]
 
 
 def cardinal_words(n: int) -> str:

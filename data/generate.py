@@ -15,7 +15,15 @@ from pathlib import Path
 
 import typer
 
-from data.dates import NOT_DATES, TIMED_VEHICLES, random_date
+from data.dates import (
+    MONTH_ABBR,
+    MONTHS,
+    NOT_DATES,
+    TIMED_VEHICLES,
+    WEEKDAY_ABBR,
+    WEEKDAYS,
+    random_date,
+)
 from data.example import Example, GoldSpan
 from data.formats import write_jsonl
 from data.places import Place, split_places
@@ -192,51 +200,7 @@ class Generator:
 
 
 _QUESTION_WORDS = {"what", "which", "how", "when", "is", "are", "do", "does", "can", "could"}
-_NAMES = {
-    w.lower(): w
-    for w in [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-        "Monday",
-        "Tuesday",
-        "Wednesday",
-        "Thursday",
-        "Friday",
-        "Saturday",
-        "Sunday",
-        "Jan",
-        "Feb",
-        "Mar",
-        "Apr",
-        "Jun",
-        "Jul",
-        "Aug",
-        "Sep",
-        "Sept",
-        "Oct",
-        "Nov",
-        "Dec",
-        "Mon",
-        "Tue",
-        "Tues",
-        "Wed",
-        "Thu",
-        "Thurs",
-        "Fri",
-        "Sat",
-        "Sun",
-    ]
-}
+_NAMES = {w.lower(): w for w in (*MONTHS, *MONTH_ABBR, *WEEKDAYS, *WEEKDAY_ABBR)}
 
 
 def _capitalize_names(text: str) -> str:

@@ -86,3 +86,13 @@ def test_default_model_is_small_and_labelled(default: Predictor) -> None:
     assert default.labels == ["date", "departure", "destination"]
     size = sum(f.stat().st_size for f in default.loaded.path.iterdir())
     assert size < 8_000_000
+
+
+def test_the_documented_command_regenerates_the_default_models_training_data() -> None:
+    """`make train-default` must rebuild this model: its training data must come back the same."""
+    from data.generate import generate
+    from model import artifact
+    from training.train import data_sha256
+
+    meta = artifact.read_meta(artifact.DEFAULT_MODEL_DIR)
+    assert data_sha256(list(generate(0, 40_000))) == meta.train_data_sha256
