@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.deps import load_predictor
 from app.limits import BodySizeLimit
-from app.observability import RequestLog, instrument
+from app.observability import RequestLog, configure_access_log, instrument
 from app.routes import admin_router, bench_router, health_router, router
 from app.runner import Runner
 from app.security import require_api_key
@@ -77,6 +77,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type"],
         )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    if settings.json_logs:
+        configure_access_log()
     app.add_middleware(RequestLog, json_logs=settings.json_logs)
     app.add_middleware(LoadModelAtStartup, state=app.state, settings=settings)
     return app

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sys
 import time
 import uuid
 
@@ -64,6 +65,16 @@ def instrument(app: FastAPI) -> Metrics:
         app, endpoint="/metrics", include_in_schema=False
     )
     return Metrics(registry)
+
+
+def configure_access_log() -> None:
+    """Send the JSON access log to stdout, one bare line per request (once per process)."""
+    if not access_log.handlers:
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        access_log.addHandler(handler)
+        access_log.setLevel(logging.INFO)
+        access_log.propagate = False
 
 
 class RequestLog:

@@ -64,6 +64,14 @@ class Predictor:
         loaded = artifact.load(artifact.DEFAULT_MODEL_DIR if model_dir is None else model_dir)
         return cls(loaded, PlaceIndex.load(), date_policy)
 
+    def warm_up(self) -> None:
+        """Run one sentence through everything, so the first real request pays no first-call costs
+        (torch's first pass, dateparser's import)."""
+        from model.dates import _dateparser
+
+        _dateparser()
+        self.predict(["leave Boston on November 2nd for portland"], reference_date=date.today())
+
     @property
     def temperature(self) -> float:
         """Divides every CRF score before confidences are computed (calibration)."""

@@ -259,8 +259,17 @@ def serve(
         signal.signal(stop, lambda *_: sys.exit(0))
     # Keep-alive longer than clients and proxies keep idle connections (75 s, as nginx), so the
     # server never closes a connection a client is just reusing.
-    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers,
-                timeout_keep_alive=75)
+    # The app writes its own JSON access log (request id, status, duration); uvicorn's plain one
+    # would say the same twice.
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        timeout_keep_alive=75,
+        access_log=False,
+    )
 
 
 if __name__ == "__main__":

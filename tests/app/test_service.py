@@ -210,3 +210,20 @@ def test_a_bad_model_fails_startup_with_one_line(tiny_model_dir, tmp_path, break
     message = str(e.value)
     assert message.startswith("cannot serve: ") and "\n" not in message
     assert app.state.predictor is None
+
+
+def test_each_request_is_one_json_access_log_line(client: TestClient, caplog) -> None:
+    import json
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="slot_tagger.access"):
+        client.post("/tag", json={"text": "leave Boston"}, headers={"X-Request-ID": "r-1"})
+    [record] = [r for r in caplog.records if r.name == "slot_tagger.access"]
+    line = json.loads(record.getMessage())
+    assert {k: line[k] for k in ("request_id", "method", "path", "status")} == {
+        "request_id": "r-1",
+        "method": "POST",
+        "path": "/tag",
+        "status": 200,
+    }
+    assert line["duration_ms"] > 0
