@@ -364,6 +364,14 @@ def resolve_date(
     if m := re.match(r"^" + _WEEKDAY + r" (?=the |\d|" + _MONTH + r")", t):
         said_weekday, t = WEEKDAYS[m.group(1)], t[m.end() :]
     # ----- a day of the month, with or without its month -----
+    if m := re.fullmatch(r"(?:the )?" + _DAY + r" of (this|next) month", t):
+        year, month = reference.year, reference.month
+        if m.group(2) == "next":
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        try:
+            return day_value(date(year, month, int(m.group(1))))
+        except ValueError:
+            return None
     if m := re.fullmatch(r"(?:the )?" + _DAY, t):
         day = int(m.group(1))
         if not 1 <= day <= 31:

@@ -59,6 +59,8 @@ CASES = [
     ("the 23rd", MON, d("2026-11-23")),
     ("the twenty fifth", MON, d("2026-11-25")),
     ("monday the 6th", MON, d("2027-09-06")),  # the next 6th that is a Monday
+    ("the 11th of this month", MON, d("2026-11-11")),
+    ("the 3rd of next month", DEC31, d("2027-01-03")),
     # weekdays: bare = next after today; this = within 7 days (today included); next = next week
     ("monday", MON, d("2026-11-30")),
     ("friday", MON, d("2026-11-27")),
