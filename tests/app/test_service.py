@@ -189,14 +189,16 @@ def test_cors_is_closed_unless_configured(tiny_model_dir) -> None:
         assert response.headers["access-control-allow-origin"] == "https://example.org"
 
 
-@pytest.mark.parametrize("breakage", ["missing", "truncated", "format", "labels"])
+@pytest.mark.parametrize("breakage", ["missing", "truncated", "corrupt", "format", "labels"])
 def test_a_bad_model_fails_startup_with_one_line(tiny_model_dir, tmp_path, breakage) -> None:
     import json
 
     model = tmp_path / "m"
     if breakage != "missing":
         shutil.copytree(tiny_model_dir, model)
-    if breakage == "truncated":
+    if breakage == "corrupt":
+        (model / "weights.safetensors").write_bytes(b"\x00garbage" * 1000)
+    elif breakage == "truncated":
         (model / "weights.safetensors").write_bytes(
             (model / "weights.safetensors").read_bytes()[:100]
         )
