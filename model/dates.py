@@ -233,7 +233,8 @@ def _holiday(name: str, reference: date, prefer: str) -> date | None:
 
 
 @cache
-def _dateparser() -> Any:
+def load_dateparser() -> Any:
+    """dateparser, imported on first use (it takes a third of a second)."""
     import dateparser
 
     return dateparser
@@ -421,7 +422,7 @@ def resolve_date(
         "REQUIRE_PARTS": ["day"],
     }
     try:
-        parsed = _dateparser().parse(t, languages=["en"], settings=settings)
+        parsed = load_dateparser().parse(t, languages=["en"], settings=settings)
     except Exception:  # noqa: BLE001 - dateparser raises many types on odd input; unreadable is None
         return None
     return day_value(parsed.date()) if parsed is not None else None

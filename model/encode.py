@@ -64,7 +64,7 @@ class Encoder:
     Args:
         vocabs: the model's vocabularies.
         max_word_chars: characters kept per word.
-        cache_size: most distinct tokens remembered.
+        cache_size: most distinct tokens remembered (0: none).
     """
 
     def __init__(self, vocabs: Vocabs, max_word_chars: int, cache_size: int = 200_000) -> None:
@@ -76,14 +76,15 @@ class Encoder:
     def _features(self, token: str) -> tuple[int, int, list[int]]:
         found = self._cache.get(token)
         if found is None:
-            if len(self._cache) >= self.cache_size:
-                self._cache = {}
             found = (
                 self.vocabs.words.id(word_key(token)),
                 shape(token),
                 self.vocabs.chars.ids(token[: self.max_word_chars]),
             )
-            self._cache[token] = found
+            if self.cache_size:
+                if len(self._cache) >= self.cache_size:
+                    self._cache = {}
+                self._cache[token] = found
         return found
 
     def __call__(self, token_lists: Sequence[Sequence[str]]) -> Batch:

@@ -13,7 +13,7 @@ import torch
 from model import artifact
 from model.artifact import LoadedModel, ModelMeta
 from model.crf import FastDecoder
-from model.dates import DatePolicy
+from model.dates import DatePolicy, load_dateparser
 from model.encode import Encoder
 from model.places import PlaceIndex
 from model.spans import Span, from_bio
@@ -67,9 +67,7 @@ class Predictor:
     def warm_up(self) -> None:
         """Run one sentence through everything, so the first real request pays no first-call costs
         (torch's first pass, dateparser's import)."""
-        from model.dates import _dateparser
-
-        _dateparser()
+        load_dateparser()
         self.predict(["leave Boston on November 2nd for portland"], reference_date=date.today())
 
     @property

@@ -89,8 +89,10 @@ class BiLSTMTagger(nn.Module):
         if self.shape_embedding is not None:
             features.append(self.shape_embedding(batch.shape_ids))  # (B, T, shape_dim)
         x = self.dropout(torch.cat(features, dim=2))  # (B, T, input_dim)
-        if bool((batch.lengths == x.shape[1]).all()):
-            h, _ = self.rnn(x)  # (B, T, 2H): no padding, so no packing (one sentence, say)
+        if not self.training and bool((batch.lengths == x.shape[1]).all()):
+            # (B, T, 2H): no padding, so no packing (one sentence, say). Inference only: the
+            # unpacked kernel rounds differently, and training must stay bit-reproducible.
+            h, _ = self.rnn(x)
         else:
             packed = pack_padded_sequence(x, batch.lengths, batch_first=True, enforce_sorted=False)
             out, _ = self.rnn(packed)

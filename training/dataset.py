@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import torch
 
 from data.example import Example
-from model.encode import Batch, Vocabs, encode, word_key
+from model.encode import Batch, Encoder, Vocabs, word_key
 from model.spans import OUTSIDE, to_bio
 from model.tokenize import tokenize
 from model.vocab import Vocab
@@ -62,12 +62,15 @@ def build_vocabs(sentences: Sequence[TaggedSentence], min_word_count: int = 1) -
 
 def batches(
     sentences: Sequence[TaggedSentence],
-    vocabs: Vocabs,
+    encoder: Encoder,
     batch_size: int,
-    max_word_chars: int,
     rng: random.Random | None = None,
 ) -> Iterator[tuple[Batch, torch.Tensor]]:
-    """Batches of similar length (shuffled when ``rng`` is given) with tag ids (batch, seq_len)."""
+    """Batches of similar length (shuffled when ``rng`` is given) with tag ids (batch, seq_len).
+
+    The caller keeps one ``encoder`` for the whole run, so each distinct token is looked up once.
+    """
+    tags = encoder.vocabs.tags
     order = list(range(len(sentences)))
     if rng is not None:
         rng.shuffle(order)
@@ -82,9 +85,9 @@ def batches(
     if rng is not None:
         rng.shuffle(chunks)
     for chunk in chunks:
-        batch = encode([sentences[i].tokens for i in chunk], vocabs, max_word_chars)
+        batch = encoder([sentences[i].tokens for i in chunk])
         tag_ids = torch.zeros(batch.word_ids.shape, dtype=torch.long)  # (B, T)
         for b, i in enumerate(chunk):
-            ids = [vocabs.tags.id(t) for t in sentences[i].tags]
+            ids = [tags.id(t) for t in sentences[i].tags]
             tag_ids[b, : len(ids)] = torch.tensor(ids)
         yield batch, tag_ids

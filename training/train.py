@@ -18,6 +18,7 @@ from data.example import Example
 from model import artifact
 from model.artifact import LoadedModel, ModelMeta
 from model.config import TaggerConfig
+from model.encode import Encoder
 from model.predictor import Predictor
 from model.tagger import BiLSTMTagger
 from training.checkpoint import Checkpoint, checkpoint_dir
@@ -110,6 +111,7 @@ def train(
         )
     vocabs = build_vocabs(aligned.sentences, train_config.min_word_count)
     tagger = BiLSTMTagger(tagger_config, vocabs)
+    encoder = Encoder(vocabs, tagger_config.max_word_chars)
     optimizer = torch.optim.Adam(
         [p for p in tagger.parameters() if p.requires_grad], lr=train_config.lr
     )
@@ -145,9 +147,7 @@ def train(
         tagger.train()
         total, steps = 0.0, 0
         n_batches = -(-len(aligned.sentences) // train_config.batch_size)
-        epoch_batches = batches(
-            aligned.sentences, vocabs, train_config.batch_size, tagger_config.max_word_chars, rng
-        )
+        epoch_batches = batches(aligned.sentences, encoder, train_config.batch_size, rng)
         bar = tqdm(
             epoch_batches, total=n_batches, desc=f"epoch {epoch}", disable=not progress, leave=False
         )
