@@ -88,7 +88,7 @@ class Encoder:
         return found
 
     def __call__(self, token_lists: Sequence[Sequence[str]]) -> Batch:
-        """Encode token texts as a padded batch (see :func:`encode`)."""
+        """Encode token texts as a batch padded to the longest sentence (each must be non-empty)."""
         if not token_lists or any(len(tokens) == 0 for tokens in token_lists):
             raise ValueError("expected a non-empty list of non-empty token lists")
         seq_len = max(len(tokens) for tokens in token_lists)
@@ -111,17 +111,3 @@ class Encoder:
             mask=mask,
             lengths=lengths,
         )
-
-
-def encode(token_lists: Sequence[Sequence[str]], vocabs: Vocabs, max_word_chars: int) -> Batch:
-    """Encode token texts as a padded batch.
-
-    Args:
-        token_lists: one list of token texts per sentence; each must be non-empty.
-        vocabs: the model's vocabularies.
-        max_word_chars: characters kept per word.
-
-    Returns:
-        The batch, padded to the longest sentence.
-    """
-    return Encoder(vocabs, max_word_chars, cache_size=0)(token_lists)
