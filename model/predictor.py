@@ -71,15 +71,6 @@ class Predictor:
         self.predict(["leave Boston on November 2nd for portland"], reference_date=date.today())
 
     @property
-    def temperature(self) -> float:
-        """Divides every CRF score before confidences are computed (calibration)."""
-        return self.decoder.temperature
-
-    @temperature.setter
-    def temperature(self, value: float) -> None:
-        self.decoder = FastDecoder(self.tagger.crf, value)
-
-    @property
     def meta(self) -> ModelMeta:
         return self.loaded.meta
 
@@ -139,6 +130,9 @@ class Predictor:
     def _tag(self, token_lists: list[list[str]]) -> tuple[list[list[str]], list[list[float]]]:
         batch = self.encoder(token_lists)
         emissions = self.tagger.emissions(batch)  # (B, T, K)
-        paths, chosen = self.decoder.decode(emissions.numpy(), batch.lengths.tolist())
+        # The decoder copies the CRF's scores, so it is made per call: training evaluates this
+        # predictor between epochs while the scores change (a 7x7 copy costs microseconds).
+        decoder = FastDecoder(self.tagger.crf, self.temperature)
+        paths, chosen = decoder.decode(emissions.numpy(), batch.lengths.tolist())
         tags_of = self.vocabs.tags.item
         return [[tags_of(k) for k in path] for path in paths], chosen

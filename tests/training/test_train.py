@@ -116,3 +116,15 @@ def test_resume_with_other_settings_is_refused(tiny_examples, tmp_path, monkeypa
             progress=False,
             resume=True,
         )
+
+
+def test_dev_scores_during_training_use_the_current_crf(tiny_examples, tmp_path) -> None:
+    """Each epoch's dev F1 is that of the weights at that epoch (the kept model scores the same)."""
+    from model.predictor import Predictor
+    from training.evaluate import evaluate
+
+    result = train(
+        tiny_examples, tiny_examples, TINY_TAGGER, TINY_TRAINING, tmp_path / "m", progress=False
+    )
+    report = evaluate(Predictor.from_dir(tmp_path / "m"), tiny_examples)
+    assert report.micro.f1 == result.history[result.best_epoch - 1].dev_f1
