@@ -30,6 +30,8 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 def load_predictor(settings: Settings) -> Predictor:
     """The predictor the settings name. Raises ModelError, with one clear message, if it cannot."""
     policy = DatePolicy(prefer=settings.date_prefer, date_order=settings.date_order)
-    predictor = Predictor.from_dir(settings.model_dir, policy)
+    predictor = Predictor.from_dir(
+        settings.model_dir, policy, backend=settings.backend, threads=settings.torch_threads
+    )
     predictor.warm_up()
     return predictor

@@ -20,7 +20,12 @@ class Settings(BaseSettings):
     )
     max_text_chars: int = Field(2000, ge=1, description="longest text accepted, in characters")
     max_batch_size: int = Field(256, ge=1, description="most texts in one /tag/batch request")
-    torch_threads: int = Field(1, ge=1, description="torch CPU threads per worker process")
+    torch_threads: int = Field(
+        1, ge=1, description="CPU threads the network may use per worker (torch or ONNX Runtime)"
+    )
+    backend: Literal["onnx", "torch"] = Field(
+        "onnx", description="what runs the network: ONNX Runtime (faster) or eager torch"
+    )
     timezone: str = Field("UTC", description="whose 'today' dates are read against by default")
     date_order: Literal["MDY", "DMY"] = Field("MDY", description="how 11/02 is read")
     date_prefer: Literal["future", "past", "nearest"] = Field(

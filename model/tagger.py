@@ -77,27 +77,37 @@ class BiLSTMTagger(nn.Module):
             # per-token path that is still well-formed BIO (constrained decoding).
             self.crf.requires_grad_(False)
 
+    def features(
+        self, word_ids: torch.Tensor, char_ids: torch.Tensor, shape_ids: torch.Tensor
+    ) -> torch.Tensor:
+        """Each token's input to the BiLSTM: (B, T), (B, T, C), (B, T) -> (B, T, input_dim)."""
+        features = [self.word_embedding(word_ids)]  # [(B, T, word_dim)]
+        if self.char_encoder is not None:
+            features.append(self.char_encoder(char_ids))  # (B, T, filters)
+        if self.shape_embedding is not None:
+            features.append(self.shape_embedding(shape_ids))  # (B, T, shape_dim)
+        return torch.cat(features, dim=2)  # (B, T, input_dim)
+
+    def contextual(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """BiLSTM states then tag scores: (B, T, input_dim), (B,) -> (B, T, num_tags)."""
+        if not self.training and bool((lengths == x.shape[1]).all()):
+            # (B, T, 2H): no padding, so no packing (one sentence, say). Inference only: the
+            # unpacked kernel rounds differently, and training must stay bit-reproducible.
+            h, _ = self.rnn(x)
+        else:
+            packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+            out, _ = self.rnn(packed)
+            h, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])  # (B, T, 2H)
+        return self.output(self.dropout(h))  # (B, T, K)
+
     def emissions(self, batch: Batch) -> torch.Tensor:
         """Per-token tag scores: -> (batch, seq_len, num_tags)."""
         word_ids = batch.word_ids  # (B, T)
         if self.training and self.config.word_dropout > 0:
             drop = torch.rand(word_ids.shape) < self.config.word_dropout  # (B, T)
             word_ids = word_ids.masked_fill(drop & batch.mask, UNK_ID)  # (B, T)
-        features = [self.word_embedding(word_ids)]  # [(B, T, word_dim)]
-        if self.char_encoder is not None:
-            features.append(self.char_encoder(batch.char_ids))  # (B, T, filters)
-        if self.shape_embedding is not None:
-            features.append(self.shape_embedding(batch.shape_ids))  # (B, T, shape_dim)
-        x = self.dropout(torch.cat(features, dim=2))  # (B, T, input_dim)
-        if not self.training and bool((batch.lengths == x.shape[1]).all()):
-            # (B, T, 2H): no padding, so no packing (one sentence, say). Inference only: the
-            # unpacked kernel rounds differently, and training must stay bit-reproducible.
-            h, _ = self.rnn(x)
-        else:
-            packed = pack_padded_sequence(x, batch.lengths, batch_first=True, enforce_sorted=False)
-            out, _ = self.rnn(packed)
-            h, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])  # (B, T, 2H)
-        return self.output(self.dropout(h))  # (B, T, K)
+        x = self.dropout(self.features(word_ids, batch.char_ids, batch.shape_ids))  # (B, T, I)
+        return self.contextual(x, batch.lengths)  # (B, T, K)
 
     def loss(self, batch: Batch, tag_ids: torch.Tensor) -> torch.Tensor:
         """Training loss for gold ``tag_ids`` of shape (batch, seq_len); a scalar."""

@@ -82,6 +82,21 @@ def test_hand_written_dev_set_floor(default: Predictor) -> None:
         assert report.labels[label].f1 >= 0.93, label
 
 
+def test_served_backend_tags_the_hand_written_sets_exactly_as_torch(default: Predictor) -> None:
+    """The service runs the network on ONNX Runtime; every tag and span must be torch's."""
+    texts = [e.text for path in ("data/dev.txt", "data/test.txt") for e in read_examples(path)]
+    assert default.backend == "onnx"
+    eager = Predictor.from_dir(backend="torch")
+    served, expected = default.predict(texts), eager.predict(texts)
+    assert [p.tags for p in served] == [p.tags for p in expected]
+    worst = max(
+        abs(x.confidence - y.confidence)
+        for a, b in zip(served, expected, strict=True)
+        for x, y in zip(a.spans, b.spans, strict=True)
+    )
+    assert worst < 1e-5
+
+
 def test_default_model_is_small_and_labelled(default: Predictor) -> None:
     assert default.labels == ["date", "departure", "destination"]
     size = sum(f.stat().st_size for f in default.loaded.path.iterdir())
