@@ -154,6 +154,24 @@ class CRF(nn.Module):
         return probs * mask[:, :, None]  # (B, T, K)
 
 
+def _scan(matrices: np.ndarray, reverse: bool) -> np.ndarray:
+    """Running products of a chain of matrices (B, N, K, K), in log2(N) batched products
+    (Hillis-Steele), each product rescaled by its largest entry: only ratios within one product
+    matter to the marginals. ``reverse`` gives suffix products instead of prefix ones."""
+    out = matrices.copy()
+    count, span, level = out.shape[1], 1, 0
+    while span < count:
+        if reverse:
+            out[:, :-span] = out[:, :-span] @ out[:, span:]
+        else:
+            out[:, span:] = out[:, :-span] @ out[:, span:]
+        span, level = span * 2, level + 1
+        if level % 2 == 0 or span >= count:
+            # Entries start <= 1 after a rescale, so two products grow them at most K^3-fold.
+            out /= out.reshape(*out.shape[:2], -1).max(-1)[:, :, None, None]
+    return out
+
+
 class FastDecoder:
     """The CRF's decoding in NumPy, for inference: the same results as :class:`CRF`'s ``viterbi``
     and ``marginals`` without a torch call per time step (a dozen small matrices per sentence cost
@@ -199,42 +217,37 @@ class FastDecoder:
         mask = np.arange(seq_len)[None, :, None] < np.asarray(lengths)[:, None, None]  # (B, T, 1)
         # ----- Viterbi -----
         score = self.start + emissions[:, 0]  # (B, K)
-        pointers = [np.zeros((batch, num_tags), dtype=np.intp)]  # T x (B, K)
+        pointers = np.zeros((batch, seq_len, num_tags), dtype=np.intp)  # (B, T, K)
         for t in range(1, seq_len):
             candidates = score[:, :, None] + self.transitions  # (B, K, K)
-            pointers.append(candidates.argmax(1))  # (B, K)
+            candidates.argmax(1, out=pointers[:, t])  # (B, K)
             step = candidates.max(1) + emissions[:, t]  # (B, K)
             score = np.where(mask[:, t], step, score) if padded else step  # (B, K)
         last = (score + self.end).argmax(1).tolist()  # (B,)
-        back = np.stack(pointers, 1).tolist() if seq_len > 1 else []  # (B, T, K)
+        back = pointers.tolist()  # (B, T, K)
         paths = []
         for b, n in enumerate(lengths):
-            path = [last[b]]
-            row = back[b] if seq_len > 1 else []
+            path, row = [last[b]], back[b]
             for t in range(n - 1, 0, -1):
                 path.append(row[t][path[-1]])
             paths.append(path[::-1])
-        # ----- forward-backward at the temperature, in rescaled probabilities -----
+        # ----- forward-backward at the temperature, as scans over rescaled probabilities -----
         scaled = emissions / self.temperature  # (B, T, K)
         scaled -= scaled.max(2, keepdims=True)
         weights = np.exp(np.maximum(scaled, self.MIN_LOG))  # (B, T, K), best tag of a step is 1
         alphas = np.empty_like(weights)  # (B, T, K)
-        alpha = self._start_p * weights[:, 0]  # (B, K)
-        alpha /= alpha.sum(1, keepdims=True)
-        alphas[:, 0] = alpha
-        for t in range(1, seq_len):
-            step = (alpha @ self._moves) * weights[:, t]  # (B, K)
-            step /= step.sum(1, keepdims=True)
-            alpha = np.where(mask[:, t], step, alpha) if padded else step
-            alphas[:, t] = alpha
         betas = np.empty_like(weights)  # (B, T, K)
-        beta = np.broadcast_to(self._end_p, (batch, num_tags))  # (B, K)
-        betas[:, seq_len - 1] = beta
-        for t in range(seq_len - 2, -1, -1):
-            step = (weights[:, t + 1] * beta) @ self._moves_t  # (B, K)
-            step /= step.sum(1, keepdims=True)
-            beta = np.where(mask[:, t + 1], step, self._end_p) if padded else step
-            betas[:, t] = beta
+        alphas[:, 0] = self._start_p * weights[:, 0]
+        betas[:, seq_len - 1] = self._end_p
+        if seq_len > 1:
+            # moves[:, t - 1] = the step from t - 1 to t; past a sentence's end, the identity.
+            moves = self._moves * weights[:, 1:, None, :]  # (B, T-1, K, K)
+            if padded:
+                moves = np.where(mask[:, 1:, :, None], moves, np.eye(num_tags))
+            prefix = _scan(moves, reverse=False)  # prefix[:, t - 1] = moves 1..t
+            suffix = _scan(moves, reverse=True)  # suffix[:, t] = moves t+1..T-1
+            alphas[:, 1:] = (alphas[:, :1, None, :] @ prefix)[:, :, 0]
+            betas[:, :-1] = suffix @ self._end_p
         probs = alphas * betas  # (B, T, K), unnormalized marginals
         probs /= probs.sum(2, keepdims=True)
         np.minimum(probs, 1.0, out=probs)  # rounding may leave 1 + 1e-16

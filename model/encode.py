@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from model.vocab import PAD_ID, Vocab
@@ -59,55 +60,70 @@ class Encoder:
     """Encodes token lists for one model, remembering each distinct token's ids.
 
     Travel text repeats a small vocabulary, so after warm-up encoding is a dictionary lookup per
-    token. The memory is bounded: past ``cache_size`` distinct tokens it starts afresh.
+    token: each token seen gets a row in three tables (word id, shape id, padded character ids),
+    and a batch is those tables indexed by a (batch, seq_len) matrix of rows, one NumPy call
+    each. The memory is bounded: past ``cache_size`` distinct tokens the tables start afresh.
 
     Args:
         vocabs: the model's vocabularies.
         max_word_chars: characters kept per word.
-        cache_size: most distinct tokens remembered (0: none).
+        cache_size: most distinct tokens remembered between calls (0: none).
     """
 
     def __init__(self, vocabs: Vocabs, max_word_chars: int, cache_size: int = 200_000) -> None:
         self.vocabs = vocabs
         self.max_word_chars = max_word_chars
         self.cache_size = cache_size
-        self._cache: dict[str, tuple[int, int, list[int]]] = {}
+        self._reset(capacity=1024)
 
-    def _features(self, token: str) -> tuple[int, int, list[int]]:
-        found = self._cache.get(token)
-        if found is None:
-            found = (
-                self.vocabs.words.id(word_key(token)),
-                shape(token),
-                self.vocabs.chars.ids(token[: self.max_word_chars]),
-            )
-            if self.cache_size:
-                if len(self._cache) >= self.cache_size:
-                    self._cache = {}
-                self._cache[token] = found
-        return found
+    def _reset(self, capacity: int) -> None:
+        self._rows: dict[str, int] = {}  # token -> its row; row 0 is padding
+        self._words = np.zeros(capacity, dtype=np.int64)  # (N,)
+        self._shapes = np.zeros(capacity, dtype=np.int64)  # (N,)
+        self._chars = np.zeros((capacity, self.max_word_chars), dtype=np.int64)  # (N, C)
+        self._char_counts = np.zeros(capacity, dtype=np.int64)  # (N,)
+
+    def _row(self, token: str) -> int:
+        row = self._rows.get(token)
+        if row is None:
+            row = len(self._rows) + 1
+            if row == len(self._words):
+                self._grow()
+            chars = self.vocabs.chars.ids(token[: self.max_word_chars])
+            self._words[row] = self.vocabs.words.id(word_key(token))
+            self._shapes[row] = shape(token)
+            self._chars[row, : len(chars)] = chars
+            self._char_counts[row] = len(chars)
+            self._rows[token] = row
+        return row
+
+    def _grow(self) -> None:
+        size = 2 * len(self._words)
+        self._words = np.resize(self._words, size)
+        self._shapes = np.resize(self._shapes, size)
+        self._char_counts = np.resize(self._char_counts, size)
+        chars = np.zeros((size, self.max_word_chars), dtype=np.int64)
+        chars[: len(self._chars)] = self._chars
+        self._chars = chars
 
     def __call__(self, token_lists: Sequence[Sequence[str]]) -> Batch:
         """Encode token texts as a batch padded to the longest sentence (each must be non-empty)."""
         if not token_lists or any(len(tokens) == 0 for tokens in token_lists):
             raise ValueError("expected a non-empty list of non-empty token lists")
+        if len(self._rows) > self.cache_size:  # between calls only: rows below are in use
+            self._reset(capacity=len(self._words))
         seq_len = max(len(tokens) for tokens in token_lists)
-        features = [[self._features(t) for t in tokens] for tokens in token_lists]
-        word_len = max(len(chars) for sentence in features for _, _, chars in sentence)
-        pad_chars = [PAD_ID] * word_len
-        words, shapes, chars = [], [], []
-        for sentence in features:
-            pad = [PAD_ID] * (seq_len - len(sentence))
-            words.append([w for w, _, _ in sentence] + pad)
-            shapes.append([s for _, s, _ in sentence] + pad)
-            rows = [c + [PAD_ID] * (word_len - len(c)) for _, _, c in sentence]
-            chars.append(rows + [pad_chars] * (seq_len - len(sentence)))
+        row = self._row
+        rows = np.array(
+            [[row(t) for t in tokens] + [0] * (seq_len - len(tokens)) for tokens in token_lists],
+            dtype=np.intp,
+        )  # (B, T)
+        word_len = max(int(self._char_counts[rows].max()), 1)
         lengths = torch.tensor([len(tokens) for tokens in token_lists], dtype=torch.long)  # (B,)
-        mask = torch.arange(seq_len)[None, :] < lengths[:, None]  # (B, T)
         return Batch(
-            word_ids=torch.tensor(words, dtype=torch.long),  # (B, T)
-            char_ids=torch.tensor(chars, dtype=torch.long),  # (B, T, C)
-            shape_ids=torch.tensor(shapes, dtype=torch.long),  # (B, T)
-            mask=mask,
+            word_ids=torch.from_numpy(self._words[rows]),  # (B, T)
+            char_ids=torch.from_numpy(self._chars[:, :word_len][rows]),  # (B, T, C)
+            shape_ids=torch.from_numpy(self._shapes[rows]),  # (B, T)
+            mask=torch.arange(seq_len)[None, :] < lengths[:, None],  # (B, T)
             lengths=lengths,
         )
