@@ -77,7 +77,8 @@ class Encoder:
         self._reset(capacity=1024)
 
     def _reset(self, capacity: int) -> None:
-        self._rows: dict[str, int] = {}  # token -> its row; row 0 is padding
+        assert PAD_ID == 0, "the tables are zero-filled: padding must be id 0"
+        self._rows: dict[str, int] = {}  # token -> its row; row 0 is padding (all PAD_ID)
         self._words = np.zeros(capacity, dtype=np.int64)  # (N,)
         self._shapes = np.zeros(capacity, dtype=np.int64)  # (N,)
         self._chars = np.zeros((capacity, self.max_word_chars), dtype=np.int64)  # (N, C)
