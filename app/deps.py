@@ -1,4 +1,7 @@
-"""Request dependencies (the predictor and settings on app.state) and the model loader."""
+"""Request dependencies (the predictor and settings on app.state) and the model loader.
+
+The dependencies are ``async def`` although they never wait: FastAPI runs a plain ``def``
+dependency in its thread pool, two thread hops per request for reading an attribute."""
 
 from __future__ import annotations
 
@@ -11,14 +14,14 @@ from model.dates import DatePolicy
 from model.predictor import Predictor
 
 
-def get_predictor(request: Request) -> Predictor:
+async def get_predictor(request: Request) -> Predictor:
     predictor: Predictor | None = getattr(request.app.state, "predictor", None)
     if predictor is None:
         raise HTTPException(status_code=503, detail="the model is not loaded yet")
     return predictor
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 

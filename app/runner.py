@@ -75,7 +75,8 @@ class Runner:
         future: asyncio.Future[list[Prediction]] = asyncio.get_running_loop().create_future()
         try:
             self._queue.put_nowait(_Job(predictor, texts, reference, future))
-            return await asyncio.wait_for(future, self.timeout_s)
+            async with asyncio.timeout(self.timeout_s):
+                return await future
         except TimeoutError:
             raise TimedOut from None
         finally:

@@ -20,7 +20,7 @@ def _matches(credentials: HTTPAuthorizationCredentials | None, expected: str) ->
     )
 
 
-def require_api_key(credentials: Credentials, settings: SettingsDep) -> None:
+async def require_api_key(credentials: Credentials, settings: SettingsDep) -> None:
     """With SLOT_TAGGER_API_KEY set, requests need ``Authorization: Bearer <key>``."""
     if settings.api_key is not None and not _matches(
         credentials, settings.api_key.get_secret_value()
@@ -32,7 +32,7 @@ def require_api_key(credentials: Credentials, settings: SettingsDep) -> None:
         )
 
 
-def require_admin(request: Request, credentials: Credentials, settings: SettingsDep) -> None:
+async def require_admin(request: Request, credentials: Credentials, settings: SettingsDep) -> None:
     """Admin routes exist only with SLOT_TAGGER_ADMIN_TOKEN set, and need that token."""
     if settings.admin_token is None:
         raise HTTPException(status_code=404, detail="Not Found")

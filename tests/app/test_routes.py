@@ -8,6 +8,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from app.main import create_app
+from app.schemas import BatchTagResponse, TagResponse
 from app.settings import Settings
 
 
@@ -70,6 +71,20 @@ def test_batch_answers_in_order(client: TestClient) -> None:
         [],
         ["departure", "date"],
     ]
+
+
+def test_responses_hold_to_the_documented_schema(client: TestClient) -> None:
+    """The routes write their JSON without pydantic (orjson, for speed): the schema still holds,
+    values and all, and the content type is JSON."""
+    texts = ["leave Beijing on November 2nd", "", "from Miami to Atlanta on the 5th of May"]
+    one = client.post("/tag", json={"text": texts[0], "reference_date": "2026-11-23"})
+    many = client.post("/tag/batch", json={"texts": texts, "reference_date": "2026-11-23"})
+    assert one.headers["content-type"] == many.headers["content-type"] == "application/json"
+    assert TagResponse.model_validate_json(one.content).model_dump() == one.json()
+    batch = BatchTagResponse.model_validate_json(many.content)
+    assert batch.model_dump() == many.json()
+    assert [r.text for r in batch.results] == texts
+    assert sum(s.value is not None for r in batch.results for s in r.spans) >= 4
 
 
 def test_whitespace_only_text_is_200_with_no_spans(client: TestClient) -> None:
