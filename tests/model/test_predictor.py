@@ -42,6 +42,26 @@ def test_predict_iter_streams_in_input_order(predictor: Predictor) -> None:
     assert [p.text for p in out] == [f"from Miami to Atlanta {i}" for i in range(10)]
 
 
+def test_streaming_gives_what_one_call_gives_and_is_lazy(
+    predictor: Predictor, tiny_examples
+) -> None:
+    """predict_iter overlaps the network of one chunk with the rest of the next: same results,
+    same order, and it reads its input only as far as it has to."""
+    texts = [e.text for e in tiny_examples] + ["", "   "] + [e.text for e in tiny_examples]
+    streamed = list(predictor.predict_iter(texts, batch_size=3))
+    assert streamed == predictor.predict(texts)
+    read = []
+
+    def lines():
+        for text in texts:
+            read.append(text)
+            yield text
+
+    stream = predictor.predict_iter(lines(), batch_size=3)
+    next(stream)
+    assert len(read) <= 9  # the chunk being finished, the one in the network, the one read ahead
+
+
 def test_predict_does_not_mutate_its_input(predictor: Predictor) -> None:
     texts = ["leave Boston on Monday", "thank you"]
     predictor.predict(texts)
