@@ -1,20 +1,26 @@
 """Runner: admission control and dynamic micro-batching in front of the model.
 
-Requests do not call the model themselves. Each puts its texts on a queue; one task takes
-*everything queued at that moment* and tags it in a single forward pass on the model thread, so
-concurrent requests share a batch while a lone request waits for nobody (no timer: at concurrency
-1 the only cost is a queue hop). Overload answers fast instead of queueing without bound: with
-``max_queue`` requests already waiting or running, a new one raises :class:`Overloaded` (503 with
-Retry-After); one not answered within ``timeout_s`` raises :class:`TimedOut` (504).
+Requests do not call the model themselves. Each puts its texts on a queue that one model thread
+reads; the thread takes *everything queued at that moment* and tags it in a single forward pass,
+so concurrent requests share a batch while a lone request waits for nobody (no timer: at
+concurrency 1 the cost is one thread hop each way). Overload answers fast instead of queueing
+without bound: with ``max_queue`` requests already waiting or running, a new one raises
+:class:`Overloaded` (503 with Retry-After); one not answered within ``timeout_s`` raises
+:class:`TimedOut` (504).
+
+The model thread is fed by a thread-safe queue and hands each result back to the requesting event
+loop with ``call_soon_threadsafe``: no asyncio task in between, and so no extra trip through the
+event loop per batch (about 0.1 ms per request at concurrency 1, against an executor and a task).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import queue
+import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -36,6 +42,7 @@ class _Job:
     predictor: Predictor
     texts: Sequence[str]
     reference: date | None
+    loop: asyncio.AbstractEventLoop = field(repr=False)
     future: asyncio.Future[list[Prediction]] = field(repr=False)
 
 
@@ -52,12 +59,11 @@ class Runner:
         self.timeout_s = timeout_s
         self.in_flight = 0
         self.on_batch: Callable[[float, int], None] | None = None  # observer: seconds, texts
-        self._queue: asyncio.Queue[_Job] | None = None
-        self._worker: asyncio.Task[None] | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
         # One thread for the model: batches run one after another, and memory comes from one
         # malloc arena instead of one per pool thread (which grew RSS by 13 % under soak).
-        self._model_thread = ThreadPoolExecutor(1, thread_name_prefix="slot-tagger-model")
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
 
     async def tag(
         self, predictor: Predictor, texts: Sequence[str], reference: date | None
@@ -65,16 +71,12 @@ class Runner:
         """Tag ``texts`` in the next batch, or raise Overloaded / TimedOut."""
         if self.in_flight >= self.max_queue:
             raise Overloaded
+        self._start()
         loop = asyncio.get_running_loop()
-        if self._worker is None or self._worker.done() or self._loop is not loop:
-            # First request, or a new event loop (a restarted server, a new test client).
-            self._loop, self._queue = loop, asyncio.Queue()
-            self._worker = loop.create_task(self._serve(self._queue))
-        assert self._queue is not None
+        future: asyncio.Future[list[Prediction]] = loop.create_future()
         self.in_flight += 1
-        future: asyncio.Future[list[Prediction]] = asyncio.get_running_loop().create_future()
         try:
-            self._queue.put_nowait(_Job(predictor, texts, reference, future))
+            self._jobs.put(_Job(predictor, texts, reference, loop, future))
             async with asyncio.timeout(self.timeout_s):
                 return await future
         except TimeoutError:
@@ -83,36 +85,70 @@ class Runner:
             self.in_flight -= 1
 
     async def close(self) -> None:
-        """Stop the batching task (at shutdown, once requests have drained)."""
-        if self._worker is not None and not self._worker.done():
-            self._worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._worker
+        """Stop the model thread once it has finished what it holds (at shutdown)."""
+        thread = self._thread
+        if thread is not None and thread.is_alive():
+            self._jobs.put(None)
+            await asyncio.to_thread(thread.join)
 
-    async def _serve(self, queue: asyncio.Queue[_Job]) -> None:
+    def _start(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return
+        with self._start_lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._serve, name="slot-tagger-model", daemon=True
+                )
+                self._thread.start()
+
+    def _serve(self) -> None:
+        """The model thread: take what is queued, tag it in one pass, hand the results back."""
         while True:
-            jobs = [await queue.get()]
-            count = len(jobs[0].texts)
-            while not queue.empty() and count < MAX_BATCH_TEXTS:
-                jobs.append(queue.get_nowait())
-                count += len(jobs[-1].texts)
-            jobs = [job for job in jobs if not job.future.done()]  # timed out while queued
+            first = self._jobs.get()
+            if first is None:
+                return
+            jobs, count = [first], len(first.texts)
+            while count < MAX_BATCH_TEXTS:
+                try:
+                    job = self._jobs.get_nowait()
+                except queue.Empty:
+                    break
+                if job is None:  # close(): finish this batch, then stop
+                    self._jobs.put(None)
+                    break
+                jobs.append(job)
+                count += len(job.texts)
+            # A request that timed out while queued is skipped (done() is a plain flag read).
+            jobs = [job for job in jobs if not job.future.done()]
             if not jobs:
                 continue
             started = time.perf_counter()
             try:
-                loop = asyncio.get_running_loop()
-                results = await loop.run_in_executor(self._model_thread, _run_batch, jobs)
+                results = _run_batch(jobs)
             except Exception as e:  # noqa: BLE001 - handed to every waiting request, not swallowed
                 for job in jobs:
-                    if not job.future.done():
-                        job.future.set_exception(e)
+                    _hand_back(job, _fail, e)
                 continue
             if self.on_batch is not None:
                 self.on_batch(time.perf_counter() - started, count)
             for job, predictions in zip(jobs, results, strict=True):
-                if not job.future.done():
-                    job.future.set_result(predictions)
+                _hand_back(job, _succeed, predictions)
+
+
+def _hand_back(job: _Job, settle: Callable[..., None], outcome: object) -> None:
+    # RuntimeError: the requester's event loop has closed, so nobody is waiting.
+    with contextlib.suppress(RuntimeError):
+        job.loop.call_soon_threadsafe(settle, job.future, outcome)
+
+
+def _succeed(future: asyncio.Future[list[Prediction]], predictions: list[Prediction]) -> None:
+    if not future.done():  # it may have timed out meanwhile
+        future.set_result(predictions)
+
+
+def _fail(future: asyncio.Future[list[Prediction]], error: Exception) -> None:
+    if not future.done():
+        future.set_exception(error)
 
 
 def _run_batch(jobs: list[_Job]) -> list[list[Prediction]]:
