@@ -223,14 +223,17 @@ class FastDecoder:
             candidates.argmax(1, out=pointers[:, t])  # (B, K)
             step = candidates.max(1) + emissions[:, t]  # (B, K)
             score = np.where(mask[:, t], step, score) if padded else step  # (B, K)
-        last = (score + self.end).argmax(1).tolist()  # (B,)
-        back = pointers.tolist()  # (B, T, K)
-        paths = []
-        for b, n in enumerate(lengths):
-            path, row = [last[b]], back[b]
-            for t in range(n - 1, 0, -1):
-                path.append(row[t][path[-1]])
-            paths.append(path[::-1])
+        last = (score + self.end).argmax(1)  # (B,)
+        # Backtrack the whole batch at once; each sentence starts from its own last token.
+        ends = np.asarray(lengths) - 1  # (B,)
+        rows = np.arange(batch)  # (B,)
+        best = np.empty((batch, seq_len), dtype=np.intp)  # (B, T)
+        current = last
+        for t in range(seq_len - 1, -1, -1):
+            current = np.where(t >= ends, last, current) if padded else current  # (B,)
+            best[:, t] = current
+            if t > 0:
+                current = pointers[rows, t, current]  # (B,)
         # ----- forward-backward at the temperature, as scans over rescaled probabilities -----
         scaled = emissions / self.temperature  # (B, T, K)
         scaled -= scaled.max(2, keepdims=True)
@@ -251,5 +254,7 @@ class FastDecoder:
         probs = alphas * betas  # (B, T, K), unnormalized marginals
         probs /= probs.sum(2, keepdims=True)
         np.minimum(probs, 1.0, out=probs)  # rounding may leave 1 + 1e-16
-        chosen = [probs[b, np.arange(len(path)), path].tolist() for b, path in enumerate(paths)]
+        picked = np.take_along_axis(probs, best[:, :, None], 2)[:, :, 0]  # (B, T)
+        paths = [row[:n] for row, n in zip(best.tolist(), lengths, strict=True)]
+        chosen = [row[:n] for row, n in zip(picked.tolist(), lengths, strict=True)]
         return paths, chosen

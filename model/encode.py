@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,6 +37,9 @@ def shape(text: str) -> int:
     return _SHAPE_ID["mixed"]
 
 
+TokenFeatures = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+
+
 @dataclass(frozen=True, slots=True)
 class Vocabs:
     """The three tables a model needs: word keys, characters and tags."""
@@ -55,6 +58,8 @@ class Batch:
     shape_ids: torch.Tensor  # (batch, seq_len)
     mask: torch.Tensor  # (batch, seq_len) bool
     lengths: torch.Tensor  # (batch,) int64, on the CPU
+    # Each token's network input, when the encoder was given a way to compute them (see Encoder).
+    features: torch.Tensor | None = None  # (batch, seq_len, input_dim) float32
 
 
 class Encoder:
@@ -65,16 +70,28 @@ class Encoder:
     and a batch is those tables indexed by a (batch, seq_len) matrix of rows, one NumPy call
     each. The memory is bounded: past ``cache_size`` distinct tokens the tables start afresh.
 
+    Given ``features``, the encoder also keeps each token's network input (its word, character and
+    shape vectors, which depend on the token alone at inference), computing it once per distinct
+    token, so the character CNN runs once per new word instead of once per occurrence.
+
     Args:
         vocabs: the model's vocabularies.
         max_word_chars: characters kept per word.
         cache_size: most distinct tokens remembered between calls (0: none).
+        features: maps (word ids (N,), char ids (N, C), shape ids (N,)) to inputs (N, input_dim).
     """
 
-    def __init__(self, vocabs: Vocabs, max_word_chars: int, cache_size: int = 200_000) -> None:
+    def __init__(
+        self,
+        vocabs: Vocabs,
+        max_word_chars: int,
+        cache_size: int = 50_000,
+        features: TokenFeatures | None = None,
+    ) -> None:
         self.vocabs = vocabs
         self.max_word_chars = max_word_chars
         self.cache_size = cache_size
+        self.features = features
         self._lock = threading.Lock()
         self._reset(capacity=1024)
 
@@ -85,6 +102,8 @@ class Encoder:
         self._shapes = np.zeros(capacity, dtype=np.int64)  # (N,)
         self._chars = np.zeros((capacity, self.max_word_chars), dtype=np.int64)  # (N, C)
         self._char_counts = np.zeros(capacity, dtype=np.int64)  # (N,)
+        self._vectors: np.ndarray | None = None  # (N, input_dim), rows 1.._with_vectors filled
+        self._with_vectors = 0
 
     def _row(self, token: str) -> int:
         row = self._rows.get(token)
@@ -108,6 +127,27 @@ class Encoder:
         chars = np.zeros((size, self.max_word_chars), dtype=np.int64)
         chars[: len(self._chars)] = self._chars
         self._chars = chars
+        if self._vectors is not None:
+            vectors = np.zeros((size, self._vectors.shape[1]), dtype=np.float32)
+            vectors[: len(self._vectors)] = self._vectors
+            self._vectors = vectors
+
+    def _token_vectors(self, rows: np.ndarray) -> torch.Tensor:
+        """The network inputs of the rows (B, T), computing those of rows added since last time."""
+        assert self.features is not None
+        first, last = self._with_vectors + 1, len(self._rows)
+        if last >= first:
+            new = np.arange(first, last + 1)  # (N,)
+            width = max(int(self._char_counts[new].max()), 1)
+            vectors = self.features(
+                self._words[new], self._chars[new, :width], self._shapes[new]
+            )  # (N, I)
+            if self._vectors is None:
+                self._vectors = np.zeros((len(self._words), vectors.shape[1]), dtype=np.float32)
+            self._vectors[new] = vectors
+            self._with_vectors = last
+        assert self._vectors is not None
+        return torch.from_numpy(self._vectors[rows])  # (B, T, I)
 
     def __call__(self, token_lists: Sequence[Sequence[str]]) -> Batch:
         """Encode token texts as a batch padded to the longest sentence (each must be non-empty)."""
@@ -133,4 +173,5 @@ class Encoder:
             shape_ids=torch.from_numpy(self._shapes[rows]),  # (B, T)
             mask=torch.arange(seq_len)[None, :] < lengths[:, None],  # (B, T)
             lengths=lengths,
+            features=self._token_vectors(rows) if self.features is not None else None,
         )

@@ -62,12 +62,16 @@ class Predictor:
         self.loaded = loaded
         self.tagger = loaded.tagger.eval()
         self.vocabs = loaded.tagger.vocabs
-        self.encoder = Encoder(self.vocabs, loaded.config.max_word_chars)
         self.temperature = float(loaded.meta.calibration.get("temperature", 1.0))
         self.places = places
         self.date_policy = date_policy
         self.backend = backend
         self._onnx = OnnxEmissions(self.tagger, threads) if backend == "onnx" else None
+        self.encoder = Encoder(
+            self.vocabs,
+            loaded.config.max_word_chars,
+            features=self._onnx.token_features if self._onnx is not None else None,
+        )
 
     @classmethod
     def from_dir(

@@ -29,55 +29,82 @@ from model.encode import Batch
 from model.tagger import BiLSTMTagger
 
 Backend = Literal["torch", "onnx"]
-_INPUTS = ("word_ids", "char_ids", "shape_ids", "lengths")
 _OPSET = 17
 
 
-class _Emissions(nn.Module):
-    """The graph that is exported: ids and lengths in, tag scores out, always packed."""
+class _TokenFeatures(nn.Module):
+    """Graph 1: one token's network input from its ids (embeddings and character CNN)."""
 
     def __init__(self, tagger: BiLSTMTagger) -> None:
         super().__init__()
         self.tagger = tagger
 
     def forward(
-        self,
-        word_ids: torch.Tensor,
-        char_ids: torch.Tensor,
-        shape_ids: torch.Tensor,
-        lengths: torch.Tensor,
+        self, word_ids: torch.Tensor, char_ids: torch.Tensor, shape_ids: torch.Tensor
     ) -> torch.Tensor:
-        x = self.tagger.features(word_ids, char_ids, shape_ids)  # (B, T, I)
-        packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+        x = self.tagger.features(word_ids[:, None], char_ids[:, None, :], shape_ids[:, None])
+        return x[:, 0]  # (N, I)
+
+
+class _Contextual(nn.Module):
+    """Graph 2: token inputs and lengths in, tag scores out, the BiLSTM always packed."""
+
+    def __init__(self, tagger: BiLSTMTagger) -> None:
+        super().__init__()
+        self.tagger = tagger
+
+    def forward(self, features: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        packed = pack_padded_sequence(features, lengths, batch_first=True, enforce_sorted=False)
         out, _ = self.tagger.rnn(packed)
-        h, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])  # (B, T, 2H)
+        h, _ = pad_packed_sequence(out, batch_first=True, total_length=features.shape[1])
         return self.tagger.output(h)  # (B, T, K)
 
 
-def export(tagger: BiLSTMTagger) -> bytes:
-    """The tagger's emissions as an ONNX model (bytes), with batch, length and word-length axes
-    left free."""
-    example = _trace_inputs()
-    dynamic = {
-        "word_ids": {0: "batch", 1: "seq_len"},
-        "char_ids": {0: "batch", 1: "seq_len", 2: "word_len"},
-        "shape_ids": {0: "batch", 1: "seq_len"},
-        "lengths": {0: "batch"},
-        "emissions": {0: "batch", 1: "seq_len"},
-    }
+def export(tagger: BiLSTMTagger) -> tuple[bytes, bytes]:
+    """The tagger's network as two ONNX models (bytes): token ids to token inputs, and token
+    inputs to tag scores; batch, length and word-length axes left free."""
+    words, shapes = torch.tensor([1, 1]), torch.tensor([1, 1])  # <unk>: in every vocabulary
+    chars = torch.tensor([[1, 1], [1, 0]])
+    features = _export(
+        _TokenFeatures(tagger),
+        (words, chars, shapes),
+        {"word_ids": {0: "n"}, "char_ids": {0: "n", 1: "word_len"}, "shape_ids": {0: "n"}},
+        "features",
+        {0: "n"},
+    )
+    with torch.no_grad():
+        example = tagger.features(words[None], chars[None], shapes[None])  # (1, 2, I)
+    example = torch.cat([example, example])  # two sentences, of lengths 2 and 1: the packed path
+    contextual = _export(
+        _Contextual(tagger),
+        (example, torch.tensor([2, 1])),
+        {"features": {0: "batch", 1: "seq_len"}, "lengths": {0: "batch"}},
+        "emissions",
+        {0: "batch", 1: "seq_len"},
+    )
+    return features, contextual
+
+
+def _export(
+    module: nn.Module,
+    inputs: tuple[torch.Tensor, ...],
+    input_axes: dict[str, dict[int, str]],
+    output: str,
+    output_axes: dict[int, str],
+) -> bytes:
     buffer = io.BytesIO()
     with warnings.catch_warnings(), torch.no_grad(), _quiet_stderr():
         # The TorchScript exporter is deprecated in favour of the dynamo one, which cannot take
         # packed sequences; torch is pinned, and the tests hold the two backends to each other.
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            _Emissions(tagger).eval(),
-            example,
+            module.eval(),
+            inputs,
             buffer,
             dynamo=False,
-            input_names=list(_INPUTS),
-            output_names=["emissions"],
-            dynamic_axes=dynamic,
+            input_names=list(input_axes),
+            output_names=[output],
+            dynamic_axes={**input_axes, output: output_axes},
             opset_version=_OPSET,
         )
     return buffer.getvalue()
@@ -98,20 +125,14 @@ def _quiet_stderr() -> Iterator[None]:
         os.close(saved)
 
 
-def _trace_inputs() -> tuple[torch.Tensor, ...]:
-    """Two sentences of different lengths, so the trace takes the packed path."""
-    lengths = torch.tensor([3, 2])
-    word_ids = torch.tensor([[1, 1, 1], [1, 1, 0]])  # <unk>: in every vocabulary
-    char_ids = torch.tensor([[[1, 1], [1, 0], [1, 0]], [[1, 1], [1, 0], [0, 0]]])
-    shape_ids = torch.tensor([[1, 1, 1], [1, 1, 0]])
-    return word_ids, char_ids, shape_ids, lengths
-
-
 class OnnxEmissions:
     """Runs a tagger's exported network on ONNX Runtime. Safe to call from several threads.
 
+    Give :meth:`token_features` to the :class:`~model.encode.Encoder` and batches arrive with
+    each token's input already looked up; otherwise it is computed from the ids on every call.
+
     Args:
-        tagger: the trained tagger; its weights are copied into the graph, so later changes to
+        tagger: the trained tagger; its weights are copied into the graphs, so later changes to
             them are not seen.
         threads: intra-op threads (1: run in the calling thread, best for a server's workers).
     """
@@ -124,21 +145,38 @@ class OnnxEmissions:
         options.inter_op_num_threads = 1
         options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
         options.log_severity_level = 3  # errors only
-        self.session = onnxruntime.InferenceSession(
-            export(tagger), options, providers=["CPUExecutionProvider"]
+        features, contextual = export(tagger)
+        self._features = onnxruntime.InferenceSession(
+            features, options, providers=["CPUExecutionProvider"]
+        )
+        self._contextual = onnxruntime.InferenceSession(
+            contextual, options, providers=["CPUExecutionProvider"]
         )
         # An input the graph does not use (characters, when char_dim is 0) is pruned by the
         # exporter; feed only what the graph asks for.
-        self._inputs = [i.name for i in self.session.get_inputs()]
+        self._feature_inputs = [i.name for i in self._features.get_inputs()]
+
+    def token_features(
+        self, word_ids: np.ndarray, char_ids: np.ndarray, shape_ids: np.ndarray
+    ) -> np.ndarray:
+        """Network inputs of N tokens: (N,), (N, C), (N,) ids -> (N, input_dim) float32."""
+        given = {"word_ids": word_ids, "char_ids": char_ids, "shape_ids": shape_ids}
+        feed = {name: np.ascontiguousarray(given[name]) for name in self._feature_inputs}
+        (features,) = self._features.run(["features"], feed)
+        return features
 
     def __call__(self, batch: Batch) -> np.ndarray:
         """(batch, seq_len, num_tags) float32 scores."""
-        given = {
-            "word_ids": batch.word_ids,
-            "char_ids": batch.char_ids,
-            "shape_ids": batch.shape_ids,
-            "lengths": batch.lengths,
-        }
-        feed = {name: given[name].numpy() for name in self._inputs}
-        (emissions,) = self.session.run(["emissions"], feed)
+        if batch.features is not None:
+            features = batch.features.numpy()  # (B, T, I)
+        else:
+            size, seq_len, word_len = batch.char_ids.shape
+            features = self.token_features(
+                batch.word_ids.reshape(-1).numpy(),
+                batch.char_ids.reshape(-1, word_len).numpy(),
+                batch.shape_ids.reshape(-1).numpy(),
+            ).reshape(size, seq_len, -1)  # (B, T, I)
+        (emissions,) = self._contextual.run(
+            ["emissions"], {"features": features, "lengths": batch.lengths.numpy()}
+        )
         return emissions

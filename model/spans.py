@@ -68,8 +68,7 @@ def from_bio(
     """Read spans back from BIO tags.
 
     An ``I-x`` that does not continue an ``x`` span starts a new one (the lenient reading), so any
-    tag
-    sequence gives well-formed, non-overlapping spans.
+    tag sequence gives well-formed, non-overlapping spans.
 
     Args:
         text: the text the tokens index.
@@ -92,6 +91,8 @@ def from_bio(
             spans.append(Span(label, start, end, text[start:end], conf))
 
     for i, tag in enumerate(tags):
+        if tag == "O" and current is None:
+            continue
         score = 1.0 if scores is None else float(scores[i])
         prefix, _, label = tag.partition("-")
         if prefix == "I" and current is not None and current[0] == label:

@@ -5,7 +5,6 @@ Resolution never fails a request: a span whose value cannot be found keeps ``val
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from datetime import date
 
@@ -38,5 +37,7 @@ def resolve_values(
                 anchor = date.fromisoformat(value.get("date") or value["start"])
         elif span.label in PLACE_LABELS and places is not None:
             value = places.resolve(span.text)
-        out.append(dataclasses.replace(span, value=value))
+        if value is not None:  # Span is frozen: a span without a value is returned as it is
+            span = Span(span.label, span.start, span.end, span.text, span.confidence, value)
+        out.append(span)
     return out

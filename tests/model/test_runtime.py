@@ -67,6 +67,19 @@ def test_models_without_character_or_shape_features_and_with_gru_export(tiny_mod
         )
 
 
+def test_token_inputs_remembered_across_calls_and_table_resets_change_nothing(
+    tiny_model_dir,
+) -> None:
+    """The encoder keeps each token's network input; new words arriving in later calls, and a
+    table that starts afresh past its size, still give torch's predictions."""
+    onnx = Predictor.from_dir(tiny_model_dir, backend="onnx")
+    eager = Predictor.from_dir(tiny_model_dir, backend="torch")
+    onnx.encoder.cache_size = 5
+    for start in range(len(TEXTS)):
+        texts = TEXTS[start:] + TEXTS[:start]
+        same(onnx.predict(texts, batch_size=2), eager.predict(texts, batch_size=2))
+
+
 def test_two_threads_give_what_one_gives(tiny_model_dir) -> None:
     one = Predictor.from_dir(tiny_model_dir, backend="onnx", threads=1)
     two = Predictor.from_dir(tiny_model_dir, backend="onnx", threads=2)
