@@ -190,3 +190,14 @@ def test_no_json_body_gets_a_server_error(client: TestClient, body, path: str) -
         path, content=json.dumps(body), headers={"content-type": "application/json"}
     )
     assert response.status_code < 500
+
+
+def test_either_backend_serves_the_same_answer(tiny_model_dir, client: TestClient) -> None:
+    """SLOT_TAGGER_BACKEND=torch (eager) and the default onnx give the same JSON, confidence to
+    the 4 decimals served (a difference beyond 1e-5 would show here first)."""
+    body = {"text": "i want to fly from denver to chicago tomorrow", "reference_date": "2026-11-23"}
+    settings = Settings(model_dir=tiny_model_dir, backend="torch")
+    with TestClient(create_app(settings)) as eager:
+        assert eager.app.state.predictor.backend == "torch"
+        assert client.app.state.predictor.backend == "onnx"
+        assert eager.post("/tag", json=body).json() == client.post("/tag", json=body).json()
