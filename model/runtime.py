@@ -150,6 +150,9 @@ class OnnxEmissions:
         options.inter_op_num_threads = 1
         options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
         options.log_severity_level = 3  # errors only
+        # Idle pool threads sleep instead of spinning: a spinning pool burns the core the
+        # Python work (tokenizing, decoding) needs between two network calls.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         features, contextual = export(tagger)
         self._features = onnxruntime.InferenceSession(
             features, options, providers=["CPUExecutionProvider"]

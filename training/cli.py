@@ -227,8 +227,13 @@ def tag(
     ] = None,
     timezone: Annotated[str, typer.Option(help="IANA zone whose today is the default")] = "UTC",
     threads: Annotated[
-        int, typer.Option(min=1, help="network threads (default: every core)")
-    ] = os.cpu_count() or 1,
+        int,
+        typer.Option(
+            min=1,
+            help="network threads; 1 is fastest on 2 cores, where the network already runs "
+            "beside the Python work",
+        ),
+    ] = 1,
 ) -> None:
     """Tag texts, one JSON object per input on stdout, streaming in input order."""
     reference = _reference(reference_date, timezone)
