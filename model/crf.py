@@ -168,7 +168,7 @@ def _scan(matrices: np.ndarray, reverse: bool) -> np.ndarray:
         span, level = span * 2, level + 1
         if level % 2 == 0 or span >= count:
             # Entries start <= 1 after a rescale, so two products grow them at most K^3-fold.
-            out /= out.reshape(*out.shape[:2], -1).max(-1)[:, :, None, None]
+            out /= np.maximum.reduce(out.reshape(*out.shape[:2], -1), axis=2)[:, :, None, None]
     return out
 
 
@@ -221,7 +221,7 @@ class FastDecoder:
         for t in range(1, seq_len):
             candidates = score[:, :, None] + self.transitions  # (B, K, K)
             candidates.argmax(1, out=pointers[:, t])  # (B, K)
-            step = candidates.max(1) + emissions[:, t]  # (B, K)
+            step = np.maximum.reduce(candidates, axis=1) + emissions[:, t]  # (B, K)
             score = np.where(mask[:, t], step, score) if padded else step  # (B, K)
         last = (score + self.end).argmax(1)  # (B,)
         # Backtrack the whole batch at once; each sentence starts from its own last token.
@@ -236,7 +236,7 @@ class FastDecoder:
                 current = pointers[rows, t, current]  # (B,)
         # ----- forward-backward at the temperature, as scans over rescaled probabilities -----
         scaled = emissions / self.temperature  # (B, T, K)
-        scaled -= scaled.max(2, keepdims=True)
+        scaled -= np.maximum.reduce(scaled, axis=2, keepdims=True)
         weights = np.exp(np.maximum(scaled, self.MIN_LOG))  # (B, T, K), best tag of a step is 1
         alphas = np.empty_like(weights)  # (B, T, K)
         betas = np.empty_like(weights)  # (B, T, K)
@@ -254,7 +254,7 @@ class FastDecoder:
         probs = alphas * betas  # (B, T, K), unnormalized marginals
         probs /= probs.sum(2, keepdims=True)
         np.minimum(probs, 1.0, out=probs)  # rounding may leave 1 + 1e-16
-        picked = np.take_along_axis(probs, best[:, :, None], 2)[:, :, 0]  # (B, T)
+        picked = probs[rows[:, None], np.arange(seq_len), best]  # (B, T)
         paths = [row[:n] for row, n in zip(best.tolist(), lengths, strict=True)]
         chosen = [row[:n] for row, n in zip(picked.tolist(), lengths, strict=True)]
         return paths, chosen

@@ -67,6 +67,7 @@ class Predictor:
         self.date_policy = date_policy
         self.backend = backend
         self._onnx = OnnxEmissions(self.tagger, threads) if backend == "onnx" else None
+        self._decoder: FastDecoder | None = None
         self.encoder = Encoder(
             self.vocabs,
             loaded.config.max_word_chars,
@@ -147,6 +148,17 @@ class Predictor:
                     return
                 pending = running
 
+    def _current_decoder(self) -> FastDecoder:
+        """The decoder copies the CRF's scores. On torch it is made per call (about 40 µs):
+        training evaluates this predictor between epochs while the scores change. ONNX Runtime
+        runs a frozen copy of the network anyway, so there it is kept (per temperature, which
+        calibration changes)."""
+        decoder = self._decoder
+        if decoder is None or decoder.temperature != self.temperature or self._onnx is None:
+            decoder = FastDecoder(self.tagger.crf, self.temperature)
+            self._decoder = decoder if self._onnx is not None else None
+        return decoder
+
     @staticmethod
     def _check(texts: Sequence[str], batch_size: int) -> None:
         if isinstance(texts, str):
@@ -177,9 +189,7 @@ class Predictor:
         self, work: _Work, emissions: list[np.ndarray], reference_date: date | None
     ) -> list[Prediction]:
         """Decode, read spans off the tags and resolve their values, in input order."""
-        # The decoder copies the CRF's scores, so it is made per call: training evaluates this
-        # predictor between epochs while the scores change (a 7x7 copy costs microseconds).
-        decoder = FastDecoder(self.tagger.crf, self.temperature)
+        decoder = self._current_decoder()
         tags_of = self.vocabs.tags.item
         texts, token_lists = work.texts, work.token_lists
         results = [Prediction(text, [], [], []) for text in texts]
