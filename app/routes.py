@@ -48,6 +48,16 @@ def _check_text(text: str, settings: Settings, loc: tuple[str | int, ...]) -> No
         )
 
 
+def _check_batch(body: BatchTagRequest, settings: Settings) -> None:
+    if len(body.texts) > settings.max_batch_size:
+        raise _limit_error(
+            ("texts",),
+            f"batch has {len(body.texts):,} texts; the limit is {settings.max_batch_size:,}",
+        )
+    for i, text in enumerate(body.texts):
+        _check_text(text, settings, ("texts", i))
+
+
 def _reference_date(options: ResolveOptions, settings: Settings) -> date:
     if options.reference_date is not None:
         return options.reference_date
@@ -131,13 +141,7 @@ async def tag_batch(
     body: BatchTagRequest, request: Request, predictor: PredictorDep, settings: SettingsDep
 ) -> Response:
     """Tag many texts in one forward pass; results come back in request order."""
-    if len(body.texts) > settings.max_batch_size:
-        raise _limit_error(
-            ("texts",),
-            f"batch has {len(body.texts):,} texts; the limit is {settings.max_batch_size:,}",
-        )
-    for i, text in enumerate(body.texts):
-        _check_text(text, settings, ("texts", i))
+    _check_batch(body, settings)
     reference = _reference_date(body, settings)
     predictions = await _predict(request, predictor, body.texts, reference)
     return _json({"results": [_response(p, predictor, body.min_confidence) for p in predictions]})
@@ -193,3 +197,14 @@ async def noop(body: TagRequest, predictor: PredictorDep, settings: SettingsDep)
     _reference_date(body, settings)
     nothing = Prediction(body.text, [], [], [])
     return _json(_response(nothing, predictor, body.min_confidence))
+
+
+@bench_router.post("/bench/noop/batch", response_model=BatchTagResponse)
+async def noop_batch(
+    body: BatchTagRequest, predictor: PredictorDep, settings: SettingsDep
+) -> Response:
+    """/tag/batch's parsing, checks and response, without the model."""
+    _check_batch(body, settings)
+    _reference_date(body, settings)
+    nothing = [Prediction(text, [], [], []) for text in body.texts]
+    return _json({"results": [_response(p, predictor, body.min_confidence) for p in nothing]})

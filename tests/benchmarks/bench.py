@@ -266,35 +266,50 @@ def http(seconds: int) -> None:
         raise SystemExit("the HTTP benchmark needs wrk: apt-get install wrk")
     one = {"text": SENTENCES[0]}
     batch = {"texts": [SENTENCES[i % len(SENTENCES)] for i in range(32)]}
+    routes = (("/tag", "/bench/noop", one), ("/tag/batch", "/bench/noop/batch", batch))
     for workers in (1, 2):
         server = Server(8765, workers)
         try:
-            for connections in (1, 8, 64):
-                tag = wrk(server.url, "/tag", one, connections, seconds)
-                noop = wrk(server.url, "/bench/noop", one, connections, seconds)
-                name = f"{workers} worker{'s' * (workers > 1)}, c={connections}"
-                record("http", f"/tag {name}: requests/s", tag[0], "req/s")
-                record("http", f"/tag {name}: p50 / p99", tag[1], f"ms / {tag[2]:.1f}")
-                record("http", f"no-op {name}: requests/s", noop[0], "req/s")
-                record(
-                    "http",
-                    f"/tag / no-op {name}",
-                    100 * tag[0] / noop[0],
-                    "%",
-                    ">= 70 % at c=8" if connections == 8 else "",
-                )
-            rps, p50, p99 = wrk(server.url, "/tag/batch", batch, 8, seconds)
-            record(
-                "http", f"/tag/batch x32, {workers} worker(s), c=8: texts/s", rps * 32, "texts/s"
-            )
-            record(
-                "http",
-                f"/tag/batch x32, {workers} worker(s), c=8: p50 / p99",
-                p50,
-                f"ms / {p99:.1f}",
-            )
+            for path, noop_path, body in routes:
+                texts = len(body.get("texts", [None]))
+                for connections in (1, 8, 64):
+                    tag = wrk(server.url, path, body, connections, seconds)
+                    noop = wrk(server.url, noop_path, body, connections, seconds)
+                    name = f"{workers} worker{'s' * (workers > 1)}, c={connections}"
+                    record("http", f"{path} {name}: requests/s", tag[0], "req/s")
+                    if texts > 1:
+                        record("http", f"{path} {name}: texts/s", tag[0] * texts, "texts/s")
+                    record("http", f"{path} {name}: p50 / p99", tag[1], f"ms / {tag[2]:.1f}")
+                    record("http", f"no-op {path} {name}: requests/s", noop[0], "req/s")
+                    record(
+                        "http",
+                        f"{path} / no-op {name}",
+                        100 * tag[0] / noop[0],
+                        "%",
+                        ">= 70 % at c=8" if connections == 8 and path == "/tag" else "",
+                    )
         finally:
             server.stop()
+
+
+def training_time() -> None:
+    """`make train-default` into a temporary directory (about 7 minutes; only when asked)."""
+    train_file = ROOT / "data" / "train.jsonl"
+    if not train_file.exists():
+        raise SystemExit("run `make data` first: the training data is generated, not committed")
+    with tempfile.TemporaryDirectory() as tmp:
+        started = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "training.cli", "train", "--train", str(train_file)]
+            + ["--dev", "data/dev.txt", "--out", f"{tmp}/model", "--name", "slot-tagger-default"]
+            + ["--seed", "0"],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
+        seconds = time.perf_counter() - started
+        version = json.loads((Path(tmp) / "model" / "meta.json").read_text())["version"]
+    record("train", f"training the default model (version {version})", seconds / 60, "min")
 
 
 def service_memory_and_cold_start() -> None:
@@ -332,7 +347,9 @@ def main(
     lines: int = typer.Option(100_000, help="lines for the CLI streaming test"),
     device: str = typer.Option("cpu", help="cpu or cuda (model-only benchmark)"),
     out: Path = typer.Option(ROOT / "bench-results" / "bench.json"),
-    only: list[str] = typer.Option([], help="model, cli, http, service"),
+    only: list[str] = typer.Option(
+        [], help="model, cli, http, service, train (train runs only when named: 7 minutes)"
+    ),
 ) -> None:
     """Run the benchmarks and print the table."""
     parts = {
@@ -340,9 +357,10 @@ def main(
         "cli": lambda: cli_stream(lines),
         "http": lambda: http(seconds),
         "service": service_memory_and_cold_start,
+        "train": training_time,
     }
     for name, run in parts.items():
-        if not only or name in only:
+        if (not only and name != "train") or name in only:
             run()
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     out.parent.mkdir(parents=True, exist_ok=True)
