@@ -21,7 +21,7 @@ import calendar
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -245,6 +245,31 @@ def _count(word: str) -> int | None:
 
 
 def resolve_date(
+    text: str,
+    reference: date,
+    policy: DatePolicy = DatePolicy(),
+    anchor: date | None = None,
+) -> dict[str, Any] | None:
+    """The value of a date span, or None when it cannot be read (see :func:`_resolve_date`).
+
+    Date phrases repeat ("tomorrow", "next friday"), and the reading is a pure function of these
+    four arguments, so readings are remembered (dateparser costs up to a millisecond); each call
+    gets its own copy of the dict.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"expected str, got {type(text).__name__}")
+    value = _remembered(text, reference, policy, anchor)
+    return dict(value) if value is not None else None
+
+
+@lru_cache(maxsize=8192)
+def _remembered(
+    text: str, reference: date, policy: DatePolicy, anchor: date | None
+) -> dict[str, Any] | None:
+    return _resolve_date(text, reference, policy, anchor)
+
+
+def _resolve_date(
     text: str,
     reference: date,
     policy: DatePolicy = DatePolicy(),

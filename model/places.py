@@ -20,7 +20,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
@@ -135,6 +135,8 @@ class PlaceIndex:
     """Normalized name -> candidate places. Load the shipped table with :meth:`load`."""
 
     table: dict[str, Any]
+    # text -> candidate ids: place spans repeat, and the lookup is a pure function of the text.
+    _memo: dict[str, list[int]] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     @cache
@@ -143,12 +145,21 @@ class PlaceIndex:
 
     def candidates(self, text: str) -> list[dict[str, Any]]:
         """Every place ``text`` may name, best first (see the module's ranking rule)."""
+        ids = self._memo.get(text)
+        if ids is None:
+            ids = self._candidate_ids(text)
+            if len(self._memo) >= 65_536:
+                self._memo.clear()
+            self._memo[text] = ids
+        return [self.table["places"][i] for i in ids]
+
+    def _candidate_ids(self, text: str) -> list[int]:
         key = normalize(text)
         table = self.table
         if not key:
             return []
         if key in table["aliases"]:
-            return [table["places"][table["aliases"][key]]]
+            return [table["aliases"][key]]
         ids: list[int] = []
         if (
             len(key) == 3
@@ -161,8 +172,7 @@ class PlaceIndex:
             or self._qualified(key)
             or table["names"].get(_GENERIC.sub("", key), [])
         )
-        unique = list(dict.fromkeys(ids))
-        return [table["places"][i] for i in unique]
+        return list(dict.fromkeys(ids))
 
     def _qualified(self, key: str) -> list[int]:
         """'portland or', 'paris france', 'newark new jersey': a city narrowed by what follows."""

@@ -154,3 +154,12 @@ def test_unknown_timezone_is_a_value_error_naming_it() -> None:
 def test_no_text_makes_resolution_raise(text: str, reference: date) -> None:
     value = resolve_date(text, reference)
     assert value is None or value["type"] in ("date", "range")
+
+
+def test_remembered_readings_are_copies_a_caller_may_change() -> None:
+    """Readings are memoized; a caller editing its value must not change the next caller's."""
+    first = resolve_date("next monday", date(2026, 11, 23))
+    assert first == {"type": "date", "date": "2026-11-30", "grain": "day"}
+    first["date"] = "edited"
+    assert resolve_date("next monday", date(2026, 11, 23))["date"] == "2026-11-30"
+    assert resolve_date("next monday", date(2026, 11, 30))["date"] == "2026-12-07"

@@ -85,3 +85,13 @@ def test_normalize_folds_case_accents_punctuation_and_saint() -> None:
 def test_no_text_makes_place_resolution_raise(places: PlaceIndex, text: str) -> None:
     value = places.resolve(text)
     assert value is None or value["type"] == "place"
+
+
+def test_remembered_lookups_give_fresh_values(places: PlaceIndex) -> None:
+    """Lookups are memoized per text; each value is still a new dict a caller may change."""
+    first = places.resolve("portland")
+    first["name"] = "edited"
+    first["candidates"].clear()
+    again = places.resolve("portland")
+    assert again["name"] == "Portland" and len(again["candidates"]) > 1
+    assert places.resolve("Portland, OR")["state"] == "OR"
