@@ -312,6 +312,86 @@ def training_time() -> None:
     record("train", f"training the default model (version {version})", seconds / 60, "min")
 
 
+def _per_call_us(call, repeat: int) -> float:
+    call()
+    started = time.perf_counter()
+    for _ in range(repeat):
+        call()
+    return (time.perf_counter() - started) / repeat * 1e6
+
+
+def micro() -> None:
+    """The pieces the README's list of changes cites, each timed alone in this process."""
+    import asyncio
+    from datetime import date
+
+    import numpy as np
+    import orjson
+    import torch
+
+    from app.routes import _response
+    from app.runner import Runner
+    from app.schemas import TagResponse
+    from model.predictor import Predictor
+
+    torch.set_num_threads(1)
+    onnx, eager = Predictor.from_dir(threads=1), Predictor.from_dir(backend="torch")
+    gc.collect()
+    gc.freeze()
+    batch = onnx.encoder([SENTENCES[1].split() + ["for", "portland", "please"]])  # 8 tokens
+    with torch.inference_mode():
+        for name, run in (("ONNX Runtime", lambda: onnx._onnx(batch)), ("eager torch", None)):
+            run = run or (lambda: eager.tagger.emissions(batch))
+            us = _per_call_us(run, 2000)
+            record("micro", f"network, one 8-token sentence, {name}", us, "µs")
+    decoder = onnx._current_decoder()
+    rng = np.random.default_rng(0)
+    for tokens in (8, 14, 20):
+        scores = (rng.standard_normal((1, tokens, 7)) * 3).astype(np.float32)
+        us = _per_call_us(lambda: decoder.decode(scores, [tokens]), 2000)  # noqa: B023
+        record("micro", f"CRF decode (Viterbi + marginals), one {tokens}-token sentence", us, "µs")
+    reference = date(2026, 11, 23)
+    [prediction] = onnx.predict([SENTENCES[0]], reference_date=reference)
+    record(
+        "micro",
+        "/tag response: pydantic model per token and span, then JSON",
+        _per_call_us(
+            lambda: TagResponse.model_validate(_response(prediction, onnx, 0.0)).model_dump_json(),
+            5000,
+        ),
+        "µs",
+    )
+    record(
+        "micro",
+        "/tag response: plain data, orjson (served)",
+        _per_call_us(lambda: orjson.dumps(_response(prediction, onnx, 0.0)), 5000),
+        "µs",
+    )
+
+    async def through_runner() -> tuple[float, float]:
+        runner = Runner(max_queue=64, timeout_s=10)
+        texts = [SENTENCES[0]]
+        for _ in range(100):
+            await runner.tag(onnx, texts, reference)
+        direct, queued = [], []
+        for _ in range(10):  # blocks of 100: calls from one thread keep its core's caches warm
+            for _ in range(100):
+                started = time.perf_counter()
+                onnx.predict(texts, reference_date=reference)
+                direct.append(time.perf_counter() - started)
+            for _ in range(100):
+                started = time.perf_counter()
+                await runner.tag(onnx, texts, reference)
+                queued.append(time.perf_counter() - started)
+        await runner.close()
+        return sorted(direct)[500], sorted(queued)[500]
+
+    direct, queued = asyncio.run(through_runner())
+    record("micro", "c=1: model called directly, p50", direct * 1e3, "ms")
+    record("micro", "c=1: model through the micro-batching runner, p50", queued * 1e3, "ms")
+    record("micro", "c=1: what the runner adds, p50", (queued - direct) * 1e6, "µs", "<= 1 ms")
+
+
 def service_memory_and_cold_start() -> None:
     server = Server(8766, 1)
     try:
@@ -348,7 +428,7 @@ def main(
     device: str = typer.Option("cpu", help="cpu or cuda (model-only benchmark)"),
     out: Path = typer.Option(ROOT / "bench-results" / "bench.json"),
     only: list[str] = typer.Option(
-        [], help="model, cli, http, service, train (train runs only when named: 7 minutes)"
+        [], help="model, cli, http, service, micro, train (train runs only when named: 6 min)"
     ),
 ) -> None:
     """Run the benchmarks and print the table."""
@@ -357,6 +437,7 @@ def main(
         "cli": lambda: cli_stream(lines),
         "http": lambda: http(seconds),
         "service": service_memory_and_cold_start,
+        "micro": micro,
         "train": training_time,
     }
     for name, run in parts.items():
