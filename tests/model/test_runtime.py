@@ -89,3 +89,17 @@ def test_two_threads_give_what_one_gives(tiny_model_dir) -> None:
 def test_an_unknown_backend_is_refused_by_name(tiny_model_dir) -> None:
     with pytest.raises(ValueError, match="expected backend 'torch' or 'onnx', got 'tpu'"):
         Predictor.from_dir(tiny_model_dir, backend="tpu")  # type: ignore[arg-type]
+
+
+def test_batches_without_cached_inputs_get_them_computed_from_ids(tiny_model_dir) -> None:
+    """OnnxEmissions on a plain encoder's batch (ids only) gives torch's scores."""
+    from model.encode import Encoder
+
+    eager = Predictor.from_dir(tiny_model_dir, backend="torch")
+    plain = Encoder(eager.vocabs, eager.loaded.config.max_word_chars)
+    batch = plain([["leave", "Boston", "tomorrow"], ["thank", "you"]])
+    assert batch.features is None
+    with torch.inference_mode():
+        expected = eager.tagger.emissions(batch).numpy()
+    got = OnnxEmissions(eager.tagger)(batch)
+    assert abs(got - expected)[batch.mask.numpy()].max() < 1e-5
