@@ -28,7 +28,6 @@ from typing import Literal
 import numpy as np
 import torch
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from model.encode import Batch
 from model.tagger import BiLSTMTagger
@@ -59,10 +58,8 @@ class _Contextual(nn.Module):
         self.tagger = tagger
 
     def forward(self, features: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        packed = pack_padded_sequence(features, lengths, batch_first=True, enforce_sorted=False)
-        out, _ = self.tagger.rnn(packed)
-        h, _ = pad_packed_sequence(out, batch_first=True, total_length=features.shape[1])
-        return self.tagger.output(h)  # (B, T, K)
+        # Traced on a padded batch, so the trace keeps contextual()'s packed branch only.
+        return self.tagger.contextual(features, lengths)  # (B, T, K)
 
 
 def export(tagger: BiLSTMTagger) -> tuple[bytes, bytes]:
