@@ -258,24 +258,15 @@ def resolve_date(
     """
     if not isinstance(text, str):
         raise TypeError(f"expected str, got {type(text).__name__}")
-    value = _remembered(text, reference, policy, anchor)
+    value = _resolve_date(text, reference, policy, anchor)
     return dict(value) if value is not None else None
 
 
 @lru_cache(maxsize=8192)
-def _remembered(
+def _resolve_date(
     text: str, reference: date, policy: DatePolicy, anchor: date | None
 ) -> dict[str, Any] | None:
-    return _resolve_date(text, reference, policy, anchor)
-
-
-def _resolve_date(
-    text: str,
-    reference: date,
-    policy: DatePolicy = DatePolicy(),
-    anchor: date | None = None,
-) -> dict[str, Any] | None:
-    """The value of a date span, or None when it cannot be read.
+    """The reading itself, shared between callers: never hand out its dict uncopied.
 
     Args:
         text: the span's text, e.g. "next monday" or "the 2nd of november".
@@ -286,8 +277,6 @@ def _resolve_date(
     Returns:
         ``{"type": "date", "date", "grain"}`` or ``{"type": "range", "start", "end", "grain"}``.
     """
-    if not isinstance(text, str):
-        raise TypeError(f"expected str, got {type(text).__name__}")
     t = normalize(text)
     if not t or len(t) > 60:
         return None

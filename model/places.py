@@ -21,7 +21,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,6 @@ BIG_CITY = 1_000_000
 _GENERIC = re.compile(r" (international airport|international|airport|intl)$")
 
 
-@lru_cache(maxsize=65_536)  # place spans repeat; a pure function of a short string
 def normalize(name: str) -> str:
     """'St. Louis' -> 'saint louis'; 'São Paulo' -> 'sao paulo'; 'Portland,OR' -> 'portland or'."""
     name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
