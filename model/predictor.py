@@ -153,11 +153,11 @@ class Predictor:
         training evaluates this predictor between epochs while the scores change. ONNX Runtime
         runs a frozen copy of the network anyway, so there it is kept (per temperature, which
         calibration changes)."""
-        decoder = self._decoder
-        if decoder is None or decoder.temperature != self.temperature or self._onnx is None:
-            decoder = FastDecoder(self.tagger.crf, self.temperature)
-            self._decoder = decoder if self._onnx is not None else None
-        return decoder
+        if self._onnx is None:
+            return FastDecoder(self.tagger.crf, self.temperature)
+        if self._decoder is None or self._decoder.temperature != self.temperature:
+            self._decoder = FastDecoder(self.tagger.crf, self.temperature)
+        return self._decoder
 
     @staticmethod
     def _check(texts: Sequence[str], batch_size: int) -> None:
