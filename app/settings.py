@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from model.runtime import Backend
+
 
 class Settings(BaseSettings):
     """Service settings. ``create_app(Settings(...))`` in tests; the environment in production."""
@@ -23,7 +25,7 @@ class Settings(BaseSettings):
     torch_threads: int = Field(
         1, ge=1, description="CPU threads the network may use per worker (torch or ONNX Runtime)"
     )
-    backend: Literal["onnx", "torch"] = Field(
+    backend: Backend = Field(
         "onnx", description="what runs the network: ONNX Runtime (faster) or eager torch"
     )
     timezone: str = Field("UTC", description="whose 'today' dates are read against by default")
