@@ -102,8 +102,9 @@ class Encoder:
         self._shapes = np.zeros(capacity, dtype=np.int64)  # (N,)
         self._chars = np.zeros((capacity, self.max_word_chars), dtype=np.int64)  # (N, C)
         self._char_counts = np.zeros(capacity, dtype=np.int64)  # (N,)
-        self._vectors: np.ndarray | None = None  # (N, input_dim), rows 1.._with_vectors filled
-        self._with_vectors = 0
+        self._feature_table: np.ndarray | None = None  # (N, input_dim), filled up to the row below
+
+        self._rows_with_features = 0
 
     def _row(self, token: str) -> int:
         row = self._rows.get(token)
@@ -127,27 +128,28 @@ class Encoder:
         chars = np.zeros((size, self.max_word_chars), dtype=np.int64)
         chars[: len(self._chars)] = self._chars
         self._chars = chars
-        if self._vectors is not None:
-            vectors = np.zeros((size, self._vectors.shape[1]), dtype=np.float32)
-            vectors[: len(self._vectors)] = self._vectors
-            self._vectors = vectors
+        if self._feature_table is not None:
+            table = np.zeros((size, self._feature_table.shape[1]), dtype=np.float32)
+            table[: len(self._feature_table)] = self._feature_table
+            self._feature_table = table
 
-    def _token_vectors(self, rows: np.ndarray) -> torch.Tensor:
+    def _features_of(self, rows: np.ndarray) -> torch.Tensor:
         """The network inputs of the rows (B, T), computing those of rows added since last time."""
         assert self.features is not None
-        first, last = self._with_vectors + 1, len(self._rows)
+        first, last = self._rows_with_features + 1, len(self._rows)
         if last >= first:
             new = np.arange(first, last + 1)  # (N,)
-            width = max(int(self._char_counts[new].max()), 1)
-            vectors = self.features(
-                self._words[new], self._chars[new, :width], self._shapes[new]
+            word_len = max(int(self._char_counts[new].max()), 1)
+            features = self.features(
+                self._words[new], self._chars[new, :word_len], self._shapes[new]
             )  # (N, I)
-            if self._vectors is None:
-                self._vectors = np.zeros((len(self._words), vectors.shape[1]), dtype=np.float32)
-            self._vectors[new] = vectors
-            self._with_vectors = last
-        assert self._vectors is not None
-        return torch.from_numpy(self._vectors[rows])  # (B, T, I)
+            if self._feature_table is None:
+                shape = (len(self._words), features.shape[1])
+                self._feature_table = np.zeros(shape, dtype=np.float32)
+            self._feature_table[new] = features
+            self._rows_with_features = last
+        assert self._feature_table is not None
+        return torch.from_numpy(self._feature_table[rows])  # (B, T, I)
 
     def __call__(self, token_lists: Sequence[Sequence[str]]) -> Batch:
         """Encode token texts as a batch padded to the longest sentence (each must be non-empty)."""
@@ -173,5 +175,5 @@ class Encoder:
             shape_ids=torch.from_numpy(self._shapes[rows]),  # (B, T)
             mask=torch.from_numpy(np.arange(seq_len)[None, :] < lengths[:, None]),  # (B, T)
             lengths=torch.from_numpy(lengths),
-            features=self._token_vectors(rows) if self.features is not None else None,
+            features=self._features_of(rows) if self.features is not None else None,
         )
