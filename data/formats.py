@@ -6,6 +6,7 @@
   the tokens joined by single spaces.
 * ``.txt``: the hand-written sets, one example a line, spans in brackets: ``[departure Boston]``;
   ``#`` starts a comment line. Short labels ``dep``, ``dst`` stand for departure and destination.
+  The two characters ``\\n`` stand for a line break inside an example (and ``\\`` for a backslash).
 """
 
 from __future__ import annotations
@@ -102,8 +103,13 @@ def _read_conll(lines: Iterable[str], path: Path) -> Iterator[Example]:
         yield flush()
 
 
+_ESCAPE = re.compile(r"\\(.)")
+_UNESCAPE = {"n": "\n", "\\": "\\"}
+
+
 def parse_markup(line: str) -> Example:
-    """Turn ``fly to [dst Denver] [date tomorrow]`` into an example."""
+    """Turn ``fly to [dst Denver] [date tomorrow]`` into an example (``\\n``: a line break)."""
+    line = _ESCAPE.sub(lambda m: _UNESCAPE.get(m.group(1), m.group(0)), line)
     text, spans, position = [], [], 0
     for match in _MARKUP.finditer(line):
         text.append(line[position : match.start()])
@@ -128,7 +134,8 @@ def to_markup(example: Example) -> str:
             f"[{span.label} {example.text[span.start : span.end]}]",
         ]
         position = span.end
-    return "".join(out) + example.text[position:]
+    markup = "".join(out) + example.text[position:]
+    return markup.replace("\\", "\\\\").replace("\n", "\\n")
 
 
 def _read_markup(lines: Iterable[str], path: Path) -> Iterator[Example]:

@@ -203,15 +203,23 @@ class FastDecoder:
         self._end_p = end_p / end_p.sum()  # (K,)
 
     def decode(
-        self, emissions: np.ndarray, lengths: Sequence[int]
+        self,
+        emissions: np.ndarray,
+        lengths: Sequence[int],
+        allowed: np.ndarray | None = None,
     ) -> tuple[list[list[int]], list[list[float]]]:
         """Best path per sentence and the marginal probability of each chosen tag.
 
         Args:
             emissions: (batch, seq_len, K) scores; rows past each length are ignored.
             lengths: real tokens per sentence.
+            allowed: (batch, seq_len, K) bool, the tags each token may take (None: all). A tag
+                not allowed is never on the best path and gets no probability mass; tag 0 must
+                stay allowed everywhere, so that a path always exists.
         """
         emissions = emissions.astype(np.float64)  # (B, T, K)
+        if allowed is not None:
+            emissions = np.where(allowed, emissions, FORBIDDEN)  # (B, T, K)
         batch, seq_len, num_tags = emissions.shape
         padded = min(lengths) < seq_len
         mask = np.arange(seq_len)[None, :, None] < np.asarray(lengths)[:, None, None]  # (B, T, 1)

@@ -19,7 +19,7 @@ from model.dates import DatePolicy, load_dateparser
 from model.encode import Batch, Encoder
 from model.places import PlaceIndex
 from model.runtime import Backend, OnnxEmissions
-from model.spans import Span, from_bio
+from model.spans import Span, allowed_tags, from_bio, token_limits
 from model.tokenize import Token, tokenize
 from model.values import resolve_values
 
@@ -176,7 +176,13 @@ class Predictor:
         batches = [
             self.encoder([[t.text for t in token_lists[i]] for i in chunk]) for chunk in chunks
         ]
-        return _Work(texts, token_lists, chunks, batches)
+        limits = []  # (B, T) per batch: what each token may be tagged (no span across sentences)
+        for chunk, batch in zip(chunks, batches, strict=True):
+            rows = np.zeros(batch.mask.shape, dtype=np.int64)  # (B, T); padding is unlimited
+            for b, i in enumerate(chunk):
+                rows[b, : len(token_lists[i])] = token_limits(texts[i], token_lists[i])
+            limits.append(rows)
+        return _Work(texts, token_lists, chunks, batches, limits)
 
     @torch.inference_mode()
     def _emissions(self, work: _Work) -> list[np.ndarray]:
@@ -193,8 +199,12 @@ class Predictor:
         tags_of = self.vocabs.tags.item
         texts, token_lists = work.texts, work.token_lists
         results = [Prediction(text, [], [], []) for text in texts]
-        for chunk, batch, scores in zip(work.chunks, work.batches, emissions, strict=True):
-            paths, chosen = decoder.decode(scores, batch.lengths.tolist())
+        tag_names = self.vocabs.tags.items
+        for chunk, batch, limits, scores in zip(
+            work.chunks, work.batches, work.limits, emissions, strict=True
+        ):
+            allowed = allowed_tags(limits, tag_names)  # (B, T, K)
+            paths, chosen = decoder.decode(scores, batch.lengths.tolist(), allowed)
             for i, path, sent_scores in zip(chunk, paths, chosen, strict=True):
                 tags = [tags_of(k) for k in path]
                 spans = from_bio(texts[i], token_lists[i], tags, sent_scores)
@@ -211,3 +221,4 @@ class _Work:
     token_lists: list[list[Token]]
     chunks: list[list[int]]  # indices into texts, one list per batch
     batches: list[Batch]
+    limits: list[np.ndarray]  # per batch, (B, T) token_limits flags

@@ -6,9 +6,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+from spacy.lang.tokenizer_exceptions import emoticons
+
 from model.tokenize import Token
 
 OUTSIDE = "O"
+# What a token may be tagged (bit flags; see token_limits): NO_BEGIN, it cannot start a span;
+# NO_INSIDE, it cannot continue one; both, it is outside every span.
+NO_BEGIN = 1
+NO_INSIDE = 2
+OUTSIDE_ONLY = NO_BEGIN | NO_INSIDE
+# Punctuation a name may have inside it, never at its edges: "Portland, OR", "Wilkes-Barre",
+# "2026-11-02", "11 / 02", "Hartsfield–Jackson". Any other punctuation, a symbol or an emoji
+# ends a span: a sentence end (". ! ? ; ..."), brackets, quotes, dashes between clauses.
+JOINERS = frozenset({",", "-", "–", "&", "/", "'", "’"})
+_LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
+_EMOTICONS = frozenset(emoticons)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +73,40 @@ def to_bio(tokens: Sequence[Token], spans: Sequence[tuple[int, int, str]]) -> tu
     return tags, n_expanded
 
 
+def token_limits(text: str, tokens: Sequence[Token]) -> list[int]:
+    """Which tags each token may take, so that no span crosses a sentence or a line break.
+
+    A token with no letter or digit (or an emoticon) is outside every span, except the
+    :data:`JOINERS`, which may only continue one; a token on a new line may not continue a span.
+
+    Returns:
+        One set of flags (:data:`NO_BEGIN`, :data:`NO_INSIDE`) per token.
+    """
+    limits = []
+    previous_end = 0
+    for token in tokens:
+        flags = 0
+        if token.text in JOINERS:
+            flags |= NO_BEGIN
+        elif token.text in _EMOTICONS or not any(c.isalnum() for c in token.text):
+            flags |= OUTSIDE_ONLY
+        if not _LINE_BREAKS.isdisjoint(text[previous_end : token.start]):
+            flags |= NO_INSIDE
+        limits.append(flags)
+        previous_end = token.end
+    return limits
+
+
+def allowed_tags(limits: np.ndarray | Sequence[int], tags: Sequence[str]) -> np.ndarray:
+    """May each token take each tag, given its :func:`token_limits`: limits of any shape (a
+    sentence (T,) or a padded batch (B, T)) -> bool of that shape plus (K,)."""
+    begins = np.array([t.startswith("B-") for t in tags])  # (K,)
+    insides = np.array([t.startswith("I-") for t in tags])  # (K,)
+    flags = np.asarray(limits, dtype=np.int64)[..., None]  # (..., 1)
+    blocked = (begins & (flags & NO_BEGIN > 0)) | (insides & (flags & NO_INSIDE > 0))  # (..., K)
+    return ~blocked
+
+
 def from_bio(
     text: str,
     tokens: Sequence[Token],
@@ -68,7 +116,8 @@ def from_bio(
     """Read spans back from BIO tags.
 
     An ``I-x`` that does not continue an ``x`` span starts a new one (the lenient reading), so any
-    tag sequence gives well-formed, non-overlapping spans.
+    tag sequence gives well-formed, non-overlapping spans. A :data:`JOINERS` token at either edge
+    of a span is left out of it ("Cancun," gives "Cancun").
 
     Args:
         text: the text the tokens index.
@@ -87,8 +136,13 @@ def from_bio(
     def close() -> None:
         if current is not None:
             label, first, last, conf = current
-            start, end = tokens[first].start, tokens[last].end
-            spans.append(Span(label, start, end, text[start:end], conf))
+            while first <= last and tokens[first].text in JOINERS:
+                first += 1
+            while last >= first and tokens[last].text in JOINERS:
+                last -= 1
+            if first <= last:
+                start, end = tokens[first].start, tokens[last].end
+                spans.append(Span(label, start, end, text[start:end], conf))
 
     for i, tag in enumerate(tags):
         if tag == "O" and current is None:

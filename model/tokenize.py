@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import cache
 
 import spacy
-from spacy.attrs import IDX, IS_SPACE, LENGTH
+from spacy.attrs import IDX, IS_SPACE, LENGTH, ORTH
 from spacy.tokenizer import Tokenizer
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -22,10 +22,29 @@ class Token:
     end: int
 
 
+# Sentence punctuation typed with no space after it ("to miami.i need", "Denver!Could") still ends
+# the word before it, so a span can stop there; "D.C.", "a.m." and "U.S." are special cases or
+# have one letter before the period, and keep theirs.
+_SENTENCE_INFIX = r"(?<=[^\W\d_]{2})[.!?;]+(?=[^\W\d_])"
+# Abbreviations in place names that spaCy splits in some casings ("st. louis", "Ft. Lauderdale",
+# "d.c."), kept as one token in every casing: the period is the name's own and ends no sentence.
+_ABBREVIATIONS = (
+    *("St.", "Mt.", "Ft.", "Pt.", "Ste.", "Sta.", "Intl.", "Mtn.", "Hts.", "Jct."),
+    *("D.C.", "U.S.", "U.K.", "L.A.", "N.Y."),
+)
+
+
 @cache
 def _tokenizer() -> Tokenizer:
     # A blank pipeline is only the rule-based tokenizer: no model download, built once per process.
-    return spacy.blank("en").tokenizer
+    nlp = spacy.blank("en")
+    tokenizer = nlp.tokenizer
+    infixes = [*nlp.Defaults.infixes, _SENTENCE_INFIX]
+    tokenizer.infix_finditer = spacy.util.compile_infix_regex(infixes).finditer
+    for abbreviation in _ABBREVIATIONS:
+        for form in {abbreviation, abbreviation.lower(), abbreviation.upper()}:
+            tokenizer.add_special_case(form, [{ORTH: form}])
+    return tokenizer
 
 
 def tokenize(text: str) -> list[Token]:

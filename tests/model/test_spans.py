@@ -56,3 +56,80 @@ def test_span_confidence_is_the_lowest_token_score() -> None:
     tokens = tokenize("to New York")
     [span] = from_bio("to New York", tokens, ["O", "B-x", "I-x"], [0.9, 0.8, 0.6])
     assert span == Span("x", 3, 11, "New York", 0.6)
+
+
+# ----- clean spans by construction: the tokenizer's limits, the decoder's allowed tags -----
+
+import numpy as np  # noqa: E402
+
+from model.crf import CRF, FastDecoder, allowed_transitions  # noqa: E402
+from model.predictor import Predictor  # noqa: E402
+from model.spans import JOINERS, allowed_tags, token_limits  # noqa: E402
+
+CLEAN_TAGS = ["O", "B-departure", "I-departure", "B-date", "I-date"]
+# Text made of what makes spans dirty: sentence ends, line breaks, joiners, emoji and emoticons.
+_PIECES = st.sampled_from(
+    ["Denver", "st.", "D.C.", "new", "york", "5th", "to", ".", "!", "?", "...", ";", ",", "-",
+     "&", "'", "/", ":)", "😀", "(", ")", '"', "\n", "\r\n", " ", " ", " ", "", "—", "LAX."]
+)  # fmt: skip
+DIRTY_TEXT = st.one_of(st.text(), st.lists(_PIECES, max_size=30).map("".join))
+
+
+def _assert_clean(text: str, spans: list[Span]) -> None:
+    tokens = tokenize(text)
+    limits = dict(zip(tokens, token_limits(text, tokens), strict=True))
+    for span in spans:
+        inside = [t for t in tokens if span.start <= t.start and t.end <= span.end]
+        assert inside[0].start == span.start and inside[-1].end == span.end
+        assert not any(c in span.text for c in "\n\r\u2028\u2029\x85\v\f")
+        assert inside[0].text not in JOINERS and inside[-1].text not in JOINERS
+        assert all(limits[t] != 3 for t in inside), (text, span)  # no sentence end inside
+        assert any(c.isalnum() for c in inside[0].text + inside[-1].text)
+
+
+@given(DIRTY_TEXT, st.integers(0, 2**32 - 1))
+def test_no_decoded_span_crosses_a_sentence_or_a_line_or_has_punctuation_at_its_edges(
+    text: str, seed: int
+) -> None:
+    tokens = tokenize(text)
+    if not tokens:
+        return
+    allowed, start = allowed_transitions(CLEAN_TAGS)
+    crf = CRF(len(CLEAN_TAGS), allowed, start)
+    # Emissions that want spans everywhere: the worst case for the limits.
+    emissions = np.random.default_rng(seed).normal(size=(1, len(tokens), len(CLEAN_TAGS))) * 4
+    emissions[..., 0] -= 6.0
+    may = allowed_tags(token_limits(text, tokens), CLEAN_TAGS)[None]  # (1, T, K)
+    [path], [scores] = FastDecoder(crf).decode(emissions, [len(tokens)], may)
+    assert all(may[0, t, k] for t, k in enumerate(path))
+    _assert_clean(text, from_bio(text, tokens, [CLEAN_TAGS[k] for k in path], scores))
+
+
+@given(DIRTY_TEXT)
+def test_the_trained_tagger_never_returns_a_dirty_span(predictor: Predictor, text: str) -> None:
+    [prediction] = predictor.predict([text])
+    _assert_clean(text, prediction.spans)
+
+
+def test_a_span_stops_at_a_sentence_end_and_a_line_break() -> None:
+    text = "to Denver. Could\nyou, go"
+    tokens = tokenize(text)
+    assert token_limits(text, tokens) == [0, 0, 3, 0, 2, 1, 0]
+    allowed, start = allowed_transitions(CLEAN_TAGS)
+    crf = CRF(len(CLEAN_TAGS), allowed, start)
+    emissions = np.zeros((1, len(tokens), len(CLEAN_TAGS)))
+    emissions[0, :, 1] = 5.0  # B-departure everywhere
+    emissions[0, :, 2] = 10.0  # and I-departure, where it could
+    may = allowed_tags(token_limits(text, tokens), CLEAN_TAGS)[None]
+    [path], _ = FastDecoder(crf).decode(emissions, [len(tokens)], may)
+    spans = from_bio(text, tokens, [CLEAN_TAGS[k] for k in path])
+    assert [s.text for s in spans] == ["to Denver", "Could", "you, go"]
+
+
+def test_a_joiner_at_a_span_edge_is_left_out() -> None:
+    text = "to Cancun, March 10"
+    tokens = tokenize(text)
+    tags = ["O", "B-x", "I-x", "B-y", "I-y"]
+    assert [s.text for s in from_bio(text, tokens, tags)] == ["Cancun", "March 10"]
+    text = "Portland, OR"
+    assert [s.text for s in from_bio(text, tokenize(text), ["B-x", "I-x", "I-x"])] == [text]

@@ -16,9 +16,16 @@ def test_whitespace_is_never_a_token() -> None:
     assert [t.text for t in tokenize("  boston   to denver ")] == ["boston", "to", "denver"]
 
 
-def test_abbreviation_periods_and_times_split_as_spacy_does() -> None:
-    assert [t.text for t in tokenize("st. louis at 5pm")] == ["st", ".", "louis", "at", "5", "pm"]
-    assert [t.text for t in tokenize("to d.c. now")] == ["to", "d.c", ".", "now"]
+def test_place_abbreviations_keep_their_period_in_every_casing() -> None:
+    assert [t.text for t in tokenize("st. louis at 5pm")] == ["st.", "louis", "at", "5", "pm"]
+    assert [t.text for t in tokenize("to d.c. now")] == ["to", "d.c.", "now"]
+    assert [t.text for t in tokenize("FT. MYERS")] == ["FT.", "MYERS"]
+
+
+def test_sentence_punctuation_without_a_space_still_ends_the_word() -> None:
+    assert [t.text for t in tokenize("to miami.i need")] == ["to", "miami", ".", "i", "need"]
+    assert [t.text for t in tokenize("Denver!Could")] == ["Denver", "!", "Could"]
+    assert [t.text for t in tokenize("a.m. or 3.5")] == ["a.m.", "or", "3.5"]
 
 
 def test_period_after_a_final_abbreviation_is_its_own_token() -> None:
