@@ -28,7 +28,7 @@ lint: install
 	$(VENV)/bin/ruff check app model data training tests
 	$(VENV)/bin/ruff format --check app model data training tests
 
-data/train.jsonl: data/generate.py data/templates.py data/places.py data/dates.py data/aliases.tsv
+data/train.jsonl: data/generate.py data/templates.py data/turns.py data/places.py data/dates.py data/aliases.tsv
 	$(PY) -m data.generate --seed $(SEED) --n $(N_TRAIN) --out $@
 
 data: install data/train.jsonl data/heldout_places.jsonl
@@ -38,8 +38,8 @@ data/heldout_places.jsonl: data/test.txt data/places.py
 
 # The shipped model: one command, deterministic for a given seed.
 train-default: install data/train.jsonl
-	$(CLI) train --train data/train.jsonl --dev data/dev.txt --out model/default \
-		--name slot-tagger-default --seed $(SEED)
+	$(CLI) train --train data/train.jsonl --dev data/dev.txt --dev data/conv_dev.txt \
+		--out model/default --name slot-tagger-default --seed $(SEED)
 
 # The place table the service resolves spans against (model/places.json.gz).
 places: install

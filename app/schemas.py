@@ -113,6 +113,12 @@ class ModelRef(BaseModel):
     version: str
 
 
+class RefusalOut(BaseModel):
+    reason: str = Field(description="why the text got no spans, in words")
+    language: str = Field(description="the language the text reads as (ISO 639-1)")
+    confidence: float = Field(ge=0.0, le=1.0, description="the language identifier's probability")
+
+
 class TagResponse(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
@@ -150,6 +156,7 @@ class TagResponse(BaseModel):
                             "value": {"type": "date", "date": "2027-11-02", "grain": "day"},
                         },
                     ],
+                    "refused": None,
                     "model": {"name": "slot-tagger-default", "version": "3f2a9c0d1b7e"},
                 }
             ]
@@ -159,6 +166,11 @@ class TagResponse(BaseModel):
     text: str
     tokens: list[TokenOut]
     spans: list[SpanOut]
+    refused: RefusalOut | None = Field(
+        None,
+        description="set when the text was not tagged at all: it is not English (the model "
+        "reads English only); null otherwise",
+    )
     model: ModelRef
 
 

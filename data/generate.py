@@ -22,12 +22,30 @@ from data.dates import (
     TIMED_VEHICLES,
     WEEKDAY_ABBR,
     WEEKDAYS,
+    ordinal_suffix,
     random_date,
 )
 from data.example import Example, GoldSpan
 from data.formats import write_jsonl
 from data.places import Place, split_places
 from data.templates import MACROS, NEGATIVES, TEMPLATES
+from data.turns import (
+    AIRLINE_CODES,
+    AIRLINES,
+    DOMAIN,
+    DURATION_NUMBERS,
+    DURATION_UNITS,
+    EMOJI,
+    FICTIONAL_ENDINGS,
+    FICTIONAL_PREFIXES,
+    FICTIONAL_ROOTS,
+    FICTIONAL_SUFFIXES,
+    FOLLOW_UPS,
+    SEPARATORS,
+    TAILS,
+)
+from model.spans import to_bio
+from model.tokenize import tokenize
 
 _ALTERNATIVES = re.compile(r"\(([^()\[\]]*)\)")
 _OPTIONAL = re.compile(r"\[([^()\[\]]*)\]")
@@ -47,6 +65,15 @@ MAJOR_SHARE = 0.55
 # Surface styles: (name, weight). lower = speech transcript, chat = typed lowercase with some caps.
 STYLES = (("natural", 34), ("lower", 36), ("chat", 22), ("upper", 4), ("title", 4))
 TYPO_RATE = 0.07
+# Share of examples that are conversation turns (data/turns.py) rather than one templated sentence,
+# how many sentences such a turn has, and what each sentence is.
+TURN_SHARE = 0.45
+TURN_LENGTHS = ((1, 30), (2, 38), (3, 22), (4, 10))
+TURN_PARTS = (("travel", 40), ("domain", 32), ("follow_up", 18), ("filler", 10))
+TAIL_RATE = 0.12
+# Places drawn as made-up names: chat is full of rare and fictional places that no table has.
+FICTIONAL_SHARE = 0.08
+MAX_DRAWS = 20
 # Punctuation a speech transcript leaves out: what ends a word ("boston," "st."); "o'hare", "11/02"
 # and "6.1.26" keep theirs.
 _SPOKEN_DROP = re.compile(r"[,.?!;:]+(?=\s|$)")
@@ -99,6 +126,8 @@ class Generator:
         self.template_weights = [w for w, _ in TEMPLATES]
 
     def place(self, avoid: str = "") -> str:
+        if self.rng.random() < FICTIONAL_SHARE:
+            return self.fictional_place()
         for _ in range(20):
             kind = self.rng.choices(self.kinds, self.kind_weights)[0]
             every, major = self.by_kind[kind]
@@ -107,11 +136,59 @@ class Generator:
                 return place.text
         return place.text
 
+    def fictional_place(self) -> str:
+        """A made-up place name: "Vexlara", "Puerto Corvinito", "Lake Thornhaven Springs"."""
+        rng = self.rng
+        name = (rng.choice(FICTIONAL_ROOTS) + rng.choice(FICTIONAL_ENDINGS)).capitalize()
+        if rng.random() < 0.15:  # "Mont-Tremblant", "Raleigh-Durham"
+            name += "-" + (rng.choice(FICTIONAL_ROOTS) + rng.choice(FICTIONAL_ENDINGS)).capitalize()
+        elif rng.random() < 0.4:
+            name = f"{rng.choice(FICTIONAL_PREFIXES)} {name}"
+        if rng.random() < 0.25:
+            name = f"{name} {rng.choice(FICTIONAL_SUFFIXES)}"
+        return name
+
     def example(self) -> Example:
+        """One example: a templated sentence or, :data:`TURN_SHARE` of the time, a turn.
+
+        Drawn again when a span would not fall on token boundaries (a typo or a join can glue a
+        span to its neighbour), so every gold span the model trains on is exactly its tokens.
+        """
+        for _ in range(MAX_DRAWS):
+            if self.rng.random() < TURN_SHARE:
+                example = self.turn()
+            else:
+                example = self._surface(self._sentence())
+            if _on_token_boundaries(example):
+                return example
+        raise RuntimeError(f"no example on token boundaries in {MAX_DRAWS} draws")
+
+    def _sentence(self) -> list[tuple[str, str | None]]:
         template = self.rng.choices(TEMPLATES, self.template_weights)[0][1]
         if template == "{negative}":
             template = self.rng.choice(NEGATIVES)
-        pieces = self._fill(expand(template, self.rng))
+        return self._fill(expand(template, self.rng))
+
+    def turn(self) -> Example:
+        """A conversation turn: one to four sentences (travel requests, other domains, follow-ups)
+        joined as people join them, with sentence punctuation, line breaks and emoji."""
+        rng = self.rng
+        count = rng.choices([n for n, _ in TURN_LENGTHS], [w for _, w in TURN_LENGTHS])[0]
+        pieces: list[tuple[str, str | None]] = []
+        for i in range(count):
+            kind = rng.choices([k for k, _ in TURN_PARTS], [w for _, w in TURN_PARTS])[0]
+            if kind == "travel":
+                part = self._sentence()
+            else:
+                part = self._fill(
+                    expand(rng.choice(DOMAIN if kind == "domain" else FOLLOW_UPS), rng)
+                )
+            if i:
+                separator = rng.choices([s for s, _ in SEPARATORS], [w for _, w in SEPARATORS])[0]
+                pieces.append((separator, None))
+            pieces += _capitalized(part) if rng.random() < 0.5 else part
+        if rng.random() < 0.15:
+            pieces.append((f" {rng.choice(EMOJI)}", None))
         return self._surface(pieces)
 
     def _fill(self, template: str) -> list[tuple[str, str | None]]:
@@ -134,8 +211,21 @@ class Generator:
                 pieces.append((date.text, "date"))
             elif slot in ("date", "date2"):
                 pieces.append((random_date(self.rng).text, "date"))
+            elif slot == "dst2":
+                text = self.place(avoid=used)
+                pieces.append((text, "destination"))
             elif slot == "place":
                 pieces.append((self.place(), None))
+            elif slot == "nodate":
+                pieces.append((random_date(self.rng).text, None))
+            elif slot == "airline":
+                pieces.append((self.rng.choice(AIRLINES), None))
+            elif slot == "airline_code":
+                pieces.append((self.rng.choice(AIRLINE_CODES), None))
+            elif slot == "duration":
+                pieces.append((self._duration(), None))
+            elif slot == "range":
+                pieces += self._range()
             elif slot == "time":
                 pieces.append((self.rng.choice(NOT_DATES), None))
             elif slot == "timed":
@@ -145,6 +235,39 @@ class Generator:
             position = match.end()
         pieces.append((template[position:], None))
         return [(text, label) for text, label in pieces if text]
+
+    def _with_tails(self, part: list[tuple[str, str | None]]) -> list[tuple[str, str | None]]:
+        """Now and then a word right after a span, outside it ("Wednesday now", "the Lima deal")."""
+        out: list[tuple[str, str | None]] = []
+        for i, (text, label) in enumerate(part):
+            out.append((text, label))
+            following = part[i + 1][0] if i + 1 < len(part) else ""
+            if label is not None and self.rng.random() < TAIL_RATE and not following[:1].isalnum():
+                out.append((f" {self.rng.choice(TAILS)}", None))
+        return out
+
+    def _duration(self) -> str:
+        number, unit = self.rng.choice(DURATION_NUMBERS), self.rng.choice(DURATION_UNITS)
+        joiner = "-" if self.rng.random() < 0.2 and not number.startswith("a ") else " "
+        return f"{number}{joiner}{unit}"
+
+    def _range(self) -> list[tuple[str, str | None]]:
+        """Two dates written as a range: "june 3-9", "the 4th-12th", "oct 2 to 5", "5-8"."""
+        rng = self.rng
+        first = rng.randint(1, 25)
+        last = rng.randint(first + 1, min(first + 14, 31))
+        month = rng.choice([*MONTHS, *MONTH_ABBR]).lower() if rng.random() < 0.7 else ""
+        ordinal = rng.random() < 0.35
+        a, b = (ordinal_suffix(first), ordinal_suffix(last)) if ordinal else (str(first), str(last))
+        dash = rng.choice(["-", "-", "-", " - ", " to ", " till ", " through ", "–"])
+        if month and rng.random() < 0.75:
+            start = f"{month} {a}" if rng.random() < 0.7 else f"the {a} of {month}"
+        elif ordinal or rng.random() < 0.3:
+            start = f"the {a}" if ordinal and rng.random() < 0.6 else a
+        else:  # a bare "5-8" is a range mostly when a month or "the" says so
+            start = f"the {ordinal_suffix(first)}"
+        end = f"{month} {b}" if month and rng.random() < 0.15 else b
+        return [(start, "date"), (dash, None), (end, "date")]
 
     def _surface(self, pieces: list[tuple[str, str | None]]) -> Example:
         style = self.rng.choices([s for s, _ in STYLES], [w for _, w in STYLES])[0]
@@ -199,6 +322,16 @@ class Generator:
         return [*pieces[:index], (" ".join(words), label), *pieces[index + 1 :]]
 
 
+def _on_token_boundaries(example: Example) -> bool:
+    try:
+        _, expanded = to_bio(
+            tokenize(example.text), [(s.start, s.end, s.label) for s in example.spans]
+        )
+    except ValueError:
+        return False
+    return expanded == 0
+
+
 _QUESTION_WORDS = {"what", "which", "how", "when", "is", "are", "do", "does", "can", "could"}
 _NAMES = {w.lower(): w for w in (*MONTHS, *MONTH_ABBR, *WEEKDAYS, *WEEKDAY_ABBR)}
 
@@ -215,24 +348,36 @@ def _natural_pronouns(text: str) -> str:
     return re.sub(r"\bi(?=('m|'d|'ll|'ve)?\b)", "I", text)
 
 
+def _capitalized(pieces: list[tuple[str, str | None]]) -> list[tuple[str, str | None]]:
+    """The sentence with its first letter in capitals, as a new sentence of a turn starts."""
+    if not pieces or not pieces[0][0]:
+        return pieces
+    (text, label), rest = pieces[0], pieces[1:]
+    return [(text[0].upper() + text[1:], label), *rest]
+
+
 def _join(pieces: list[tuple[str, str | None]]) -> tuple[str, list[GoldSpan]]:
-    """Concatenate pieces, squeezing whitespace, and place the labelled ones as spans."""
+    """Concatenate pieces, squeezing spaces (line breaks stay), and place the labelled ones as
+    spans; a span follows a word or sentence punctuation after a space, and a dash or a line
+    break directly ("june 3-9")."""
     text, spans = "", []
     for piece, label in pieces:
         if label is None:
-            piece = re.sub(r"\s+", " ", piece)
-            if text.endswith(" ") or not text:
-                piece = piece.lstrip()
+            piece = re.sub(r"[^\S\n]+", " ", piece)
+            if text.endswith((" ", "\n")) or not text:
+                piece = piece.lstrip(" ")
             text += piece
             continue
         piece = " ".join(piece.split())
         if not piece:
             continue
-        if text and not text.endswith(" "):
+        if text and not text.endswith((" ", "\n", "-", "–")):
             text += " "
         spans.append(GoldSpan(start=len(text), end=len(text) + len(piece), label=label))
         text += piece
     stripped = text.rstrip()
+    if stripped.lstrip() != stripped:
+        raise AssertionError(f"a generated text starts with whitespace: {stripped!r}")
     # A space the template left before punctuation ("boston , denver") stays: people type that.
     return stripped, [s for s in spans if s.end <= len(stripped)]
 

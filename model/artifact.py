@@ -1,11 +1,14 @@
 """The saved-model format: one directory of JSON files and safetensors weights, written atomically.
 
-Layout (format_version 1)::
+Layout (format_version 2)::
 
     meta.json            format, format_version, name, version, created_at, labels, metrics, ...
     config.json          TaggerConfig
     vocab.json           {"words": [...], "chars": [...], "tags": [...]}  (id = position)
+    lexicon.json         word frequencies and place names (model.lexicon), when the config uses them
     weights.safetensors  the state_dict tensors and nothing else (no pickle anywhere)
+
+Format version 1 (before the lexicon) still loads: its config has no frequency or gazetteer input.
 """
 
 from __future__ import annotations
@@ -30,11 +33,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from model.config import TaggerConfig
 from model.encode import Vocabs
 from model.errors import CorruptModelError, IncompatibleModelError, ModelNotFoundError
+from model.lexicon import Lexicon
 from model.tagger import BiLSTMTagger
 from model.vocab import Vocab
 
 FORMAT = "slot-tagger"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "default"
 FILES = ("meta.json", "config.json", "vocab.json", "weights.safetensors")
 SLOT_TAGGER_VERSION = "0.1.0"
@@ -122,6 +127,9 @@ def save(
         "vocab.json": json.dumps(vocab, ensure_ascii=False).encode(),
         "weights.safetensors": weights,
     }
+    if tagger.vocabs.lexicon is not None:
+        lexicon = tagger.vocabs.lexicon.to_json()
+        contents["lexicon.json"] = json.dumps(lexicon, ensure_ascii=False).encode()
     write_directory(out_dir, contents)
     return meta
 
@@ -203,10 +211,11 @@ def read_meta(model_dir: str | Path) -> ModelMeta:
         raise IncompatibleModelError(
             f"model at {path} has format {found!r}; this slot-tagger reads {FORMAT!r} models"
         )
-    if raw.get("format_version") != FORMAT_VERSION:
+    if raw.get("format_version") not in READABLE_VERSIONS:
+        readable = " and ".join(map(str, READABLE_VERSIONS))
         raise IncompatibleModelError(
             f"model at {path} has format_version {raw.get('format_version')}; this slot-tagger "
-            f"reads {FORMAT_VERSION} — retrain with `slot-tagger train` or install a matching "
+            f"reads {readable} — retrain with `slot-tagger train` or install a matching "
             "release"
         )
     try:
@@ -224,16 +233,25 @@ def load(model_dir: str | Path) -> LoadedModel:
     path = Path(model_dir)
     meta = read_meta(path)
     try:
-        config = TaggerConfig.model_validate(_read_json(path / "config.json"))
+        raw_config = _read_json(path / "config.json")
+        if meta.format_version == 1 and isinstance(raw_config, dict):
+            raw_config = {"frequency_dim": 0, "gazetteer_dim": 0, **raw_config}
+        config = TaggerConfig.model_validate(raw_config)
         raw_vocab = _read_json(path / "vocab.json")
+        lexicon = None
+        if config.frequency_dim or config.gazetteer_dim:
+            if not (path / "lexicon.json").is_file():
+                raise ModelNotFoundError(f"model at {path} is missing lexicon.json")
+            lexicon = Lexicon.from_json(_read_json(path / "lexicon.json"))
         vocabs = Vocabs(
             words=Vocab.from_json(raw_vocab["words"]),
             chars=Vocab.from_json(raw_vocab["chars"]),
             tags=Vocab.from_json(raw_vocab["tags"], specials=False),
+            lexicon=lexicon,
         )
     except (ValidationError, KeyError, TypeError, ValueError) as e:
         raise CorruptModelError(
-            f"model at {path} has an invalid config.json or vocab.json: {e}"
+            f"model at {path} has an invalid config.json, vocab.json or lexicon.json: {e}"
         ) from e
     if labels_of(vocabs.tags) != sorted(meta.labels):
         raise CorruptModelError(

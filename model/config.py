@@ -20,6 +20,12 @@ class TaggerConfig(BaseModel):
     char_filters: int = Field(48, ge=1, description="character CNN filters (the char feature size)")
     char_kernel: int = Field(3, ge=1, description="character CNN window")
     shape_dim: int = Field(8, ge=0, description="word shape embedding size; 0 turns it off")
+    frequency_dim: int = Field(
+        8, ge=0, description="word frequency (model.lexicon) embedding size; 0 turns it off"
+    )
+    gazetteer_dim: int = Field(
+        16, ge=0, description="place-name match (model.lexicon) embedding size; 0 turns it off"
+    )
     hidden_dim: int = Field(128, ge=1, description="LSTM hidden size per direction")
     layers: int = Field(1, ge=1, le=4)
     cell: Literal["lstm", "gru"] = "lstm"

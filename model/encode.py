@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from model.lexicon import Lexicon
 from model.vocab import PAD_ID, Vocab
 
 # Word shape ids (0 is padding): the casing signal survives even when the word itself is unknown.
@@ -37,16 +38,19 @@ def shape(text: str) -> int:
     return _SHAPE_ID["mixed"]
 
 
-TokenFeatures = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+# (word ids (N,), char ids (N, C), shape ids (N,), frequency ids (N,)) -> token inputs (N, I)
+TokenFeatures = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 
 
 @dataclass(frozen=True, slots=True)
 class Vocabs:
-    """The three tables a model needs: word keys, characters and tags."""
+    """The tables a model needs: word keys, characters and tags, and (for models with frequency or
+    gazetteer inputs) the lexicon."""
 
     words: Vocab
     chars: Vocab
     tags: Vocab
+    lexicon: Lexicon | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +60,8 @@ class Batch:
     word_ids: torch.Tensor  # (batch, seq_len)
     char_ids: torch.Tensor  # (batch, seq_len, word_len)
     shape_ids: torch.Tensor  # (batch, seq_len)
+    frequency_ids: torch.Tensor  # (batch, seq_len); all padding without a lexicon
+    gazetteer_ids: torch.Tensor  # (batch, seq_len); all padding without a lexicon
     mask: torch.Tensor  # (batch, seq_len) bool
     lengths: torch.Tensor  # (batch,) int64, on the CPU
     # Each token's network input, when the encoder was given a way to compute them (see Encoder).
@@ -78,7 +84,9 @@ class Encoder:
         vocabs: the model's vocabularies.
         max_word_chars: characters kept per word.
         cache_size: most distinct tokens remembered between calls (0: none).
-        features: maps (word ids (N,), char ids (N, C), shape ids (N,)) to inputs (N, input_dim).
+        features: maps (word ids (N,), char ids (N, C), shape ids (N,), frequency ids (N,)) to
+            inputs (N, input_dim).
+        place_holdout: share of place names the gazetteer ids pretend not to know (training).
     """
 
     def __init__(
@@ -87,8 +95,10 @@ class Encoder:
         max_word_chars: int,
         cache_size: int = 50_000,
         features: TokenFeatures | None = None,
+        place_holdout: float = 0.0,
     ) -> None:
         self.vocabs = vocabs
+        self.place_holdout = place_holdout
         self.max_word_chars = max_word_chars
         self.cache_size = cache_size
         self.features = features
@@ -100,6 +110,7 @@ class Encoder:
         self._rows: dict[str, int] = {}  # token -> its row; row 0 is padding (all PAD_ID)
         self._words = np.zeros(capacity, dtype=np.int64)  # (N,)
         self._shapes = np.zeros(capacity, dtype=np.int64)  # (N,)
+        self._frequencies = np.zeros(capacity, dtype=np.int64)  # (N,)
         self._chars = np.zeros((capacity, self.max_word_chars), dtype=np.int64)  # (N, C)
         self._char_counts = np.zeros(capacity, dtype=np.int64)  # (N,)
         self._feature_table: np.ndarray | None = None  # (N, input_dim), filled up to the row below
@@ -115,6 +126,8 @@ class Encoder:
             chars = self.vocabs.chars.ids(token[: self.max_word_chars])
             self._words[row] = self.vocabs.words.id(word_key(token))
             self._shapes[row] = shape(token)
+            if self.vocabs.lexicon is not None:
+                self._frequencies[row] = self.vocabs.lexicon.frequency_id(token)
             self._chars[row, : len(chars)] = chars
             self._char_counts[row] = len(chars)
             self._rows[token] = row
@@ -124,6 +137,7 @@ class Encoder:
         size = 2 * len(self._words)
         self._words = np.resize(self._words, size)
         self._shapes = np.resize(self._shapes, size)
+        self._frequencies = np.resize(self._frequencies, size)
         self._char_counts = np.resize(self._char_counts, size)
         chars = np.zeros((size, self.max_word_chars), dtype=np.int64)
         chars[: len(self._chars)] = self._chars
@@ -141,7 +155,10 @@ class Encoder:
             new = np.arange(first, last + 1)  # (N,)
             word_len = max(int(self._char_counts[new].max()), 1)
             features = self.features(
-                self._words[new], self._chars[new, :word_len], self._shapes[new]
+                self._words[new],
+                self._chars[new, :word_len],
+                self._shapes[new],
+                self._frequencies[new],
             )  # (N, I)
             if self._feature_table is None:
                 shape = (len(self._words), features.shape[1])
@@ -169,10 +186,16 @@ class Encoder:
         )  # (B, T)
         word_len = max(int(self._char_counts[rows].max()), 1)
         lengths = np.array([len(tokens) for tokens in token_lists], dtype=np.int64)  # (B,)
+        gazetteer = np.zeros(rows.shape, dtype=np.int64)  # (B, T)
+        if (lexicon := self.vocabs.lexicon) is not None:
+            for b, tokens in enumerate(token_lists):
+                gazetteer[b, : len(tokens)] = lexicon.gazetteer_ids(tokens, self.place_holdout)
         return Batch(  # NumPy then torch.from_numpy: a third of the cost of torch ops here
             word_ids=torch.from_numpy(self._words[rows]),  # (B, T)
             char_ids=torch.from_numpy(self._chars[:, :word_len][rows]),  # (B, T, C)
             shape_ids=torch.from_numpy(self._shapes[rows]),  # (B, T)
+            frequency_ids=torch.from_numpy(self._frequencies[rows]),  # (B, T)
+            gazetteer_ids=torch.from_numpy(gazetteer),  # (B, T)
             mask=torch.from_numpy(np.arange(seq_len)[None, :] < lengths[:, None]),  # (B, T)
             lengths=torch.from_numpy(lengths),
             features=self._features_of(rows) if self.features is not None else None,

@@ -17,6 +17,7 @@ from model.artifact import LoadedModel, ModelMeta
 from model.crf import FastDecoder
 from model.dates import DatePolicy, load_dateparser
 from model.encode import Batch, Encoder
+from model.language import detect
 from model.places import PlaceIndex
 from model.runtime import Backend, OnnxEmissions
 from model.spans import Span, allowed_tags, from_bio, token_limits
@@ -27,13 +28,24 @@ DEFAULT_BATCH_SIZE = 128
 
 
 @dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why a text was not tagged: it is not English (see :func:`model.language.detect`)."""
+
+    reason: str
+    language: str
+    confidence: float
+
+
+@dataclass(frozen=True, slots=True)
 class Prediction:
-    """What the tagger says about one text."""
+    """What the tagger says about one text (``refused``: why it has no spans, if it was not
+    tagged at all)."""
 
     text: str
     tokens: list[Token]
     tags: list[str]
     spans: list[Span]
+    refused: Refusal | None = None
 
 
 class Predictor:
@@ -47,6 +59,8 @@ class Predictor:
             change, so training uses it) or "onnx" (ONNX Runtime on a copy exported now: the
             same tags and spans, several times faster per call; see :mod:`model.runtime`).
         threads: ONNX Runtime's threads (torch's are set with ``torch.set_num_threads``).
+        english_only: give text that is confidently not English no spans, and say why
+            (``Prediction.refused``), instead of tagging it: the model reads English only.
     """
 
     def __init__(
@@ -56,6 +70,7 @@ class Predictor:
         date_policy: DatePolicy = DatePolicy(),
         backend: Backend = "torch",
         threads: int = 1,
+        english_only: bool = True,
     ) -> None:
         if backend not in ("torch", "onnx"):
             raise ValueError(f"expected backend 'torch' or 'onnx', got {backend!r}")
@@ -66,6 +81,7 @@ class Predictor:
         self.places = places
         self.date_policy = date_policy
         self.backend = backend
+        self.english_only = english_only
         self._onnx = OnnxEmissions(self.tagger, threads) if backend == "onnx" else None
         self._decoder: FastDecoder | None = None
         self.encoder = Encoder(
@@ -89,8 +105,9 @@ class Predictor:
 
     def warm_up(self) -> None:
         """Run one sentence through everything, so the first real request pays no first-call costs
-        (torch's first pass, dateparser's import)."""
+        (torch's first pass, dateparser's import, the language identifier's model)."""
         load_dateparser()
+        detect("un vuelo de Madrid a Barcelona mañana por la tarde")  # loads the identifier
         self.predict(["leave Boston on November 2nd for portland"], reference_date=date.today())
 
     @property
@@ -169,8 +186,15 @@ class Predictor:
     def _prepare(self, texts: Sequence[str], batch_size: int) -> _Work:
         """Tokenize, group by length and encode: everything before the network."""
         token_lists = [tokenize(text) for text in texts]
+        refusals: list[Refusal | None] = [None] * len(texts)
+        if self.english_only:
+            for i, tokens in enumerate(token_lists):
+                guess = detect(texts[i]) if tokens else None
+                if guess is not None and not guess.is_english:
+                    refusals[i] = Refusal(guess.reason, guess.language, guess.confidence)
         order = sorted(
-            (i for i, tokens in enumerate(token_lists) if tokens), key=lambda i: len(token_lists[i])
+            (i for i, tokens in enumerate(token_lists) if tokens and refusals[i] is None),
+            key=lambda i: len(token_lists[i]),
         )
         chunks = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
         batches = [
@@ -182,7 +206,7 @@ class Predictor:
             for b, i in enumerate(chunk):
                 rows[b, : len(token_lists[i])] = token_limits(texts[i], token_lists[i])
             limits.append(rows)
-        return _Work(texts, token_lists, chunks, batches, limits)
+        return _Work(texts, token_lists, chunks, batches, limits, refusals)
 
     @torch.inference_mode()
     def _emissions(self, work: _Work) -> list[np.ndarray]:
@@ -198,7 +222,10 @@ class Predictor:
         decoder = self._current_decoder()
         tags_of = self.vocabs.tags.item
         texts, token_lists = work.texts, work.token_lists
-        results = [Prediction(text, [], [], []) for text in texts]
+        results = [
+            Prediction(text, tokens, ["O"] * len(tokens), [], refused)
+            for text, tokens, refused in zip(texts, token_lists, work.refusals, strict=True)
+        ]
         tag_names = self.vocabs.tags.items
         for chunk, batch, limits, scores in zip(
             work.chunks, work.batches, work.limits, emissions, strict=True
@@ -222,3 +249,4 @@ class _Work:
     chunks: list[list[int]]  # indices into texts, one list per batch
     batches: list[Batch]
     limits: list[np.ndarray]  # per batch, (B, T) token_limits flags
+    refusals: list[Refusal | None]  # per text: not tagged, and why

@@ -44,9 +44,15 @@ class _TokenFeatures(nn.Module):
         self.tagger = tagger
 
     def forward(
-        self, word_ids: torch.Tensor, char_ids: torch.Tensor, shape_ids: torch.Tensor
+        self,
+        word_ids: torch.Tensor,
+        char_ids: torch.Tensor,
+        shape_ids: torch.Tensor,
+        frequency_ids: torch.Tensor,
     ) -> torch.Tensor:
-        x = self.tagger.features(word_ids[:, None], char_ids[:, None, :], shape_ids[:, None])
+        x = self.tagger.features(
+            word_ids[:, None], char_ids[:, None, :], shape_ids[:, None], frequency_ids[:, None]
+        )
         return x[:, 0]  # (N, I)
 
 
@@ -57,30 +63,43 @@ class _Contextual(nn.Module):
         super().__init__()
         self.tagger = tagger
 
-    def forward(self, features: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, features: torch.Tensor, lengths: torch.Tensor, gazetteer_ids: torch.Tensor
+    ) -> torch.Tensor:
         # Traced on a padded batch, so the trace keeps contextual()'s packed branch only.
-        return self.tagger.contextual(features, lengths)  # (B, T, K)
+        return self.tagger.contextual(features, lengths, gazetteer_ids)  # (B, T, K)
 
 
 def export(tagger: BiLSTMTagger) -> tuple[bytes, bytes]:
     """The tagger's network as two ONNX models (bytes): token ids to token inputs, and token
     inputs to tag scores; batch, length and word-length axes left free."""
     words, shapes = torch.tensor([1, 1]), torch.tensor([1, 1])  # <unk>: in every vocabulary
+    frequencies = torch.tensor([1, 1])
     chars = torch.tensor([[1, 1], [1, 0]])
     features = _export(
         _TokenFeatures(tagger),
-        (words, chars, shapes),
-        {"word_ids": {0: "n"}, "char_ids": {0: "n", 1: "word_len"}, "shape_ids": {0: "n"}},
+        (words, chars, shapes, frequencies),
+        {
+            "word_ids": {0: "n"},
+            "char_ids": {0: "n", 1: "word_len"},
+            "shape_ids": {0: "n"},
+            "frequency_ids": {0: "n"},
+        },
         "features",
         {0: "n"},
     )
     with torch.no_grad():
-        example = tagger.features(words[None], chars[None], shapes[None])  # (1, 2, I)
+        example = tagger.features(words[None], chars[None], shapes[None], frequencies[None])
     example = torch.cat([example, example])  # two sentences, of lengths 2 and 1: the packed path
+    places = torch.tensor([[1, 1], [1, 0]])  # (2, 2)
     contextual = _export(
         _Contextual(tagger),
-        (example, torch.tensor([2, 1])),
-        {"features": {0: "batch", 1: "seq_len"}, "lengths": {0: "batch"}},
+        (example, torch.tensor([2, 1]), places),
+        {
+            "features": {0: "batch", 1: "seq_len"},
+            "lengths": {0: "batch"},
+            "gazetteer_ids": {0: "batch", 1: "seq_len"},
+        },
         "emissions",
         {0: "batch", 1: "seq_len"},
     )
@@ -160,12 +179,22 @@ class OnnxEmissions:
         # An input the graph does not use (characters, when char_dim is 0) is pruned by the
         # exporter; feed only what the graph asks for.
         self._feature_inputs = [i.name for i in self._features.get_inputs()]
+        self._contextual_inputs = [i.name for i in self._contextual.get_inputs()]
 
     def token_features(
-        self, word_ids: np.ndarray, char_ids: np.ndarray, shape_ids: np.ndarray
+        self,
+        word_ids: np.ndarray,
+        char_ids: np.ndarray,
+        shape_ids: np.ndarray,
+        frequency_ids: np.ndarray,
     ) -> np.ndarray:
-        """Network inputs of N tokens: (N,), (N, C), (N,) ids -> (N, input_dim) float32."""
-        given = {"word_ids": word_ids, "char_ids": char_ids, "shape_ids": shape_ids}
+        """Network inputs of N tokens: (N,), (N, C), (N,), (N,) ids -> (N, input_dim) float32."""
+        given = {
+            "word_ids": word_ids,
+            "char_ids": char_ids,
+            "shape_ids": shape_ids,
+            "frequency_ids": frequency_ids,
+        }
         feed = {name: np.ascontiguousarray(given[name]) for name in self._feature_inputs}
         (features,) = self._features.run(["features"], feed)
         return features
@@ -180,8 +209,13 @@ class OnnxEmissions:
                 batch.word_ids.reshape(-1).numpy(),
                 batch.char_ids.reshape(-1, word_len).numpy(),
                 batch.shape_ids.reshape(-1).numpy(),
+                batch.frequency_ids.reshape(-1).numpy(),
             ).reshape(size, seq_len, -1)  # (B, T, I)
-        (emissions,) = self._contextual.run(
-            ["emissions"], {"features": features, "lengths": batch.lengths.numpy()}
-        )
+        given = {
+            "features": features,
+            "lengths": batch.lengths.numpy(),
+            "gazetteer_ids": batch.gazetteer_ids.numpy(),
+        }
+        feed = {name: given[name] for name in self._contextual_inputs}
+        (emissions,) = self._contextual.run(["emissions"], feed)
         return emissions

@@ -12,6 +12,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from model.config import TaggerConfig
 from model.crf import CRF, allowed_transitions
 from model.encode import SHAPES, Batch, Vocabs
+from model.lexicon import NUM_FREQUENCY_IDS, NUM_GAZETTEER_IDS
 from model.vocab import PAD_ID, UNK_ID
 
 
@@ -59,9 +60,24 @@ class BiLSTMTagger(nn.Module):
         if config.shape_dim > 0:
             self.shape_embedding = nn.Embedding(len(SHAPES), config.shape_dim, padding_idx=PAD_ID)
             input_dim += config.shape_dim
+        if (config.frequency_dim or config.gazetteer_dim) and vocabs.lexicon is None:
+            raise ValueError("frequency_dim and gazetteer_dim need vocabularies with a lexicon")
+        self.frequency_embedding: nn.Embedding | None = None
+        if config.frequency_dim > 0:
+            self.frequency_embedding = nn.Embedding(
+                NUM_FREQUENCY_IDS, config.frequency_dim, padding_idx=PAD_ID
+            )
+            input_dim += config.frequency_dim
+        self.gazetteer_embedding: nn.Embedding | None = None
+        if config.gazetteer_dim > 0:
+            # Looked up per sentence (a match spans tokens), so it joins after the token inputs.
+            self.gazetteer_embedding = nn.Embedding(
+                NUM_GAZETTEER_IDS, config.gazetteer_dim, padding_idx=PAD_ID
+            )
+        rnn_input_dim = input_dim + config.gazetteer_dim
         rnn = nn.LSTM if config.cell == "lstm" else nn.GRU
         self.rnn = rnn(
-            input_dim,
+            rnn_input_dim,
             config.hidden_dim,
             num_layers=config.layers,
             bidirectional=True,
@@ -78,18 +94,29 @@ class BiLSTMTagger(nn.Module):
             self.crf.requires_grad_(False)
 
     def features(
-        self, word_ids: torch.Tensor, char_ids: torch.Tensor, shape_ids: torch.Tensor
+        self,
+        word_ids: torch.Tensor,
+        char_ids: torch.Tensor,
+        shape_ids: torch.Tensor,
+        frequency_ids: torch.Tensor,
     ) -> torch.Tensor:
-        """Each token's input to the BiLSTM: (B, T), (B, T, C), (B, T) -> (B, T, input_dim)."""
+        """What each token brings on its own: (B, T), (B, T, C), (B, T), (B, T) -> (B, T, I)."""
         features = [self.word_embedding(word_ids)]  # [(B, T, word_dim)]
         if self.char_encoder is not None:
             features.append(self.char_encoder(char_ids))  # (B, T, filters)
         if self.shape_embedding is not None:
             features.append(self.shape_embedding(shape_ids))  # (B, T, shape_dim)
+        if self.frequency_embedding is not None:
+            features.append(self.frequency_embedding(frequency_ids))  # (B, T, frequency_dim)
         return torch.cat(features, dim=2)  # (B, T, input_dim)
 
-    def contextual(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        """BiLSTM states then tag scores: (B, T, input_dim), (B,) -> (B, T, num_tags)."""
+    def contextual(
+        self, x: torch.Tensor, lengths: torch.Tensor, gazetteer_ids: torch.Tensor
+    ) -> torch.Tensor:
+        """BiLSTM states then tag scores: (B, T, I), (B,), (B, T) -> (B, T, num_tags)."""
+        if self.gazetteer_embedding is not None:
+            places = self.dropout(self.gazetteer_embedding(gazetteer_ids))  # (B, T, gazetteer_dim)
+            x = torch.cat([x, places], dim=2)  # (B, T, I + gazetteer_dim)
         if not self.training and bool((lengths == x.shape[1]).all()):
             # (B, T, 2H): no padding, so no packing (one sentence, say). Inference only: the
             # unpacked kernel rounds differently, and training must stay bit-reproducible.
@@ -106,8 +133,9 @@ class BiLSTMTagger(nn.Module):
         if self.training and self.config.word_dropout > 0:
             drop = torch.rand(word_ids.shape) < self.config.word_dropout  # (B, T)
             word_ids = word_ids.masked_fill(drop & batch.mask, UNK_ID)  # (B, T)
-        x = self.dropout(self.features(word_ids, batch.char_ids, batch.shape_ids))  # (B, T, I)
-        return self.contextual(x, batch.lengths)  # (B, T, K)
+        x = self.features(word_ids, batch.char_ids, batch.shape_ids, batch.frequency_ids)
+        x = self.dropout(x)  # (B, T, I)
+        return self.contextual(x, batch.lengths, batch.gazetteer_ids)  # (B, T, K)
 
     def loss(self, batch: Batch, tag_ids: torch.Tensor) -> torch.Tensor:
         """Training loss for gold ``tag_ids`` of shape (batch, seq_len); a scalar."""

@@ -26,6 +26,9 @@ class Token:
 # the word before it, so a span can stop there; "D.C.", "a.m." and "U.S." are special cases or
 # have one letter before the period, and keep theirs.
 _SENTENCE_INFIX = r"(?<=[^\W\d_]{2})[.!?;]+(?=[^\W\d_])"
+# A dash before a number splits too, so each end of a range is a token of its own ("4th-12th",
+# "3–9"; spaCy splits a hyphen between two digits only).
+_RANGE_INFIX = r"(?<=[^\W_])[-–—](?=\d)"
 # Abbreviations in place names that spaCy splits in some casings ("st. louis", "Ft. Lauderdale",
 # "d.c."), kept as one token in every casing: the period is the name's own and ends no sentence.
 _ABBREVIATIONS = (
@@ -39,7 +42,7 @@ def _tokenizer() -> Tokenizer:
     # A blank pipeline is only the rule-based tokenizer: no model download, built once per process.
     nlp = spacy.blank("en")
     tokenizer = nlp.tokenizer
-    infixes = [*nlp.Defaults.infixes, _SENTENCE_INFIX]
+    infixes = [*nlp.Defaults.infixes, _SENTENCE_INFIX, _RANGE_INFIX]
     tokenizer.infix_finditer = spacy.util.compile_infix_regex(infixes).finditer
     for abbreviation in _ABBREVIATIONS:
         for form in {abbreviation, abbreviation.lower(), abbreviation.upper()}:

@@ -59,7 +59,12 @@ def train(
     train_file: Annotated[
         Path, typer.Option("--train", help="training data (.jsonl, .conll, .txt)")
     ],
-    dev_file: Annotated[Path, typer.Option("--dev", help="dev data, scored after every epoch")],
+    dev_files: Annotated[
+        list[Path],
+        typer.Option(
+            "--dev", help="dev data, scored after every epoch (repeat the option to pool sets)"
+        ),
+    ],
     out: Annotated[Path, typer.Option(help="model directory to write (replaced atomically)")],
     seed: int = C["seed"].default,
     epochs: int = C["epochs"].default,
@@ -71,6 +76,9 @@ def train(
     word_dim: int = T["word_dim"].default,
     char_dim: int = T["char_dim"].default,
     shape_dim: int = T["shape_dim"].default,
+    frequency_dim: int = T["frequency_dim"].default,
+    gazetteer_dim: int = T["gazetteer_dim"].default,
+    place_holdout: float = C["place_holdout"].default,
     hidden_dim: int = T["hidden_dim"].default,
     layers: int = T["layers"].default,
     dropout: float = T["dropout"].default,
@@ -88,6 +96,8 @@ def train(
         word_dim=word_dim,
         char_dim=char_dim,
         shape_dim=shape_dim,
+        frequency_dim=frequency_dim,
+        gazetteer_dim=gazetteer_dim,
         hidden_dim=hidden_dim,
         layers=layers,
         dropout=dropout,
@@ -102,11 +112,12 @@ def train(
         patience=patience,
         threads=threads,
         name=name,
+        place_holdout=place_holdout,
     )
     try:
         result = run_training(
             _examples(train_file),
-            _examples(dev_file),
+            [example for dev_file in dev_files for example in _examples(dev_file)],
             tagger_config,
             train_config,
             out,
@@ -202,7 +213,14 @@ def prediction_json(prediction: Prediction) -> dict:
                 "value": s.value,
             }
         )
-    return {"text": prediction.text, "spans": spans}
+    out: dict = {"text": prediction.text, "spans": spans}
+    if prediction.refused is not None:
+        out["refused"] = {
+            "reason": prediction.refused.reason,
+            "language": prediction.refused.language,
+            "confidence": round(prediction.refused.confidence, 4),
+        }
+    return out
 
 
 def _reference(reference_date: datetime | None, timezone: str) -> date:

@@ -18,4 +18,11 @@ class TrainConfig(BaseModel):
     clip: float = Field(5.0, gt=0, description="gradient norm clipping")
     min_word_count: int = Field(1, ge=1, description="words seen fewer times become <unk>")
     threads: int = Field(2, ge=1, description="torch CPU threads")
+    place_holdout: float = Field(
+        0.2,
+        ge=0.0,
+        lt=1.0,
+        description="share of place names the gazetteer input hides in training (stable by name), "
+        "so the model also finds places the table lacks",
+    )
     name: str = Field("slot-tagger", description="the model's name in its metadata and the API")

@@ -6,11 +6,13 @@ import random
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import cache
 
 import torch
 
 from data.example import Example
 from model.encode import Batch, Encoder, Vocabs, word_key
+from model.lexicon import Lexicon
 from model.spans import OUTSIDE, to_bio
 from model.tokenize import tokenize
 from model.vocab import Vocab
@@ -47,7 +49,30 @@ def align(examples: Sequence[Example]) -> Aligned:
     return Aligned(sentences, n_expanded, n_spans, n_empty)
 
 
-def build_vocabs(sentences: Sequence[TaggedSentence], min_word_count: int = 1) -> Vocabs:
+# Words whose English frequency the lexicon keeps (wordfreq's most common; Zipf 2 and up).
+LEXICON_WORDS = 100_000
+
+
+@cache
+def build_lexicon() -> Lexicon:
+    """The lexicon a new model saves: English word frequencies from ``wordfreq`` (a training-only
+    dependency, in the ``data`` extra) and the names in the shipped place table."""
+    try:
+        import wordfreq
+    except ImportError as e:  # pragma: no cover - the dev install has it
+        raise RuntimeError(
+            "training a model with frequency or gazetteer inputs needs wordfreq: "
+            "pip install 'slot-tagger[data]'"
+        ) from e
+    from model.places import PlaceIndex
+
+    words = wordfreq.top_n_list("en", LEXICON_WORDS)
+    return Lexicon.build(PlaceIndex.load().table, words, lambda w: wordfreq.zipf_frequency(w, "en"))
+
+
+def build_vocabs(
+    sentences: Sequence[TaggedSentence], min_word_count: int = 1, lexicon: Lexicon | None = None
+) -> Vocabs:
     """Vocabularies from the training sentences; tags sorted with O first, then by label."""
     words = Counter(word_key(t) for s in sentences for t in s.tokens)
     chars = Counter(c for s in sentences for t in s.tokens for c in t)
@@ -57,6 +82,7 @@ def build_vocabs(sentences: Sequence[TaggedSentence], min_word_count: int = 1) -
         words=Vocab.build(words, min_word_count),
         chars=Vocab.build(chars),
         tags=Vocab(tags, specials=False),
+        lexicon=lexicon,
     )
 
 

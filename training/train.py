@@ -24,7 +24,7 @@ from model.tagger import BiLSTMTagger
 from training.checkpoint import Checkpoint, checkpoint_dir
 from training.checkpoint import remove as remove_checkpoint
 from training.config import TrainConfig
-from training.dataset import align, batches, build_vocabs
+from training.dataset import align, batches, build_lexicon, build_vocabs
 from training.evaluate import Report, evaluate
 
 log = logging.getLogger(__name__)
@@ -109,9 +109,13 @@ def train(
             aligned.n_expanded,
             aligned.n_spans,
         )
-    vocabs = build_vocabs(aligned.sentences, train_config.min_word_count)
+    uses_lexicon = tagger_config.frequency_dim > 0 or tagger_config.gazetteer_dim > 0
+    lexicon = build_lexicon() if uses_lexicon else None
+    vocabs = build_vocabs(aligned.sentences, train_config.min_word_count, lexicon)
     tagger = BiLSTMTagger(tagger_config, vocabs)
-    encoder = Encoder(vocabs, tagger_config.max_word_chars)
+    encoder = Encoder(
+        vocabs, tagger_config.max_word_chars, place_holdout=train_config.place_holdout
+    )
     optimizer = torch.optim.Adam(
         [p for p in tagger.parameters() if p.requires_grad], lr=train_config.lr
     )

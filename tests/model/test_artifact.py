@@ -1,5 +1,6 @@
 """The saved-model format: round trip, atomic replacement, and each way a directory can be bad."""
 
+import dataclasses
 import json
 import pickle
 import shutil
@@ -11,6 +12,7 @@ import torch
 from model import artifact
 from model.errors import CorruptModelError, IncompatibleModelError, ModelNotFoundError
 from model.predictor import Predictor
+from model.tagger import BiLSTMTagger
 
 TEXTS = ["leave Beijing on November 2nd", "arrive Boston on Monday", "from Miami to Atlanta"]
 
@@ -34,7 +36,7 @@ def test_save_then_load_gives_identical_weights_and_predictions(tiny_model_dir, 
 
 def test_meta_records_what_a_person_needs(tiny_model_dir) -> None:
     meta = json.loads((tiny_model_dir / "meta.json").read_text())
-    assert meta["format"] == "slot-tagger" and meta["format_version"] == 1
+    assert meta["format"] == "slot-tagger" and meta["format_version"] == 2
     assert meta["labels"] == ["date", "departure", "destination"]
     assert len(meta["train_data_sha256"]) == 64
     assert set(meta["versions"]) == {"slot_tagger", "torch", "spacy", "python"}
@@ -44,13 +46,37 @@ def test_meta_records_what_a_person_needs(tiny_model_dir) -> None:
 def test_wrong_format_version_fails_with_the_exact_message(tiny_model_dir, tmp_path) -> None:
     model = copy_model(tiny_model_dir, tmp_path)
     meta = json.loads((model / "meta.json").read_text())
-    (model / "meta.json").write_text(json.dumps({**meta, "format_version": 2}))
+    (model / "meta.json").write_text(json.dumps({**meta, "format_version": 3}))
     with pytest.raises(IncompatibleModelError) as e:
         artifact.load(model)
     assert str(e.value) == (
-        f"model at {model} has format_version 2; this slot-tagger reads 1 — retrain with "
+        f"model at {model} has format_version 3; this slot-tagger reads 1 and 2 — retrain with "
         "`slot-tagger train` or install a matching release"
     )
+
+
+def test_a_format_1_model_without_a_lexicon_still_loads_and_tags(tiny_model_dir, tmp_path) -> None:
+    # Format 1 as the first release wrote it: no lexicon.json, no frequency or gazetteer sizes.
+    loaded = artifact.load(tiny_model_dir)
+    config = loaded.config.model_copy(update={"frequency_dim": 0, "gazetteer_dim": 0})
+    vocabs = dataclasses.replace(loaded.tagger.vocabs, lexicon=None)
+    old = tmp_path / "old"
+    artifact.save(old, BiLSTMTagger(config, vocabs), name="old")
+    meta, raw_config = (json.loads((old / f).read_text()) for f in ("meta.json", "config.json"))
+    (old / "meta.json").write_text(json.dumps({**meta, "format_version": 1}))
+    del raw_config["frequency_dim"], raw_config["gazetteer_dim"]
+    (old / "config.json").write_text(json.dumps(raw_config))
+    assert not (old / "lexicon.json").exists()
+    reloaded = artifact.load(old)
+    assert reloaded.meta.format_version == 1 and reloaded.tagger.vocabs.lexicon is None
+    assert len(Predictor.from_dir(old).predict(TEXTS)) == len(TEXTS)
+
+
+def test_a_missing_lexicon_is_reported_by_name(tiny_model_dir, tmp_path) -> None:
+    model = copy_model(tiny_model_dir, tmp_path)
+    (model / "lexicon.json").unlink()
+    with pytest.raises(ModelNotFoundError, match="is missing lexicon.json"):
+        artifact.load(model)
 
 
 def test_missing_directory_and_missing_file_are_not_found(tiny_model_dir, tmp_path) -> None:

@@ -1,0 +1,255 @@
+"""Conversation turns for the generator: what real users write around (and instead of) a request.
+
+Real turns are several sentences, mix travel with hotels, restaurants, taxis, weather, payments and
+complaints, answer questions, and share the travel cue words ("a place *to* stay", "need *to*
+pay", "go *on* holiday", "talk *to* a manager", "lunch *on* Sunday"). The generator joins the
+pieces here with the single-sentence templates (``templates.py``) into multi-sentence turns.
+
+Same mini-language as ``templates.py``. Slots beyond the templates': ``{nodate}`` (a date phrase
+that is *not* a travel date: a table's, a hotel stay's, a payment's day), ``{airline}``,
+``{duration}`` (never a date), ``{dst2}`` (a second destination), ``{range}`` (two dates written
+as a range, "june 3-9": two spans).
+"""
+
+from __future__ import annotations
+
+# ----- other domains: no span, and the cue words of travel requests -----
+DOMAIN: list[str] = [
+    # hotels and stays
+    "(i|we) (need|want|are looking for) a (place|somewhere|hotel|room|guesthouse|b&b) to (stay|sleep"
+    "|crash|stay in|relax)[ for {duration}]",
+    "(is|are) there (a|any) (cheap|nice|4 star|5 star|family friendly) (hotel|hotels|guesthouse"
+    "|hostels) (in|near|around) (the centre|the city centre|downtown|{place}|the north|the east)",
+    "(can you|could you|pls) book (me |us |)a (room|double room|hotel) (in|at|near) {place}"
+    "[ (for|on) {nodate}][ for {duration}]",
+    "i'd like to check in (on |)({nodate}|tomorrow|tonight) and (check out|leave) (on |){nodate}",
+    "the hotel (needs|has) to have (free parking|wifi|a pool|breakfast included|a gym)",
+    "we need a hotel (in|near) {place} (too|as well|also)",
+    "does the (hotel|room|package) (include|come with) breakfast",
+    "(book|reserve) (it|the room) for {duration} (starting|from) {nodate}",
+    "i need a hotel to stay in (while i'm there|for the conference|near the station|{place})",
+    "(is the|the) (hotel|apartment|resort) (close|near) to the (beach|airport|station|centre)",
+    # restaurants
+    "(i'd|we'd) (like|love) a table for (2|two|4|four|six|6) (on|for|this|next) {nodate}"
+    "[ at {time}]",
+    "(can you|could you) (find|recommend|book) (a|an|some) (italian|chinese|indian|cheap|expensive"
+    "|nice|seafood|vegan|local) (restaurant|place to eat|place for dinner|spot for lunch)"
+    "[ (in|near) ({place}|the centre|the hotel)]",
+    "(lunch|dinner|brunch|breakfast) (on|this|next) {nodate} (at|around) {time}",
+    "(we want|i want) to eat (somewhere|something) (cheap|nice|local) (tonight|later|after)",
+    "book (dinner|a table) at (the|that) (restaurant|place) for {nodate}",
+    # taxis and ground transport
+    "i (need|want) a taxi (from|to) the (hotel|restaurant|station|airport|museum)"
+    "[ (to|from) the (hotel|restaurant|station|museum|college)][ at {time}]",
+    "(can you|please) (get|book|call) (me |us |)a (cab|taxi|uber|car) to the (airport|station"
+    "|hotel)[ (at|by|for) {time}]",
+    "how do (i|we) get to the (airport|hotel|city centre|train station|beach) from (here|the hotel"
+    "|downtown|the station)",
+    "(is there|do you have) a (shuttle|bus|transfer) (from|to) the airport",
+    "we (want|need) to rent a car (in|at) {place}[ for {duration}]",
+    "pick (me|us) up at {time} (please|pls|)",
+    # weather, sights, small talk
+    "what's the weather (like |going to be like |)in {place} (in|on|this|next) {nodate}",
+    "(is it|will it be) (cold|hot|rainy|sunny) in {place} (in|this|next) ({nodate}|week|season)",
+    "i (just |)want to (see|explore|walk around) the (town|city|old town|beaches|museums)",
+    "(what|are there) (things|anything) to (do|see) in {place}",
+    "i grew up in {place}[ so i know it well]",
+    "my (sister|brother|cousin|friend|mom) (lives|lived|works) in {place}",
+    "(we|i) (loved|hated|liked) {place} last (year|time|summer)",
+    "(we're|we are|i'm|i am) going on (holiday|vacation|a honeymoon|a business trip|a cruise)"
+    "[ (this season|this summer|soon|next year)]",
+    "(haha|lol|omg|wow|yay|ugh|aww|hmm|ok|okay|sure|cool|great|perfect|awesome|thanks|thank you"
+    "|ty|thx|sounds good|got it|no worries|no problem)",
+    "(that's|that is) (great|perfect|too expensive|a bit much|fine|ok|not what i wanted)",
+    "(i|we) forgot to (tell|mention to|say to) you (that |)(we have a dog|it's 3 people|my wife is"
+    " coming|we need two rooms)",
+    "(to be honest|honestly|tbh|frankly) (i|we) (don't|do not) (mind|care) (about the price|where"
+    " we go|which airline)",
+    "from what (i|we) (read|heard|saw|can tell) (it's|it is) (nice|expensive|cheap|busy|quiet)"
+    "[ (in|this|next) {nodate}]",
+    "(just|i'm just|i am just|we're just) (looking|looking for information|browsing|checking"
+    " prices|asking)[ for now]",
+    "(can you|could you|please) look into (deals|packages|discounts|options|it|that)[ for me]",
+    "(ah|oh|um|hmm|uh)[,] (wait|hold on|one sec|never mind|sorry)",
+    "(i'll|i will|let me) (check|ask|talk to) (my (wife|husband|boss|partner)|the others) (first|and"
+    " get back to you)",
+    "(in|give me) a (minute|sec|second|moment)",
+    "(may|can|could) i ask (a question|something|how much it is|what the baggage allowance is)",
+    "(are|will) the same people (be|come) (on|with) (the trip|us)",
+    "(i|we) (have|need) to go to bed[ soon]",
+    "back home (we|i) (usually|always) (fly|travel|book) with {airline}",
+    # payments, bookings, complaints
+    "(i|we) (need|want|have) to pay (the deposit|the balance|extra|for the bags|by card|in cash)"
+    "[ (by|on|before) {nodate}]",
+    "(i'm|i am|we're|we are) happy to pay (extra|more) for (a direct flight|a window seat|breakfast"
+    "|a bigger room)",
+    "(my|the) card was charged (twice |)(on|last) {nodate}",
+    "(i want|i'd like|can i) (to |)talk to a (manager|supervisor|human|real person|agent)",
+    "(i want|i'd like) (a refund|my money back|to cancel) (for|on) (my booking|the hotel|the order"
+    "|booking ref (ab12x|77k3q|n0r4d))",
+    "my (bag|luggage|suitcase) (was lost|didn't arrive|was damaged) (on|with) {airline}[ (on|last)"
+    " {nodate}]",
+    "(the|my) flight (was|got) (delayed|cancelled|canceled) (again|for 5 hours|twice)",
+    "(i|we) (booked|flew|travelled) with {airline} (last time|before|in the past)"
+    "[ and (they|it) (were|was) (awful|great|fine)]",
+    "(what is|what's|can i get) the reference number",
+    "(is|was) (that|the booking) for {duration}",
+    "(i|we) (want|need|would like) {duration} (there|in total|max|at most)",
+    "(we have|i have|there's) a budget of (2000|2k|1500 dollars|£900|800 euros)",
+    "(is the|the) (5 star|all inclusive|beach|family|cheap) (deal|package|option) (still available"
+    "|any good|worth it)",
+    "the {duration} (deal|package|trip|one) (looks|sounds|seems) (good|great|too long|too short)",
+    "(a|the) {duration} trip (sounds|is) (perfect|too long|about right)",
+    "under {duration} (please|if possible|would be best)",
+    "(is|what is|what's) the status of flight ({airline_code} (123|4410|88|2150)|(123|4410|88|2150))",
+    # places that are not where a trip starts or ends
+    "(she|he|my mom|my dad|i) (hates|hate|doesn't like|don't like) driving to {place}",
+    "anything that (doesn't|doesnt|does not) (connect|stop|change) (thru|through|in|via) {place}[ (pls|please)]",
+    "we'd (like|prefer) to avoid changing planes in {place}[ if we can]",
+    "(we're|we are|i'm) fine with a (stop|layover|connection) in {place} or {place}",
+    "(is there|do you have) a (shuttle|bus|car|transfer) to {place} from (there|the airport|the hotel)",
+    "(and then|then) a (car|taxi|bus|shuttle) to {place}[, we'll sort that]",
+    "what (airport|station) is closest to (downtown|central|the centre of) {place}",
+    "the drive from {place} is too long[ with (kids|the kids)]",
+    "(i|we) flew in from {place} (yesterday|last week|on {nodate}) and (my|our) (bag|luggage) (is|was) (still |)(not here|missing|lost)",
+    "my passport says {place} (as|for) (my |)(birthplace|place of birth)",
+    "(we're|we are|i'm|i am) staying (with friends |with family |)in {place} (for|during) {duration}",
+    "(the|our) hotel in {place} (is|was) (great|awful|too far|fine)",
+    "(i|we) (used to|once) (live|lived|work|worked) in {place}",
+    "(is|was) (that|the train|the flight) (via|through) {place}",
+    "(i|we) (have|had) a (layover|stopover|connection) in {place}",
+    # small talk with days and numbers that are not travel days
+    "(u|you) guys are (slow|fast|quick|busy|great|awesome) today[ lol]",
+    "(we|i) can (sort|finish|do|look at) (it|this|that) tomorrow[ 😴]",
+    "(im|i'm|i am) going to bed now[,] (talk|chat|speak) tomorrow",
+    "(its|it's) the (second|third|fourth) time today",
+    "(need|have) to pay the (rest|balance|deposit) by the (10th|15th|1st|20th)[ right]",
+    "(5|6|4|3)? (6|7|5|4)?",
+    "how many (days|nights) is (that|it|the tour)",
+    "(we dont|we don't|i dont|i don't) need a 5 star[,] (3|4) is fine",
+    "(about|around|like) (20|12|30|8) (people|of us|ppl)",
+    "(4|5|3) (nights|days)? (5|6|4)?",
+    "(how long|how many days) do (we|i) need[ really]",
+    "(the|our) (restaurant|dinner|table) (thing|booking|reservation) for {nodate}",
+    "the hotel (booking|stay|reservation) should start on {nodate}[, not {nodate}]",
+    "(we'll|we will) be eating out on {nodate}[ around {time}]",
+    "what time does the (museum|gallery|castle|pool|gym) open on (saturdays|sundays|mondays|{nodate})",
+    "(same day|that day|the same day)[,] {time}",
+    "(the|our) (anniversary|birthday|bday) is (on |){nodate}",
+]
+
+# ----- interjections, slang and chat noise: short turns with no span -----
+FILLERS: list[str] = [
+    "(nvm|never mind|nevermind)[ (sorry|sry|lol)]",
+    "(sry|sorry|soz|my bad|oops|whoops)[ (wrong chat|typo|autocorrect)]",
+    "(lol|lmao|lmaooo|haha|hahaha|rofl|xd|omg|omggg|wow|bro|dude|yikes|ugh|meh|welp)",
+    "(BRO|OMG|LOL|WOW|YESSS|NOOO|OK|PLEASE)",
+    "(jk|jk jk|just kidding)[ we cant afford that]",
+    "(tbh|ngl|imo|idk|ikr|btw|fyi|fr|smh|rn|asap|np|ty|thx|tysm|pls|plz)",
+    "(autocorrect|my phone) (again|lol|smh)",
+    "(doable|possible|realistic|worth it)?",
+    "(cool cool|okok|okk|kk|k|yep|yup|yeah|yes|nope|nah|sure|fine|alright)",
+    "(hi|hey|hello|hiya|heyyy|yo|sup)[ (again|there|guys)][ (remember me|its me again)]",
+    "(is anyone there|anyone?|hello?)",
+    "(in|pls quote in) (CAD|USD|EUR|GBP|dollars|euros)[ pls]",
+    "(shorter|longer|cheaper|earlier|later) (pls|please|if possible)",
+    "(no rush|take your time|no worries)",
+    "(wait|hold on|one sec)[ (lemme|let me) (check|ask)]",
+    "(that|this) (looks|sounds) (insane|amazing|sick|awesome|too good to be true)",
+]
+
+# ----- follow-ups and answers: a place with no role cue is a destination -----
+FOLLOW_UPS: list[str] = [
+    "(what|how) about {dst}",
+    "(and|or) {dst}",
+    "{dst}",
+    "{dst} (then|maybe|perhaps|instead|please|pls)",
+    "(hmm|ok|okay|so|well|actually)[,] {dst}",
+    "(i'll|we'll|i will|we will|let's) (take|go with|book) the {dst} (deal|package|one|option|trip)",
+    "(is|does) the {dst} (deal|package|trip|one) (still available|include flights|all inclusive)",
+    "the {dst} (deal|package|option|one) (looks|sounds) (good|great|amazing|too expensive)",
+    "what (do you have|is there|have you got) (for|in) {dst}",
+    "(it's|it is|that's|that would be|that'd be|make it|let's say|i said) {dst}",
+    "(no|nope|sorry|actually)[,] (to|i meant|i want to go to|going to) {dst}",
+    "(my|our) (wife|husband|kids|family|friend) (loves|adores|wants to see|has always wanted to see)"
+    " {dst}",
+    "(can you|could you|pls|please) (check|compare|look at) {dst} (and|vs|or) {dst2}",
+    "{dst} (and|or|vs) {dst2}",
+    "(from|leaving from|departing from|out of) {dep}",
+    "(from|out of) {dep}[,] (on|for|this|next) {date}",
+    "{dst}[,] (on|for) {date}",
+    "(i'm|i am|we're|we are) (in|at|based in|flying out of) {dep}",
+    "(how about|what about|and|or) {date}",
+    "{date} (works|is fine|is better|would be best|then)",
+    "(leaving|out|going|departing) {date}[,] (back|returning|coming back) {date2}",
+    "{range}",
+    "(from|for|dates are|travelling|traveling|sometime between) {range}",
+    "{dst}[,] {range}",
+    "{dep} to {dst}[,] {range}",
+    "(flights|trains|buses|anything) (to|into) {dst} {range}",
+]
+
+# ----- what joins sentences in one turn -----
+# Words people put right after a place or a date, outside its span ("the Sedona spa deal",
+# "Wednesday now", "cambridge obviously").
+TAILS = (
+    "now", "ideally", "obviously", "then", "too", "instead", "anyway", "maybe", "tho", "lol",
+    "pls", "please", "bc", "again", "only", "spa", "deal", "combo", "package", "area", "side",
+    "weekly", "trip", "one", "is fine", "works", "after 5", "after 1pm", "or so", "ish",
+)  # fmt: skip
+SEPARATORS = (
+    (". ", 30),
+    ("! ", 8),
+    ("? ", 8),
+    ("!! ", 3),
+    ("... ", 3),
+    (".. ", 2),
+    ("\n", 10),
+    ("\n\n", 3),
+    (" \n", 2),
+    (", ", 6),
+    (" - ", 2),
+    (" ", 6),
+    (" :) ", 2),
+    (" lol ", 2),
+    (" 😊 ", 1),
+    (" 🙏 ", 1),
+)
+EMOJI = (
+    "😊", "😍", "🙏", "😅", "🙌", "✈️", "🌴", "😂", "👍", "🤔", "😭", "🎉", "❤️", "☀️", "💀",
+    ":)", ":(", ":D", ";)", "xD", "<3", ":-)", ":P", ":/",
+)  # fmt: skip
+AIRLINES = (
+    "United Airlines", "United", "Delta", "American Airlines", "Southwest", "JetBlue",
+    "Alaska Airlines", "Air Canada", "WestJet", "British Airways", "easyJet", "Ryanair",
+    "Lufthansa", "Air France", "KLM", "Iberia", "Aer Lingus", "Emirates", "Qatar Airways",
+    "Turkish Airlines", "Singapore Airlines", "Air China", "Virgin Atlantic", "Spirit",
+    "Frontier", "Avianca", "LATAM", "Aeromexico", "Copa", "Qantas", "Air New Zealand",
+)  # fmt: skip
+AIRLINE_CODES = ("UA", "DL", "AA", "BA", "AF", "LH", "WN", "B6", "AC", "EK", "KL", "IB")
+# Durations are never dates ("a five day trip", "the 9 night deal", "under 10 days").
+DURATION_NUMBERS = (
+    "2", "3", "4", "5", "6", "7", "8", "9", "10", "12", "14", "two", "three", "four", "five",
+    "six", "seven", "eight", "nine", "ten", "a couple of", "a few",
+)  # fmt: skip
+DURATION_UNITS = ("day", "days", "night", "nights", "week", "weeks")
+
+# Made-up places (rare and fictional names are common in chat, and in no table): a prefix, a root,
+# a suffix, each optional but the root.
+FICTIONAL_PREFIXES = (
+    "San", "Santa", "Puerto", "Isla", "Port", "Mount", "Lake", "New", "El", "La", "Los", "St.",
+    "Fort", "North", "East", "Cape", "Costa", "Villa", "Bahia", "Punta",
+)  # fmt: skip
+FICTIONAL_ROOTS = (
+    "vexl", "maren", "aurel", "corvin", "lumbr", "serid", "taval", "oquen", "bravel", "quint",
+    "dorn", "velm", "ashb", "kelv", "marl", "wyn", "thorn", "zarl", "peln", "rivel", "calder",
+    "olb", "fenn", "greyl", "sunn", "kors", "ambr", "bel", "tor", "yar", "nov", "lis", "mir",
+)  # fmt: skip
+FICTIONAL_ENDINGS = (
+    "a", "o", "ia", "ton", "ville", "burg", "field", "port", "mouth", "ford", "haven", "dale",
+    "ar", "ena", "ito", "inho", "stad", "holm", "by", "wick", "ara", "ez", "is",
+)  # fmt: skip
+FICTIONAL_SUFFIXES = (
+    "Bay", "Beach", "City", "Springs", "Falls", "Harbor", "Island", "Valley", "End", "Alta",
+    "del Mar", "Heights", "Cross", "Junction",
+)  # fmt: skip
