@@ -43,6 +43,7 @@ from data.turns import (
     FOLLOW_UPS,
     SEPARATORS,
     TAILS,
+    ordinary_words,
 )
 from model.spans import to_bio
 from model.tokenize import tokenize
@@ -222,6 +223,9 @@ class Generator:
                 pieces.append((self.rng.choice(AIRLINES), None))
             elif slot == "airline_code":
                 pieces.append((self.rng.choice(AIRLINE_CODES), None))
+            elif slot == "word":
+                word = self.rng.choice(ordinary_words())
+                pieces.append((word.capitalize() if self.rng.random() < 0.3 else word, None))
             elif slot == "duration":
                 pieces.append((self._duration(), None))
             elif slot == "range":
@@ -243,7 +247,8 @@ class Generator:
             out.append((text, label))
             following = part[i + 1][0] if i + 1 < len(part) else ""
             if label is not None and self.rng.random() < TAIL_RATE and not following[:1].isalnum():
-                out.append((f" {self.rng.choice(TAILS)}", None))
+                tail = self.rng.choice(TAILS)
+                out.append((tail if tail.startswith(",") else f" {tail}", None))
         return out
 
     def _duration(self) -> str:

@@ -8,10 +8,13 @@ pieces here with the single-sentence templates (``templates.py``) into multi-sen
 Same mini-language as ``templates.py``. Slots beyond the templates': ``{nodate}`` (a date phrase
 that is *not* a travel date: a table's, a hotel stay's, a payment's day), ``{airline}``,
 ``{duration}`` (never a date), ``{dst2}`` (a second destination), ``{range}`` (two dates written
-as a range, "june 3-9": two spans).
+as a range, "june 3-9": two spans), ``{word}`` (an ordinary English word, :func:`ordinary_words`,
+where a place could stand: "the beachfront one", "layovers kill me", "how about breakfast?").
 """
 
 from __future__ import annotations
+
+from functools import cache
 
 # ----- other domains: no span, and the cue words of travel requests -----
 DOMAIN: list[str] = [
@@ -140,6 +143,25 @@ DOMAIN: list[str] = [
 
 # ----- interjections, slang and chat noise: short turns with no span -----
 FILLERS: list[str] = [
+    # an ordinary word where a place could be: the words around it do not make it one
+    "{word}",
+    "{word} (lol|tho|haha|pls|kill me|is fine|sounds good|is a must|matters)",
+    "(the|a|this|that) {word} (one|thing|option|deal|part|package)",
+    "(what|how) about (the |a |some |)({word}|{word}s)",
+    "(and|or) the {word}",
+    "not the {word} one[ lol]",
+    "(can i|can we|could you) change the {word} to {nodate}",
+    "(for|with|without|about) (the |)(a |){word}[ i mean]",
+    "(no|any|more|less) {word}[ (please|pls|thanks)]",
+    "(is|are) the {word} (included|extra|free|ok|nice)",
+    "(my|our) {word} (is|was) (great|awful|late|missing|broken)",
+    "(it's|its|that's) (a |the |)(bit |really |so |){word}",
+    "day (1|2|3|one|two)[ was (great|awful)]",
+    "(my|our) (parents|kids|grandparents) are (72|75|8|12|60) and (75|10|14|65)",
+    "(each|every) (day|morning|week)",
+    "what is the capacity of a (boeing |)(seven (six|four|three|two) seven|737|a320)",
+    "the (seven fifty five|six thirty|nine fifteen|ten oh five) (flight|train|bus)",
+    "(can i get|what's|whats) the (train|flight|booking) (id|ID|number|reference)",
     "(nvm|never mind|nevermind)[ (sorry|sry|lol)]",
     "(sry|sorry|soz|my bad|oops|whoops)[ (wrong chat|typo|autocorrect)]",
     "(lol|lmao|lmaooo|haha|hahaha|rofl|xd|omg|omggg|wow|bro|dude|yikes|ugh|meh|welp)",
@@ -175,6 +197,8 @@ FOLLOW_UPS: list[str] = [
     " {dst}",
     "(can you|could you|pls|please) (check|compare|look at) {dst} (and|vs|or) {dst2}",
     "{dst} (and|or|vs) {dst2}",
+    "{dst}, {dst2}, (or |)(anywhere|whatever|wherever)[ (really|is cheapest)]",
+    "(honestly |)(whatevers|whatever's|whichever is) cheapest[.] {dst}, {dst2}",
     "(from|leaving from|departing from|out of) {dep}",
     "(from|out of) {dep}[,] (on|for|this|next) {date}",
     "{dst}[,] (on|for) {date}",
@@ -195,7 +219,8 @@ FOLLOW_UPS: list[str] = [
 TAILS = (
     "now", "ideally", "obviously", "then", "too", "instead", "anyway", "maybe", "tho", "lol",
     "pls", "please", "bc", "again", "only", "spa", "deal", "combo", "package", "area", "side",
-    "weekly", "trip", "one", "is fine", "works", "after 5", "after 1pm", "or so", "ish",
+    "weekly", "trip", "one", "is fine", "works", "after 5", "after 1pm", "or so", "ish", "btw",
+    ", whichever", ", true", ", right", ", please", ", thanks", ", either", ", or wherever",
 )  # fmt: skip
 SEPARATORS = (
     (". ", 30),
@@ -248,6 +273,31 @@ FICTIONAL_ROOTS = (
 FICTIONAL_ENDINGS = (
     "a", "o", "ia", "ton", "ville", "burg", "field", "port", "mouth", "ford", "haven", "dale",
     "ar", "ena", "ito", "inho", "stad", "holm", "by", "wick", "ara", "ez", "is",
+)  # fmt: skip
+@cache
+def ordinary_words() -> tuple[str, ...]:
+    """Common English words that name no place in the place table and no day: the ordinary words
+    people put where a place could stand. From ``wordfreq`` (a training-only dependency)."""
+    import wordfreq
+
+    from model.lexicon import normalize_token
+    from model.places import PlaceIndex
+
+    names = PlaceIndex.load().table["names"]
+    days = {d.lower() for d in (*DAY_WORDS,)}
+    return tuple(
+        w
+        for w in wordfreq.top_n_list("en", 30_000)[200:]
+        if w.isalpha() and len(w) > 2 and normalize_token(w) not in names and w not in days
+    )
+
+
+DAY_WORDS = (
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep",
+    "sept", "oct", "nov", "dec", "monday", "tuesday", "wednesday", "thursday", "friday",
+    "saturday", "sunday", "mon", "tue", "tues", "wed", "thu", "thurs", "fri", "sat", "sun",
+    "today", "tomorrow", "tonight", "yesterday", "christmas", "easter", "weekend",
 )  # fmt: skip
 FICTIONAL_SUFFIXES = (
     "Bay", "Beach", "City", "Springs", "Falls", "Harbor", "Island", "Valley", "End", "Alta",

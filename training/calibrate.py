@@ -87,6 +87,18 @@ def fit_temperature(predictor: Predictor, examples: Sequence[Example]) -> float:
     return min(scores, key=lambda t: (scores[t], abs(t - 1.0)))
 
 
+def threshold_effect(
+    pairs: Sequence[tuple[float, bool]], threshold: float
+) -> tuple[float, float]:
+    """What ``min_confidence=threshold`` does: (share of wrong spans it removes, share of right
+    spans it loses)."""
+    wrong = [c for c, ok in pairs if not ok]
+    right = [c for c, ok in pairs if ok]
+    removed = sum(c < threshold for c in wrong) / max(len(wrong), 1)
+    lost = sum(c < threshold for c in right) / max(len(right), 1)
+    return removed, lost
+
+
 def render(table: Sequence[Bin]) -> str:
     lines = ["| confidence | spans | mean confidence | accuracy |", "|---|---:|---:|---:|"]
     lines += [
@@ -97,18 +109,25 @@ def render(table: Sequence[Bin]) -> str:
 
 
 def main(
-    data: list[Path] = typer.Option([Path("data/dev.txt"), Path("data/test.txt")]),  # noqa: B008
+    data: list[Path] = typer.Option(  # noqa: B008
+        [Path("data/dev.txt"), Path("data/test.txt"), Path("data/conv_test.txt")]
+    ),
     model: Path | None = typer.Option(None, help="model directory (default: the shipped model)"),
+    threshold: float = typer.Option(0.9, help="the min_confidence whose effect to report"),
 ) -> None:
-    """Print the expected calibration error and reliability table of a model on each data set."""
+    """Print the expected calibration error and reliability table of a model on each data set,
+    and what ``min_confidence=THRESHOLD`` removes."""
     from data.formats import read_examples
 
     predictor = Predictor.from_dir(model)
     for path in data:
         pairs = outcomes(predictor, read_examples(path))
+        removed, lost = threshold_effect(pairs, threshold)
         typer.echo(
             f"\n{path}: {len(pairs)} spans, ECE {expected_calibration_error(pairs):.4f}, "
-            f"temperature {predictor.temperature}\n"
+            f"temperature {predictor.temperature}; min_confidence={threshold} removes "
+            f"{removed:.0%} of the {sum(not ok for _, ok in pairs)} wrong spans and "
+            f"{lost:.1%} of the {sum(ok for _, ok in pairs)} right ones\n"
         )
         typer.echo(render(reliability(pairs)))
 

@@ -219,3 +219,15 @@ def test_the_benchmarks_no_op_routes_answer_like_tag_without_the_model(tiny_mode
         assert bench.post("/bench/noop/batch", json={"texts": ["a"] * 5}).status_code == 422
     with TestClient(create_app(Settings(model_dir=tiny_model_dir))) as plain:
         assert plain.post("/bench/noop", json={"text": "leave Beijing"}).status_code == 404
+
+
+def test_text_in_another_language_is_200_with_no_spans_and_says_why(client: TestClient) -> None:
+    spanish = "quiero ir de Madrid a Barcelona mañana"
+    body = client.post("/tag", json={"text": spanish}).json()
+    assert body["spans"] == [] and all(t["tag"] == "O" for t in body["tokens"])
+    assert body["refused"]["language"] == "es" and "English only" in body["refused"]["reason"]
+    TagResponse.model_validate(body)
+    english = client.post("/tag", json={"text": "leave Beijing on November 2nd"}).json()
+    assert english["refused"] is None
+    batch = client.post("/tag/batch", json={"texts": [spanish, "from Miami to Atlanta"]}).json()
+    assert [r["refused"] is None for r in batch["results"]] == [False, True]

@@ -77,3 +77,21 @@ def test_any_text_gives_spans_inside_it_with_probabilities(predictor: Predictor,
         assert text[span.start : span.end] == span.text
         assert 0.0 <= span.confidence <= 1.0 + 1e-6
         previous_end = span.end
+
+
+def test_text_in_another_language_gets_no_spans_and_the_reason(predictor: Predictor) -> None:
+    spanish, english = predictor.predict(
+        ["quiero ir de Madrid a Barcelona mañana por la tarde", "fly from Madrid to Barcelona"]
+    )
+    assert spanish.spans == [] and spanish.tags == ["O"] * len(spanish.tokens)
+    assert spanish.refused is not None and spanish.refused.language == "es"
+    assert "English only" in spanish.refused.reason
+    assert english.refused is None and english.spans
+
+
+def test_the_language_check_can_be_turned_off(tiny_model_dir) -> None:
+    from model import artifact
+
+    everything = Predictor(artifact.load(tiny_model_dir), english_only=False)
+    [prediction] = everything.predict(["quiero ir de Madrid a Barcelona mañana por la tarde"])
+    assert prediction.refused is None

@@ -39,3 +39,11 @@ def test_calibrate_command_stores_a_temperature_the_predictor_uses(
     assert set(calibration) == {"temperature", "ece_before", "ece_after", "spans"}
     assert Predictor.from_dir(model).temperature == calibration["temperature"]
     assert "| confidence | spans |" in result.stdout
+
+
+def test_threshold_effect_counts_wrong_removed_and_right_lost() -> None:
+    from training.calibrate import threshold_effect
+
+    pairs = [(0.95, True), (0.5, True), (0.99, True), (0.3, False), (0.95, False), (0.1, False)]
+    assert threshold_effect(pairs, 0.9) == (2 / 3, 1 / 3)
+    assert threshold_effect([], 0.9) == (0.0, 0.0)
