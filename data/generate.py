@@ -72,6 +72,7 @@ TURN_SHARE = 0.45
 TURN_LENGTHS = ((1, 30), (2, 38), (3, 22), (4, 10))
 TURN_PARTS = (("travel", 40), ("domain", 32), ("follow_up", 18), ("filler", 10))
 TAIL_RATE = 0.12
+LEAD_WORD_RATE = 0.06
 # Places drawn as made-up names: chat is full of rare and fictional places that no table has.
 FICTIONAL_SHARE = 0.08
 MAX_DRAWS = 20

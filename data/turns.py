@@ -146,6 +146,10 @@ FILLERS: list[str] = [
     # an ordinary word where a place could be: the words around it do not make it one
     "{word}",
     "{word} (lol|tho|haha|pls|kill me|is fine|sounds good|is a must|matters)",
+    "{word} (needs|need|wants|want|says|said|is|was) (convincing|a break|it|that|fine|ok|too much)",
+    "(so|ok|okk|okay)[,] {word}[:]",
+    "(my|our|the) {word} (needs|wants|says|said|thinks) (so|that|it's fine|we should go)",
+    "(i|we) (love|hate|need|want|like) (the |my |our |){word}[ lol]",
     "(the|a|this|that) {word} (one|thing|option|deal|part|package)",
     "(what|how) about (the |a |some |)({word}|{word}s)",
     "(and|or) the {word}",
@@ -274,6 +278,8 @@ FICTIONAL_ENDINGS = (
     "a", "o", "ia", "ton", "ville", "burg", "field", "port", "mouth", "ford", "haven", "dale",
     "ar", "ena", "ito", "inho", "stad", "holm", "by", "wick", "ara", "ez", "is",
 )  # fmt: skip
+
+
 @cache
 def ordinary_words() -> tuple[str, ...]:
     """Common English words that name no place in the place table and no day: the ordinary words

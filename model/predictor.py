@@ -78,6 +78,9 @@ class Predictor:
         self.tagger = loaded.tagger.eval()
         self.vocabs = loaded.tagger.vocabs
         self.temperature = float(loaded.meta.calibration.get("temperature", 1.0))
+        # A calibrated model drops the spans it thinks more likely wrong than right (the floor
+        # is stored by `slot-tagger calibrate`); 0 keeps every span of the best path.
+        self.min_confidence = float(loaded.meta.calibration.get("min_confidence", 0.0))
         self.places = places
         self.date_policy = date_policy
         self.backend = backend
@@ -235,9 +238,27 @@ class Predictor:
             for i, path, sent_scores in zip(chunk, paths, chosen, strict=True):
                 tags = [tags_of(k) for k in path]
                 spans = from_bio(texts[i], token_lists[i], tags, sent_scores)
+                if self.min_confidence > 0.0 and spans:
+                    spans, tags = _above(spans, token_lists[i], tags, self.min_confidence)
                 spans = resolve_values(spans, reference_date, self.date_policy, self.places)
                 results[i] = Prediction(texts[i], token_lists[i], tags, spans)
         return results
+
+
+def _above(
+    spans: list[Span], tokens: list[Token], tags: list[str], floor: float
+) -> tuple[list[Span], list[str]]:
+    """The spans with confidence at least ``floor``, and the tags with the others' set to O."""
+    kept = [s for s in spans if s.confidence >= floor]
+    if len(kept) == len(spans):
+        return spans, tags
+    tags = list(tags)
+    for span in spans:
+        if span.confidence < floor:
+            for t, token in enumerate(tokens):
+                if span.start <= token.start and token.end <= span.end:
+                    tags[t] = "O"
+    return kept, tags
 
 
 @dataclass(frozen=True, slots=True)

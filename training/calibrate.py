@@ -20,6 +20,10 @@ from data.example import Example
 from model.predictor import Predictor
 
 TEMPERATURES = tuple(round(0.5 + 0.1 * i, 2) for i in range(46))  # 0.5 .. 5.0
+# The confidence floor a calibrated model keeps spans above: once confidences are calibrated, a
+# span under one half is more likely wrong than right (on the conversation dev set, dropping
+# them raised precision 2.6 points for 1.3 of recall, and changed nothing on the hand-written one).
+MIN_CONFIDENCE = 0.5
 EPSILON = 1e-6
 
 
@@ -76,20 +80,19 @@ def nll(pairs: Sequence[tuple[float, bool]]) -> float:
 
 def fit_temperature(predictor: Predictor, examples: Sequence[Example]) -> float:
     """The temperature from :data:`TEMPERATURES` with the lowest span NLL on ``examples``."""
-    original = predictor.temperature
+    original, floor = predictor.temperature, predictor.min_confidence
     scores = {}
     try:
+        predictor.min_confidence = 0.0  # every span of the best path counts in the fit
         for temperature in TEMPERATURES:
             predictor.temperature = temperature
             scores[temperature] = nll(outcomes(predictor, examples))
     finally:
-        predictor.temperature = original
+        predictor.temperature, predictor.min_confidence = original, floor
     return min(scores, key=lambda t: (scores[t], abs(t - 1.0)))
 
 
-def threshold_effect(
-    pairs: Sequence[tuple[float, bool]], threshold: float
-) -> tuple[float, float]:
+def threshold_effect(pairs: Sequence[tuple[float, bool]], threshold: float) -> tuple[float, float]:
     """What ``min_confidence=threshold`` does: (share of wrong spans it removes, share of right
     spans it loses)."""
     wrong = [c for c, ok in pairs if not ok]

@@ -149,9 +149,11 @@ def calibrate(
     data: Annotated[Path, typer.Option(help="held-out gold data to fit on (the dev set)")],
     model: Annotated[Path, typer.Option(help="model directory, rewritten atomically")],
 ) -> None:
-    """Fit the confidence temperature on DATA and store it in the model; print reliability."""
+    """Fit the confidence temperature on DATA and store it in the model, with the confidence floor
+    under which the model drops a span (0.5: more likely wrong than right); print reliability."""
     from model import artifact
     from training.calibrate import (
+        MIN_CONFIDENCE,
         expected_calibration_error,
         fit_temperature,
         outcomes,
@@ -160,15 +162,18 @@ def calibrate(
     )
 
     predictor, examples = _load(model), _examples(data)
+    predictor.min_confidence = 0.0  # the fit and ECE see every span of the best path
     before = outcomes(predictor, examples)
     predictor.temperature = fit_temperature(predictor, examples)
     after = outcomes(predictor, examples)
+    predictor.min_confidence = MIN_CONFIDENCE
     meta = predictor.meta
     calibration = {
         "temperature": predictor.temperature,
         "ece_before": round(expected_calibration_error(before), 4),
         "ece_after": round(expected_calibration_error(after), 4),
         "spans": len(after),
+        "min_confidence": MIN_CONFIDENCE,
     }
     artifact.save(
         model,

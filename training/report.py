@@ -1,9 +1,10 @@
-"""The README's results table: F1 per label on each evaluation set, and the robustness variants.
+"""The README's results tables: precision, recall and F1 per label on each evaluation set.
 
-``python -m training.report --model model/default`` prints a Markdown table (and ``--json FILE``
-writes the numbers). Sets: the hand-written dev and test sets, the held-out-places test (test
-sentences with every place swapped for a city the generator's training split never uses), and the
-test set lowercased without punctuation, and upper-cased.
+``python -m training.report --model model/default`` prints Markdown tables (and ``--json FILE``
+writes the numbers). Sets: the hand-written dev and test sets, the conversation dev and test sets
+(written blind), the held-out-places test (test sentences with every place swapped for a city the
+generator's training split never uses), and the test set lowercased without punctuation, and
+upper-cased; then the error classes (training/errors.py) on the conversation dev set.
 """
 
 from __future__ import annotations
@@ -16,18 +17,28 @@ import typer
 from data.formats import read_examples
 from data.variants import PLACE_LABELS, shouted, spoken, with_heldout_places
 from model.predictor import Predictor
+from training import errors
 from training.evaluate import Report, evaluate
 
 LABELS = ("departure", "destination", "date")
 
 
-def reports(predictor: Predictor, dev: Path, test: Path, seed: int = 0) -> dict[str, Report]:
+def reports(
+    predictor: Predictor,
+    dev: Path,
+    test: Path,
+    conv_dev: Path,
+    conv_test: Path,
+    seed: int = 0,
+) -> dict[str, Report]:
     """Evaluate ``predictor`` on every set of the table."""
     dev_examples, test_examples = read_examples(dev), read_examples(test)
     with_places = [e for e in test_examples if any(s.label in PLACE_LABELS for s in e.spans)]
     return {
         "dev (hand-written)": evaluate(predictor, dev_examples),
         "test (hand-written)": evaluate(predictor, test_examples),
+        "conversation dev": evaluate(predictor, read_examples(conv_dev)),
+        "conversation test": evaluate(predictor, read_examples(conv_test)),
         "held-out places": evaluate(predictor, with_heldout_places(with_places, seed)),
         "test, lowercase no punctuation": evaluate(predictor, [spoken(e) for e in test_examples]),
         "test, UPPERCASE": evaluate(predictor, [shouted(e) for e in test_examples]),
@@ -49,16 +60,43 @@ def markdown(results: dict[str, Report]) -> str:
     return "\n".join(lines)
 
 
+def per_label(results: dict[str, Report]) -> str:
+    """Precision, recall and F1 per label and micro-averaged, one row per set."""
+    columns = [*LABELS, "micro"]
+    lines = [
+        "| set | " + " | ".join(f"{c} P / R / F1" for c in columns) + " |",
+        "|---|" + "---:|" * len(columns),
+    ]
+    for name, report in results.items():
+        cells = []
+        for column in columns:
+            score = report.micro if column == "micro" else report.labels.get(column)
+            cells.append(
+                "–"
+                if score is None
+                else f"{score.precision:.3f} / {score.recall:.3f} / {score.f1:.3f}"
+            )
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main(
     model: Path | None = typer.Option(None, help="model directory (default: the shipped model)"),
     dev: Path = typer.Option(Path("data/dev.txt")),
     test: Path = typer.Option(Path("data/test.txt")),
+    conv_dev: Path = typer.Option(Path("data/conv_dev.txt")),
+    conv_test: Path = typer.Option(Path("data/conv_test.txt")),
     seed: int = typer.Option(0, help="seed of the held-out place choice"),
     json_out: Path | None = typer.Option(None, "--json", help="also write the numbers here"),
 ) -> None:
     """Print the results table for a model."""
-    results = reports(Predictor.from_dir(model), dev, test, seed)
+    predictor = Predictor.from_dir(model)
+    results = reports(predictor, dev, test, conv_dev, conv_test, seed)
     typer.echo(markdown(results))
+    typer.echo("\n" + per_label(results))
+    examples = read_examples(conv_dev)
+    counts, _ = errors.count(examples, predictor.predict([e.text for e in examples]))
+    typer.echo(f"\nerror classes on {conv_dev}:\n\n" + errors.markdown(counts))
     if json_out is not None:
         json_out.write_text(json.dumps({k: r.to_json() for k, r in results.items()}, indent=2))
 

@@ -20,12 +20,13 @@ def test_generated_spans_lie_on_token_boundaries() -> None:
 
 
 def test_generated_spans_are_clean_by_the_same_rules_as_predicted_ones() -> None:
+    from model.spans import Span
     from tests.model.test_spans import _assert_clean
 
-    from model.spans import Span
-
     for example in generate(2, 1000):
-        spans = [Span(s.label, s.start, s.end, example.text[s.start : s.end]) for s in example.spans]
+        spans = [
+            Span(s.label, s.start, s.end, example.text[s.start : s.end]) for s in example.spans
+        ]
         _assert_clean(example.text, spans)
 
 
@@ -43,7 +44,7 @@ def test_turns_join_sentences_other_domains_and_follow_ups() -> None:
         for e in examples
         if any(
             a.label == b.label == "date" and e.text[a.end : b.start] in ("-", "–", " to ")
-            for a, b in zip(e.spans, e.spans[1:])
+            for a, b in zip(e.spans, e.spans[1:], strict=False)
         )
     ]
     assert len(ranges) > 10

@@ -95,3 +95,23 @@ def test_the_language_check_can_be_turned_off(tiny_model_dir) -> None:
     everything = Predictor(artifact.load(tiny_model_dir), english_only=False)
     [prediction] = everything.predict(["quiero ir de Madrid a Barcelona mañana por la tarde"])
     assert prediction.refused is None
+
+
+def test_spans_under_the_models_confidence_floor_are_dropped_with_their_tags(
+    tiny_model_dir,
+) -> None:
+    from model import artifact
+
+    text = "i want to fly from denver to chicago tomorrow"
+    everything = Predictor(artifact.load(tiny_model_dir))
+    [full] = everything.predict([text])
+    assert full.spans
+    floor = sorted(s.confidence for s in full.spans)[len(full.spans) // 2] + 1e-9
+    strict = Predictor(artifact.load(tiny_model_dir))
+    strict.min_confidence = floor
+    [kept] = strict.predict([text])
+    assert kept.spans == [s for s in full.spans if s.confidence >= floor]
+    dropped = [s for s in full.spans if s.confidence < floor]
+    for token, tag, old in zip(kept.tokens, kept.tags, full.tags, strict=True):
+        inside = any(s.start <= token.start and token.end <= s.end for s in dropped)
+        assert tag == ("O" if inside else old)

@@ -36,8 +36,11 @@ def test_calibrate_command_stores_a_temperature_the_predictor_uses(
     result = CliRunner().invoke(app, ["calibrate", "--data", str(data), "--model", str(model)])
     assert result.exit_code == 0, result.output
     calibration = json.loads((model / "meta.json").read_text())["calibration"]
-    assert set(calibration) == {"temperature", "ece_before", "ece_after", "spans"}
-    assert Predictor.from_dir(model).temperature == calibration["temperature"]
+    assert set(calibration) == {"temperature", "ece_before", "ece_after", "spans", "min_confidence"}
+    assert calibration["min_confidence"] == 0.5
+    reloaded = Predictor.from_dir(model)
+    assert reloaded.temperature == calibration["temperature"]
+    assert reloaded.min_confidence == 0.5
     assert "| confidence | spans |" in result.stdout
 
 
