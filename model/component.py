@@ -9,7 +9,8 @@ Registered through the ``spacy_factories`` entry point, so no import is needed::
 
 Spans go to ``doc.ents`` and ``doc.spans["slots"]``; each has ``span._.slot_value`` (the normalized
 value or None) and ``span._.slot_confidence``. ``nlp.pipe(texts, batch_size=...)`` tags each batch
-in one forward pass.
+in one forward pass. A doc that is not English gets no spans, and ``doc._.slot_refused`` says why
+(None for a doc that was tagged).
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ SPANS_KEY = "slots"
 for _name in ("slot_value", "slot_confidence"):
     if not SpacySpan.has_extension(_name):
         SpacySpan.set_extension(_name, default=None)
+if not Doc.has_extension("slot_refused"):
+    Doc.set_extension("slot_refused", default=None)
 
 
 class SlotTagger:
@@ -66,6 +69,7 @@ class SlotTagger:
             spans.append(span)
         doc.ents = spans
         doc.spans[SPANS_KEY] = spans
+        doc._.slot_refused = prediction.refused.reason if prediction.refused else None
         return doc
 
 

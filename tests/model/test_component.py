@@ -53,3 +53,11 @@ def test_pipe_batches_and_keeps_order(tiny_model_dir, monkeypatch) -> None:
 def test_factory_is_registered_through_the_entry_point() -> None:
     assert "slot_tagger" in spacy.registry.factories.get_all()
     assert component.SPANS_KEY == "slots"
+
+
+def test_a_doc_in_another_language_gets_no_ents_and_the_reason(tiny_model_dir) -> None:
+    nlp = spacy.blank("en")
+    nlp.add_pipe("slot_tagger", config={"model_dir": str(tiny_model_dir)})
+    spanish, english = nlp.pipe(["quiero ir de Madrid a Barcelona mañana", "from Miami to Atlanta"])
+    assert list(spanish.ents) == [] and "English only" in spanish._.slot_refused
+    assert english._.slot_refused is None and english.ents
