@@ -40,6 +40,7 @@ from data.turns import (
     FICTIONAL_PREFIXES,
     FICTIONAL_ROOTS,
     FICTIONAL_SUFFIXES,
+    FILLERS,
     FOLLOW_UPS,
     SEPARATORS,
     TAILS,
@@ -182,9 +183,13 @@ class Generator:
             if kind == "travel":
                 part = self._sentence()
             else:
-                part = self._fill(
-                    expand(rng.choice(DOMAIN if kind == "domain" else FOLLOW_UPS), rng)
-                )
+                choices = {"domain": DOMAIN, "follow_up": FOLLOW_UPS, "filler": FILLERS}[kind]
+                part = self._fill(expand(rng.choice(choices), rng))
+            part = self._with_tails(part)
+            if rng.random() < LEAD_WORD_RATE:  # "recap: ...", "hubby ...", "BRO the ... deal"
+                word = rng.choice(ordinary_words())
+                lead = word.upper() if rng.random() < 0.15 else word
+                part = [(lead + rng.choice([" ", ", ", ": ", " - "]), None), *part]
             if i:
                 separator = rng.choices([s for s, _ in SEPARATORS], [w for _, w in SEPARATORS])[0]
                 pieces.append((separator, None))
