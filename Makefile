@@ -40,14 +40,18 @@ data/heldout_places.jsonl: data/test.txt data/places.py
 train-default: install data/train.jsonl
 	$(CLI) train --train data/train.jsonl --dev data/dev.txt --dev data/conv_dev.txt \
 		--out model/default --name slot-tagger-default --seed $(SEED)
+	$(CLI) calibrate --data data/conv_dev.txt --model model/default
 
 # The place table the service resolves spans against (model/places.json.gz).
 places: install
 	$(PY) -m data.gazetteer
 
-# Every figure in README's results table.
+# Every figure in README's results tables: F1 per set, error classes, calibration, languages.
 report: install
 	$(PY) -m training.report --model model/default
+	$(PY) -m training.calibrate --model model/default
+	$(PY) -m training.language_report --non-english data/non_english.tsv \
+		data/dev.txt data/test.txt data/conv_dev.txt data/conv_test.txt
 
 ablation: install data/train.jsonl
 	$(PY) -m training.ablation --epochs 5

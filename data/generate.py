@@ -44,9 +44,11 @@ from data.turns import (
     FOLLOW_UPS,
     SEPARATORS,
     TAILS,
+    VENUE_CHAINS,
+    VENUE_SUFFIXES,
     ordinary_words,
 )
-from model.spans import to_bio
+from model.spans import NO_INSIDE, OUTSIDE_ONLY, to_bio, token_limits
 from model.tokenize import tokenize
 
 _ALTERNATIVES = re.compile(r"\(([^()\[\]]*)\)")
@@ -229,6 +231,8 @@ class Generator:
                 pieces.append((self.rng.choice(AIRLINES), None))
             elif slot == "airline_code":
                 pieces.append((self.rng.choice(AIRLINE_CODES), None))
+            elif slot == "venue":
+                pieces.append((self._venue(), None))
             elif slot == "word":
                 word = self.rng.choice(ordinary_words())
                 pieces.append((word.capitalize() if self.rng.random() < 0.3 else word, None))
@@ -256,6 +260,15 @@ class Generator:
                 tail = self.rng.choice(TAILS)
                 out.append((tail if tail.startswith(",") else f" {tail}", None))
         return out
+
+    def _venue(self) -> str:
+        """A taxi's end, a hotel or a restaurant: "the Acorn Guest House", "Grafton Centre"."""
+        rng = self.rng
+        if rng.random() < 0.25:
+            return rng.choice(VENUE_CHAINS)
+        head = self.place() if rng.random() < 0.4 else rng.choice(ordinary_words()).capitalize()
+        venue = f"{head} {rng.choice(VENUE_SUFFIXES)}"
+        return f"the {venue}" if rng.random() < 0.5 else venue
 
     def _duration(self) -> str:
         number, unit = self.rng.choice(DURATION_NUMBERS), self.rng.choice(DURATION_UNITS)
@@ -334,6 +347,15 @@ class Generator:
 
 
 def _on_token_boundaries(example: Example) -> bool:
+    """Every span is exactly its tokens, and none holds a token a span may not (model.spans)."""
+    tokens = tokenize(example.text)
+    limits = token_limits(example.text, tokens)
+    for span in example.spans:
+        inside = [i for i, t in enumerate(tokens) if span.start <= t.start and t.end <= span.end]
+        if any(limits[i] == OUTSIDE_ONLY for i in inside) or any(
+            limits[i] & NO_INSIDE for i in inside[1:]
+        ):
+            return False
     try:
         _, expanded = to_bio(
             tokenize(example.text), [(s.start, s.end, s.label) for s in example.spans]

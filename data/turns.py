@@ -141,6 +141,38 @@ DOMAIN: list[str] = [
     "(the|our) (anniversary|birthday|bday) is (on |){nodate}",
 ]
 
+# ----- a multi-domain assistant's other bookings: venues, tables, stays, with days and places -----
+DOMAIN += [
+    "(i need|i want|i'd like|can i get|book me|please book) a (taxi|cab) (from|to) {venue}[ (to|from) {venue}][ (at|by|around) {time}]",
+    "(taxi|a cab|a taxi) from {venue} to {venue}[ please][, (around|at|by) {time}]",
+    "the taxi should (leave|pick me up at|arrive at) {venue} (at|by|after) {time}",
+    "(i need|can i get) a taxi to (get to |)the (train station|airport|bus station|hotel) (by|at|before) {time}[, from {venue}]",
+    "(going|heading|i'm going) to the (airport|station|hotel|restaurant)[ (tomorrow|tonight|later)]",
+    "(hey |)can you book me a (cab|taxi|car) for (tomorrow|tonight|later|{nodate}) at {time}[? going to the (airport|station)]",
+    "(is|what's|whats) the {venue} a (hotel|guesthouse|restaurant|museum)",
+    "(does|is) the {venue} (have|has|offer) (free parking|free wifi|a pool|vegetarian options)",
+    "(i'd like|book|i need|can i have) the (guesthouse|hotel|room|apartment) for (2|3|4|5|6) (people|guests)[,] (2|3|4|5) nights[,] (from|starting|starting on|on) {nodate}",
+    "(we|i) need the (guesthouse|hotel|room) from {nodate} to {nodate}",
+    "(a|the) table for (2|4|6|8) at {time} on {nodate}",
+    "the restaurant should be in the (south|north|centre|east|west) and serve (indian|chinese|italian|thai|british|european) food",
+    "(we've got|i have|we have) tickets for {nodate}",
+    "(we'll|we will|i'll) have a free (morning|afternoon|day|evening) on {nodate}",
+    "(is it possible to get|can i get|i'd like) a late checkout on {nodate}[ at the (resort|hotel)]",
+    "{nodate} is the (restaurant|dinner|hotel|museum)",
+    "(could i|can i|i want to) get a refund for the (train|ticket|booking|taxi) on {nodate}",
+    "(can you|could you) find me the address of the {venue}",
+    "(is there|do you have) a (thai|chinese|indian|italian) place (open late |)(near|by) the {venue}[ on {nodate}]",
+    "(what is|what's) the cost of a (limousine|taxi|rental car|shuttle) in {place}",
+    "what time zone is {place} in",
+    "where (do i|can i) pick up the rental car at the {place} airport",
+    "the flight to {place} was (delayed|cancelled|late)[ (3 hours|again)][ and no one told us anything]",
+    "my (suitcase|bag|coat) (got left|was left) on the train at {place}",
+    "(is|are) there (a|any) (7 day|day|weekly) pass for the {place} buses",
+    "(we'll|we will) be staying in {place} for (a week|{duration})",
+    "(i|we) need to get to the airport from (downtown |)(the hotel|{place})",
+    "(the|that) {place} one was for my (friend|sister|boss)",
+]
+
 # ----- interjections, slang and chat noise: short turns with no span -----
 FILLERS: list[str] = [
     # an ordinary word where a place could be: the words around it do not make it one
@@ -262,6 +294,16 @@ DURATION_NUMBERS = (
     "six", "seven", "eight", "nine", "ten", "a couple of", "a few",
 )  # fmt: skip
 DURATION_UNITS = ("day", "days", "night", "nights", "week", "weeks")
+
+# Venues of the other bookings (taxi ends, hotels, restaurants, sights): never a trip's end.
+VENUE_SUFFIXES = (
+    "Hotel", "Guest House", "Guesthouse", "Lodge", "Centre", "College", "Inn", "Arms", "House",
+    "Hall", "Museum", "Gallery", "Restaurant", "Bistro", "Kitchen", "Bar", "Theatre", "Park",
+)  # fmt: skip
+VENUE_CHAINS = (
+    "Pizza Hut", "Nando's", "the Hilton", "Premier Inn", "Holiday Inn", "Travelodge", "the Marriott",
+    "Addenbrookes", "the Randolph Hotel", "the Ritz", "Starbucks", "the Grand Hotel",
+)  # fmt: skip
 
 # Made-up places (rare and fictional names are common in chat, and in no table): a prefix, a root,
 # a suffix, each optional but the root.

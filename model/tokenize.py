@@ -34,6 +34,9 @@ _RANGE_INFIX = r"(?<=[^\W_])[-–—](?=\d)"
 _ABBREVIATIONS = (
     *("St.", "Mt.", "Ft.", "Pt.", "Ste.", "Sta.", "Intl.", "Mtn.", "Hts.", "Jct."),
     *("D.C.", "U.S.", "U.K.", "L.A.", "N.Y."),
+    # and in dates ("AUG. 3RD", "sept. 5"): the period belongs to the month
+    *("Jan.", "Feb.", "Mar.", "Apr.", "Jun.", "Jul.", "Aug.", "Sep.", "Sept.", "Oct."),
+    *("Nov.", "Dec."),
 )
 
 

@@ -75,6 +75,37 @@ def test_cities_absent_from_training(default: Predictor, text: str, expected) ->
     assert spans(default, text) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("I need a hotel to stay in", []),
+        ("just looking for information, I forgot to tell you something", []),
+        ("can we book a table for lunch on Sunday at noon?", []),
+        ("fly to Denver. Could you check prices", [("destination", "Denver")]),
+        ("fly out of miami\nneed it cheap", [("departure", "miami")]),
+        ("What about Lyon?", [("destination", "Lyon")]),
+        ("a five day trip to Rome", [("destination", "Rome")]),
+        (
+            "boston to denver june 3-9",
+            [("departure", "boston"), ("destination", "denver"), ("date", "june 3"), ("date", "9")],
+        ),
+    ],
+)
+def test_conversation_sentences(default: Predictor, text: str, expected) -> None:
+    assert spans(default, text) == expected
+
+
+def test_text_in_another_language_gets_no_spans_and_says_why(default: Predictor) -> None:
+    [prediction] = default.predict(["quiero ir de Madrid a Barcelona mañana"])
+    assert prediction.spans == [] and prediction.refused is not None
+
+
+def test_conversation_dev_set_floor(default: Predictor) -> None:
+    """A floor under the measured numbers (README), so a regression shows; not the target."""
+    report = evaluate(default, read_examples("data/conv_dev.txt"))
+    assert report.micro.f1 >= 0.88 and report.micro.precision >= 0.88
+
+
 def test_hand_written_dev_set_floor(default: Predictor) -> None:
     report = evaluate(default, read_examples("data/dev.txt"))
     assert report.micro.f1 >= 0.95
