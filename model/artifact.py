@@ -5,7 +5,8 @@ Layout (format_version 2)::
     meta.json            format, format_version, name, version, created_at, labels, metrics, ...
     config.json          TaggerConfig
     vocab.json           {"words": [...], "chars": [...], "tags": [...]}  (id = position)
-    lexicon.json         word frequencies and place names (model.lexicon), when the config uses them
+    lexicon.json.gz      word frequencies and place names (model.lexicon), gzipped JSON (2.3 MB
+                         of it), when the config uses them
     weights.safetensors  the state_dict tensors and nothing else (no pickle anywhere)
 
 Format version 1 (before the lexicon) still loads: its config has no frequency or gazetteer input.
@@ -13,6 +14,7 @@ Format version 1 (before the lexicon) still loads: its config has no frequency o
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import os
@@ -42,6 +44,7 @@ FORMAT_VERSION = 2
 READABLE_VERSIONS = (1, 2)
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "default"
 FILES = ("meta.json", "config.json", "vocab.json", "weights.safetensors")
+LEXICON_FILE = "lexicon.json.gz"
 SLOT_TAGGER_VERSION = "0.1.0"
 
 
@@ -129,7 +132,8 @@ def save(
     }
     if tagger.vocabs.lexicon is not None:
         lexicon = tagger.vocabs.lexicon.to_json()
-        contents["lexicon.json"] = json.dumps(lexicon, ensure_ascii=False).encode()
+        raw = json.dumps(lexicon, ensure_ascii=False, separators=(",", ":")).encode()
+        contents[LEXICON_FILE] = gzip.compress(raw, mtime=0)  # mtime 0: same model, same bytes
     write_directory(out_dir, contents)
     return meta
 
@@ -190,6 +194,13 @@ def _read_json(path: Path) -> Any:
         raise CorruptModelError(f"model file {path} is not readable JSON: {e}") from e
 
 
+def _read_gzipped_json(path: Path) -> Any:
+    try:
+        return json.loads(gzip.decompress(path.read_bytes()).decode("utf-8"))
+    except (OSError, EOFError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise CorruptModelError(f"model file {path} is not readable gzipped JSON: {e}") from e
+
+
 def read_meta(model_dir: str | Path) -> ModelMeta:
     """Read and check ``meta.json`` alone.
 
@@ -240,9 +251,9 @@ def load(model_dir: str | Path) -> LoadedModel:
         raw_vocab = _read_json(path / "vocab.json")
         lexicon = None
         if config.frequency_dim or config.gazetteer_dim:
-            if not (path / "lexicon.json").is_file():
-                raise ModelNotFoundError(f"model at {path} is missing lexicon.json")
-            lexicon = Lexicon.from_json(_read_json(path / "lexicon.json"))
+            if not (path / LEXICON_FILE).is_file():
+                raise ModelNotFoundError(f"model at {path} is missing {LEXICON_FILE}")
+            lexicon = Lexicon.from_json(_read_gzipped_json(path / LEXICON_FILE))
         vocabs = Vocabs(
             words=Vocab.from_json(raw_vocab["words"]),
             chars=Vocab.from_json(raw_vocab["chars"]),
@@ -251,7 +262,7 @@ def load(model_dir: str | Path) -> LoadedModel:
         )
     except (ValidationError, KeyError, TypeError, ValueError) as e:
         raise CorruptModelError(
-            f"model at {path} has an invalid config.json, vocab.json or lexicon.json: {e}"
+            f"model at {path} has an invalid config.json, vocab.json or {LEXICON_FILE}: {e}"
         ) from e
     if labels_of(vocabs.tags) != sorted(meta.labels):
         raise CorruptModelError(

@@ -4,8 +4,9 @@
 class and (``--show N``) up to N examples of each. A predicted span that is not exactly a gold
 span, and a gold span that was not predicted exactly, each fall in one class, tried in order:
 
-- ``crosses a sentence or line``: a predicted span containing a line break or sentence
-  punctuation (". ", "! ", "? ", ";"), or ending with punctuation that is not a name's own;
+- ``crosses a sentence or line``: a predicted span containing a line break or a token that is
+  sentence punctuation, a symbol or an emoji, or starting or ending with a comma or a hyphen
+  (the rules of model.spans.token_limits; a name's own period, "St." or "Sept.", is its own);
 - ``word made into a place`` / ``non-travel date``: a predicted place (date) overlapping no gold
   span at all;
 - ``swallows a neighbour``: a predicted span strictly containing a gold span ("[Lima deal]",
@@ -30,6 +31,8 @@ import typer
 from data.example import Example
 from data.formats import read_examples
 from model.predictor import Prediction, Predictor
+from model.spans import JOINERS, NO_INSIDE, OUTSIDE_ONLY, token_limits
+from model.tokenize import Token, tokenize
 
 CLASSES = (
     "crosses a sentence or line",
@@ -43,7 +46,6 @@ CLASSES = (
     "missed date",
     "other overlap",
 )
-_DIRTY = re.compile(r"[\n\r]|[.!?;](\s|$)|[,:\-–]$")
 _RANGE_GAP = re.compile(r"^\s*(-|–|to|till|until|through|thru)\s*$", re.I)
 
 
@@ -59,6 +61,8 @@ def classify(example: Example, prediction: Prediction) -> list[Mistake]:
     gold = {(s.start, s.end, s.label) for s in example.spans}
     predicted = {(s.start, s.end, s.label) for s in prediction.spans}
     text = example.text
+    tokens = tokenize(text)
+    limits = token_limits(text, tokens)
     mistakes = []
 
     def overlaps(a: tuple[int, int, str], b: tuple[int, int, str]) -> bool:
@@ -68,7 +72,7 @@ def classify(example: Example, prediction: Prediction) -> list[Mistake]:
         start, end, label = span
         shown = f"{label}: {text[start:end]}"
         touching = [g for g in gold if overlaps(span, g)]
-        if _DIRTY.search(text[start:end]):
+        if _crosses(text, tokens, limits, start, end):
             kind = "crosses a sentence or line"
         elif not touching:
             kind = "non-travel date" if label == "date" else "word made into a place"
@@ -96,6 +100,20 @@ def classify(example: Example, prediction: Prediction) -> list[Mistake]:
             kind = "missed date" if label == "date" else "missed place"
         mistakes.append(Mistake(kind, text, f"{label}: {text[start:end]}"))
     return mistakes
+
+
+def _crosses(
+    text: str, tokens: Sequence[Token], limits: Sequence[int], start: int, end: int
+) -> bool:
+    inside = [i for i, t in enumerate(tokens) if start <= t.start and t.end <= end]
+    if not inside:
+        return False
+    edges = {tokens[inside[0]].text, tokens[inside[-1]].text}
+    return (
+        any(limits[i] == OUTSIDE_ONLY for i in inside)
+        or any(limits[i] & NO_INSIDE for i in inside[1:])
+        or not edges.isdisjoint(JOINERS)
+    )
 
 
 def count(

@@ -66,7 +66,7 @@ def test_a_format_1_model_without_a_lexicon_still_loads_and_tags(tiny_model_dir,
     (old / "meta.json").write_text(json.dumps({**meta, "format_version": 1}))
     del raw_config["frequency_dim"], raw_config["gazetteer_dim"]
     (old / "config.json").write_text(json.dumps(raw_config))
-    assert not (old / "lexicon.json").exists()
+    assert not (old / "lexicon.json.gz").exists()
     reloaded = artifact.load(old)
     assert reloaded.meta.format_version == 1 and reloaded.tagger.vocabs.lexicon is None
     assert len(Predictor.from_dir(old).predict(TEXTS)) == len(TEXTS)
@@ -74,8 +74,15 @@ def test_a_format_1_model_without_a_lexicon_still_loads_and_tags(tiny_model_dir,
 
 def test_a_missing_lexicon_is_reported_by_name(tiny_model_dir, tmp_path) -> None:
     model = copy_model(tiny_model_dir, tmp_path)
-    (model / "lexicon.json").unlink()
-    with pytest.raises(ModelNotFoundError, match="is missing lexicon.json"):
+    (model / "lexicon.json.gz").unlink()
+    with pytest.raises(ModelNotFoundError, match="is missing lexicon.json.gz"):
+        artifact.load(model)
+
+
+def test_a_corrupt_lexicon_is_a_corrupt_model(tiny_model_dir, tmp_path) -> None:
+    model = copy_model(tiny_model_dir, tmp_path)
+    (model / "lexicon.json.gz").write_bytes(b"not gzip")
+    with pytest.raises(CorruptModelError, match="not readable gzipped JSON"):
         artifact.load(model)
 
 
