@@ -217,6 +217,8 @@ def random_date(rng: random.Random) -> DateText:
         f"the weekend of the {ordinal_suffix(_day(rng))}",
         "tomorrow",
         "today",
+        rng.choice(["tmrw", "tmr", "2morrow", "tomorow"]),
+        rng.choice(["labor day weekend", "memorial day weekend", "thanksgiving weekend"]),
     ]
     return DateText(rng.choice(relative), None)
 

@@ -32,7 +32,10 @@ def resolve_values(
     for span in spans:
         value = None
         if span.label in DATE_LABELS and reference_date is not None:
-            value = resolve_date(span.text, reference_date, policy, anchor)
+            try:
+                value = resolve_date(span.text, reference_date, policy, anchor)
+            except (ValueError, OverflowError):  # off the calendar: "march 0000", year 9999 + 1
+                value = None
             if value is not None:
                 anchor = date.fromisoformat(value.get("date") or value["start"])
         elif span.label in PLACE_LABELS and places is not None:

@@ -3,7 +3,7 @@
 from datetime import UTC, date, datetime
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from model.dates import DatePolicy, resolve_date, today_in
@@ -163,3 +163,35 @@ def test_remembered_readings_are_copies_a_caller_may_change() -> None:
     first["date"] = "edited"
     assert resolve_date("next monday", date(2026, 11, 23))["date"] == "2026-11-30"
     assert resolve_date("next monday", date(2026, 11, 30))["date"] == "2026-12-07"
+
+
+@given(
+    st.sampled_from(
+        [
+            "in {n} days",
+            "in {n} weeks",
+            "march {n}",
+            "the {n}th",
+            "{n}/{n}/{n}",
+            "march {n} 0000",
+            "{n} weeks from now",
+            "tomorrow",
+            "next friday",
+            "the following day",
+            "in {n} months",
+        ]
+    ),  # fmt: skip
+    st.integers(-(10**12), 10**12),
+    st.dates(),
+)
+@example("tomorrow", 0, date(9999, 12, 31))
+@example("in {n} days", 10**9, date(2026, 11, 23))
+@example("march {n} 0000", 3, date(2026, 11, 23))
+def test_no_date_phrase_and_reference_date_raise(template: str, n: int, reference) -> None:
+    from model.dates import DatePolicy
+    from model.spans import Span
+    from model.values import resolve_values
+
+    text = template.format(n=n)
+    [span] = resolve_values([Span("date", 0, len(text), text)], reference, DatePolicy(), None)
+    assert span.value is None or span.value["type"] in ("date", "range")
