@@ -410,7 +410,7 @@ def _join(pieces: list[tuple[str, str | None]]) -> tuple[str, list[GoldSpan]]:
         text += piece
     stripped = text.rstrip()
     if stripped.lstrip() != stripped:
-        raise AssertionError(f"a generated text starts with whitespace: {stripped!r}")
+        raise ValueError(f"a generated text starts with whitespace: {stripped!r}")
     # A space the template left before punctuation ("boston , denver") stays: people type that.
     return stripped, [s for s in spans if s.end <= len(stripped)]
 

@@ -5,8 +5,8 @@ Layout (format_version 2)::
     meta.json            format, format_version, name, version, created_at, labels, metrics, ...
     config.json          TaggerConfig
     vocab.json           {"words": [...], "chars": [...], "tags": [...]}  (id = position)
-    lexicon.json.gz      word frequencies and place names (model.lexicon), gzipped JSON (2.3 MB
-                         of it), when the config uses them
+    lexicon.json.gz      word frequencies and place names (model.lexicon), gzipped JSON (0.7 MB;
+                         2.3 MB unpacked), when the config uses them
     weights.safetensors  the state_dict tensors and nothing else (no pickle anywhere)
 
 Format version 1 (before the lexicon) still loads: its config has no frequency or gazetteer input.

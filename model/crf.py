@@ -219,6 +219,11 @@ class FastDecoder:
         """
         emissions = emissions.astype(np.float64)  # (B, T, K)
         if allowed is not None:
+            if allowed.shape != emissions.shape or not allowed[..., 0].all():
+                raise ValueError(
+                    f"expected allowed of shape {emissions.shape} with tag 0 allowed everywhere, "
+                    f"got shape {allowed.shape}"
+                )
             emissions = np.where(allowed, emissions, FORBIDDEN)  # (B, T, K)
         batch, seq_len, num_tags = emissions.shape
         padded = min(lengths) < seq_len

@@ -1,8 +1,8 @@
 """What the network knows about words beyond its training sentences: how common each word is in
 English, and which token runs name a place.
 
-Two per-token inputs, both looked up in tables saved with the model (``lexicon.json``), so serving
-needs neither ``wordfreq`` nor the place table's builders:
+Two per-token inputs, both looked up in tables saved with the model (``lexicon.json.gz``), so
+serving needs neither ``wordfreq`` nor the place table's builders:
 
 - **frequency**: the word's Zipf frequency in English (``wordfreq``'s scale: 7 is "the", 5 is
   "stay" or "holiday", 3 is "stevenage"), in half-Zipf buckets. "stay" and "information" look
@@ -40,6 +40,8 @@ MAX_NAME_TOKENS = 6
 MAX_CODE_ZIPF = 4.0
 # A one-word name as common as this is a function word first ("to", "of", "can" are towns).
 MAX_NAME_ZIPF = 6.0
+# Punctuation that may stand inside a name the gazetteer matches ("Wilkes-Barre", "Portland, OR").
+_INSIDE_NAMES = frozenset({",", "-", "–", "&", "'", "’", "/"})
 
 
 def normalize_token(text: str) -> str:
@@ -149,8 +151,8 @@ class Lexicon:
             name = ""
             for j in range(i, min(i + MAX_NAME_TOKENS * 2, len(tokens))):
                 if not keys[j]:
-                    if j == i:
-                        break
+                    if j == i or tokens[j] not in _INSIDE_NAMES:
+                        break  # a name holds no sentence punctuation, bracket or emoji
                     continue  # a comma or hyphen inside a name ("Wilkes-Barre")
                 name = f"{name} {keys[j]}" if name else keys[j]
                 kind = self.places.get(name)

@@ -20,7 +20,7 @@ from model.encode import Batch, Encoder
 from model.language import detect
 from model.places import PlaceIndex
 from model.runtime import Backend, OnnxEmissions
-from model.spans import Span, allowed_tags, from_bio, token_limits
+from model.spans import Span, allowed_tags, from_bio, to_bio, token_limits
 from model.tokenize import Token, tokenize
 from model.values import resolve_values
 
@@ -238,27 +238,14 @@ class Predictor:
             for i, path, sent_scores in zip(chunk, paths, chosen, strict=True):
                 tags = [tags_of(k) for k in path]
                 spans = from_bio(texts[i], token_lists[i], tags, sent_scores)
-                if self.min_confidence > 0.0 and spans:
-                    spans, tags = _above(spans, token_lists[i], tags, self.min_confidence)
+                if self.min_confidence > 0.0:
+                    spans = [s for s in spans if s.confidence >= self.min_confidence]
+                # The tags say what the spans say: a joiner trimmed off a span's edge and the
+                # tokens of a span under the floor are O.
+                tags, _ = to_bio(token_lists[i], [(s.start, s.end, s.label) for s in spans])
                 spans = resolve_values(spans, reference_date, self.date_policy, self.places)
                 results[i] = Prediction(texts[i], token_lists[i], tags, spans)
         return results
-
-
-def _above(
-    spans: list[Span], tokens: list[Token], tags: list[str], floor: float
-) -> tuple[list[Span], list[str]]:
-    """The spans with confidence at least ``floor``, and the tags with the others' set to O."""
-    kept = [s for s in spans if s.confidence >= floor]
-    if len(kept) == len(spans):
-        return spans, tags
-    tags = list(tags)
-    for span in spans:
-        if span.confidence < floor:
-            for t, token in enumerate(tokens):
-                if span.start <= token.start and token.end <= span.end:
-                    tags[t] = "O"
-    return kept, tags
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,9 +18,11 @@ NO_BEGIN = 1
 NO_INSIDE = 2
 OUTSIDE_ONLY = NO_BEGIN | NO_INSIDE
 # Punctuation a name may have inside it, never at its edges: "Portland, OR", "Wilkes-Barre",
-# "2026-11-02", "11 / 02", "Hartsfield–Jackson". Any other punctuation, a symbol or an emoji
-# ends a span: a sentence end (". ! ? ; ..."), brackets, quotes, dashes between clauses.
+# "2026-11-02", "Hartsfield–Jackson", "Trinidad & Tobago". Any other punctuation, a symbol or an
+# emoji ends a span: a sentence end (". ! ? ; ..."), brackets, quotes; so does a dash or slash
+# with a space beside it, which separates ("Lyon - Paris", "3 - 9", "LAX / SFO").
 JOINERS = frozenset({",", "-", "–", "&", "/", "'", "’"})
+_TIGHT_JOINERS = frozenset({"-", "–", "/"})
 _LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
 _EMOTICONS = frozenset(emoticons)
 
@@ -86,7 +88,12 @@ def token_limits(text: str, tokens: Sequence[Token]) -> list[int]:
     previous_end = 0
     for token in tokens:
         flags = 0
-        if token.text in JOINERS:
+        if token.text in _TIGHT_JOINERS and (
+            text[token.start - 1 : token.start].isspace()
+            or text[token.end : token.end + 1].isspace()
+        ):
+            flags |= OUTSIDE_ONLY
+        elif token.text in JOINERS:
             flags |= NO_BEGIN
         elif token.text in _EMOTICONS or not any(c.isalnum() for c in token.text):
             flags |= OUTSIDE_ONLY
@@ -131,28 +138,28 @@ def from_bio(
     if len(tags) != len(tokens):
         raise ValueError(f"expected one tag per token ({len(tokens)}), got {len(tags)}")
     spans: list[Span] = []
-    current: tuple[str, int, int, float] | None = None  # label, first token, last token, confidence
+    current: tuple[str, int, int] | None = None  # label, first token, last token
 
     def close() -> None:
         if current is not None:
-            label, first, last, conf = current
+            label, first, last = current
             while first <= last and tokens[first].text in JOINERS:
                 first += 1
             while last >= first and tokens[last].text in JOINERS:
                 last -= 1
-            if first <= last:
+            if first <= last:  # the confidence of the tokens kept, not of a trimmed comma
+                conf = 1.0 if scores is None else min(float(x) for x in scores[first : last + 1])
                 start, end = tokens[first].start, tokens[last].end
                 spans.append(Span(label, start, end, text[start:end], conf))
 
     for i, tag in enumerate(tags):
         if tag == "O" and current is None:
             continue
-        score = 1.0 if scores is None else float(scores[i])
         prefix, _, label = tag.partition("-")
         if prefix == "I" and current is not None and current[0] == label:
-            current = (label, current[1], i, min(current[3], score))
+            current = (label, current[1], i)
             continue
         close()
-        current = (label, i, i, score) if prefix in ("B", "I") else None
+        current = (label, i, i) if prefix in ("B", "I") else None
     close()
     return spans

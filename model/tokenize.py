@@ -25,7 +25,7 @@ class Token:
 # Sentence punctuation typed with no space after it ("to miami.i need", "Denver!Could") still ends
 # the word before it, so a span can stop there; "D.C.", "a.m." and "U.S." are special cases or
 # have one letter before the period, and keep theirs.
-_SENTENCE_INFIX = r"(?<=[^\W\d_]{2})[.!?;]+(?=[^\W\d_])"
+_SENTENCE_INFIX = r"(?<=[^\W\d_]{2})[.!?;]+(?=[^\W\d_])|(?<=\d)[.!?;]+(?=[A-Z][a-z])"
 # A dash before a number splits too, so each end of a range is a token of its own ("4th-12th",
 # "3–9"; spaCy splits a hyphen between two digits only).
 _RANGE_INFIX = r"(?<=[^\W_])[-–—](?=\d)"

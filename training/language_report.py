@@ -8,17 +8,16 @@ line refused, and the microseconds :func:`model.language.detect` takes per call.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import typer
 
+from data.formats import read_examples
 from model.language import detect
 
 # "[dep Boston]" -> "Boston"; the label names of data/dev.txt and data/test.txt, short and long.
-MARKUP = re.compile(r"\[(?:dep|dst|date|departure|destination|dest) ([^\]]*)\]")
 TIMING_ROUNDS = 3
 
 
@@ -40,13 +39,8 @@ def read_non_english(path: Path) -> list[tuple[str, str]]:
 
 
 def read_english(path: Path) -> list[str]:
-    """The texts of a bracket-markup file: comments (``#``) and blank lines skipped."""
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return [
-        MARKUP.sub(r"\1", line).replace("\\n", "\n")
-        for line in lines
-        if line.strip() and not line.startswith("#")
-    ]
+    """The texts of a data file in any format ``data.formats`` reads."""
+    return [example.text for example in read_examples(path)]
 
 
 def refusal_table(pairs: Sequence[tuple[str, str]]) -> str:

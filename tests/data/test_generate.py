@@ -21,13 +21,13 @@ def test_generated_spans_lie_on_token_boundaries() -> None:
 
 def test_generated_spans_are_clean_by_the_same_rules_as_predicted_ones() -> None:
     from model.spans import Span
-    from tests.model.test_spans import _assert_clean
+    from tests.clean_spans import assert_clean
 
     for example in generate(2, 1000):
         spans = [
             Span(s.label, s.start, s.end, example.text[s.start : s.end]) for s in example.spans
         ]
-        _assert_clean(example.text, spans)
+        assert_clean(example.text, spans)
 
 
 def test_turns_join_sentences_other_domains_and_follow_ups() -> None:

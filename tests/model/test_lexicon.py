@@ -75,6 +75,10 @@ def test_holdout_hides_the_same_names_every_time(lexicon) -> None:
     half = ids_of(lexicon, text, holdout=0.5)
     assert half == ids_of(lexicon, text, holdout=0.5)
     assert {i for i in half if i != "-"} <= set(everything)
+    names = [name for name in TABLE["names"] if name != "to"]
+    hidden = [n for n in names if ids_of(lexicon, n, 0.5) == ["-"] * len(tokenize(n))]
+    shown = [n for n in names if n not in hidden]
+    assert hidden and shown, (hidden, shown)
 
 
 def test_frequency_ids_are_buckets_and_unknown_words_share_one(lexicon) -> None:

@@ -1,5 +1,7 @@
 """The predictor on the tiny model: it learned its set, batching changes nothing."""
 
+import dataclasses
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -101,17 +103,27 @@ def test_spans_under_the_models_confidence_floor_are_dropped_with_their_tags(
     tiny_model_dir,
 ) -> None:
     from model import artifact
+    from model.spans import from_bio
 
-    text = "i want to fly from denver to chicago tomorrow"
+    texts = ["i want to fly from denver to chicago tomorrow", "going to Denver, on March 4th"]
     everything = Predictor(artifact.load(tiny_model_dir))
-    [full] = everything.predict([text])
-    assert full.spans
-    floor = sorted(s.confidence for s in full.spans)[len(full.spans) // 2] + 1e-9
     strict = Predictor(artifact.load(tiny_model_dir))
-    strict.min_confidence = floor
-    [kept] = strict.predict([text])
-    assert kept.spans == [s for s in full.spans if s.confidence >= floor]
-    dropped = [s for s in full.spans if s.confidence < floor]
-    for token, tag, old in zip(kept.tokens, kept.tags, full.tags, strict=True):
-        inside = any(s.start <= token.start and token.end <= s.end for s in dropped)
-        assert tag == ("O" if inside else old)
+    for text in texts:
+        [full] = everything.predict([text])
+        assert full.spans
+        floor = sorted(s.confidence for s in full.spans)[len(full.spans) // 2] + 1e-9
+        strict.min_confidence = floor
+        [kept] = strict.predict([text])
+        assert kept.spans == [s for s in full.spans if s.confidence >= floor]
+        # the tags say exactly what the spans say: well-formed BIO, nothing left of a dropped span
+        assert from_bio(text, kept.tokens, kept.tags) == [
+            dataclasses.replace(s, confidence=1.0, value=None) for s in kept.spans
+        ]
+        for previous, tag in zip(["O", *kept.tags], kept.tags, strict=False):
+            assert not tag.startswith("I-") or previous[2:] == tag[2:]
+
+
+def test_a_joiner_trimmed_off_a_span_is_tagged_outside(predictor: Predictor) -> None:
+    [prediction] = predictor.predict(["going to Denver, on March 4th"])
+    comma = next(i for i, t in enumerate(prediction.tokens) if t.text == ",")
+    assert prediction.tags[comma] == "O"

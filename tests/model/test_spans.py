@@ -1,9 +1,13 @@
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from model.spans import Span, from_bio, to_bio
+from model.crf import CRF, FastDecoder, allowed_transitions
+from model.predictor import Predictor
+from model.spans import Span, allowed_tags, from_bio, to_bio, token_limits
 from model.tokenize import tokenize
+from tests.clean_spans import assert_clean
 
 TEXT = "fly from New York to St. Louis on November 2nd"
 
@@ -60,31 +64,15 @@ def test_span_confidence_is_the_lowest_token_score() -> None:
 
 # ----- clean spans by construction: the tokenizer's limits, the decoder's allowed tags -----
 
-import numpy as np  # noqa: E402
-
-from model.crf import CRF, FastDecoder, allowed_transitions  # noqa: E402
-from model.predictor import Predictor  # noqa: E402
-from model.spans import JOINERS, allowed_tags, token_limits  # noqa: E402
 
 CLEAN_TAGS = ["O", "B-departure", "I-departure", "B-date", "I-date"]
 # Text made of what makes spans dirty: sentence ends, line breaks, joiners, emoji and emoticons.
 _PIECES = st.sampled_from(
     ["Denver", "st.", "D.C.", "new", "york", "5th", "to", ".", "!", "?", "...", ";", ",", "-",
-     "&", "'", "/", ":)", "😀", "(", ")", '"', "\n", "\r\n", " ", " ", " ", "", "—", "LAX."]
+     "&", "'", "/", ":)", "😀", "(", ")", '"', "\n", "\r\n", " ", " ", " ", "", "—", "LAX.",
+     "5.", "Then", " - ", "Lyon"]
 )  # fmt: skip
 DIRTY_TEXT = st.one_of(st.text(), st.lists(_PIECES, max_size=30).map("".join))
-
-
-def _assert_clean(text: str, spans: list[Span]) -> None:
-    tokens = tokenize(text)
-    limits = dict(zip(tokens, token_limits(text, tokens), strict=True))
-    for span in spans:
-        inside = [t for t in tokens if span.start <= t.start and t.end <= span.end]
-        assert inside[0].start == span.start and inside[-1].end == span.end
-        assert not any(c in span.text for c in "\n\r\u2028\u2029\x85\v\f")
-        assert inside[0].text not in JOINERS and inside[-1].text not in JOINERS
-        assert all(limits[t] != 3 for t in inside), (text, span)  # no sentence end inside
-        assert any(c.isalnum() for c in inside[0].text + inside[-1].text)
 
 
 @given(DIRTY_TEXT, st.integers(0, 2**32 - 1))
@@ -102,13 +90,13 @@ def test_no_decoded_span_crosses_a_sentence_or_a_line_or_has_punctuation_at_its_
     may = allowed_tags(token_limits(text, tokens), CLEAN_TAGS)[None]  # (1, T, K)
     [path], [scores] = FastDecoder(crf).decode(emissions, [len(tokens)], may)
     assert all(may[0, t, k] for t, k in enumerate(path))
-    _assert_clean(text, from_bio(text, tokens, [CLEAN_TAGS[k] for k in path], scores))
+    assert_clean(text, from_bio(text, tokens, [CLEAN_TAGS[k] for k in path], scores))
 
 
 @given(DIRTY_TEXT)
 def test_the_trained_tagger_never_returns_a_dirty_span(predictor: Predictor, text: str) -> None:
     [prediction] = predictor.predict([text])
-    _assert_clean(text, prediction.spans)
+    assert_clean(text, prediction.spans)
 
 
 def test_a_span_stops_at_a_sentence_end_and_a_line_break() -> None:
