@@ -49,7 +49,8 @@ places: install
 # Every figure in README's results tables: F1 per set, error classes, calibration, languages.
 report: install
 	$(PY) -m training.report --model model/default
-	$(PY) -m training.calibrate --model model/default
+	$(PY) -m training.calibrate --model model/default --data data/conv_dev.txt \
+		--data data/conv_test.txt --data data/dev.txt --data data/test.txt
 	$(PY) -m training.language_report --non-english data/non_english.tsv \
 		data/dev.txt data/test.txt data/conv_dev.txt data/conv_test.txt
 

@@ -34,7 +34,11 @@ def load_predictor(settings: Settings) -> Predictor:
     """The predictor the settings name. Raises ModelError, with one clear message, if it cannot."""
     policy = DatePolicy(prefer=settings.date_prefer, date_order=settings.date_order)
     predictor = Predictor.from_dir(
-        settings.model_dir, policy, backend=settings.backend, threads=settings.torch_threads
+        settings.model_dir,
+        policy,
+        backend=settings.backend,
+        threads=settings.torch_threads,
+        english_only=settings.english_only,
     )
     predictor.warm_up()
     return predictor

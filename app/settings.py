@@ -28,6 +28,11 @@ class Settings(BaseSettings):
     backend: Backend = Field(
         "onnx", description="what runs the network: ONNX Runtime (faster) or eager torch"
     )
+    english_only: bool = Field(
+        True,
+        description="give text that is confidently not English no spans and a 'refused' reason "
+        "(the model reads English only); false tags every text",
+    )
     timezone: str = Field("UTC", description="whose 'today' dates are read against by default")
     date_order: Literal["MDY", "DMY"] = Field("MDY", description="how 11/02 is read")
     date_prefer: Literal["future", "past", "nearest"] = Field(

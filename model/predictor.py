@@ -100,11 +100,12 @@ class Predictor:
         date_policy: DatePolicy = DatePolicy(),
         backend: Backend = "onnx",
         threads: int = 1,
+        english_only: bool = True,
     ) -> Predictor:
         """Load the model at ``model_dir`` (the shipped default model when None) and the places,
         ready to serve (on ONNX Runtime unless ``backend`` says otherwise)."""
         loaded = artifact.load(artifact.DEFAULT_MODEL_DIR if model_dir is None else model_dir)
-        return cls(loaded, PlaceIndex.load(), date_policy, backend, threads)
+        return cls(loaded, PlaceIndex.load(), date_policy, backend, threads, english_only)
 
     def warm_up(self) -> None:
         """Run one sentence through everything, so the first real request pays no first-call costs

@@ -231,3 +231,10 @@ def test_text_in_another_language_is_200_with_no_spans_and_says_why(client: Test
     assert english["refused"] is None
     batch = client.post("/tag/batch", json={"texts": [spanish, "from Miami to Atlanta"]}).json()
     assert [r["refused"] is None for r in batch["results"]] == [False, True]
+
+
+def test_the_language_check_can_be_turned_off_by_setting(tiny_model_dir) -> None:
+    settings = Settings(model_dir=tiny_model_dir, english_only=False)
+    with TestClient(create_app(settings)) as client:
+        body = client.post("/tag", json={"text": "quiero ir de Madrid a Barcelona mañana"}).json()
+    assert body["refused"] is None
