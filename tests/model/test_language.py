@@ -216,3 +216,11 @@ def test_threads_racing_on_the_first_call_load_one_identifier() -> None:
         identifiers = list(pool.map(lambda _: language._identifier(), range(8)))
     assert len({id(i) for i in identifiers}) == 1
     assert language._load.cache_info().misses == 1
+
+
+def test_the_report_reads_english_sets_through_the_data_formats(tmp_path) -> None:
+    from training.language_report import read_english
+
+    path = tmp_path / "set.txt"
+    path.write_text("# a comment\nfly to [dst Denver]\\nthen [date Friday]\n\n", encoding="utf-8")
+    assert read_english(path) == ["fly to Denver\nthen Friday"]

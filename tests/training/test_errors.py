@@ -40,3 +40,13 @@ def test_a_span_across_a_sentence_end_and_a_missed_range_half() -> None:
     text = "june 3-9"
     ranged = gold(text, (0, 6, "date"), (7, 8, "date"))
     assert kinds(ranged, predicted(text, (0, 6, "date"))) == ["range half missed"]
+
+
+def test_cut_short_missed_date_and_other_overlap() -> None:
+    text = "to New York on Friday"
+    truth = gold(text, (3, 11, "destination"), (15, 21, "date"))
+    assert kinds(truth, predicted(text, (7, 11, "destination"), (15, 21, "date"))) == ["cut short"]
+    assert kinds(truth, predicted(text, (3, 11, "destination"))) == ["missed date"]
+    text = "from New York City"
+    truth = gold(text, (5, 13, "departure"))
+    assert kinds(truth, predicted(text, (9, 18, "departure"))) == ["other overlap"]
