@@ -26,7 +26,7 @@ from app.security import require_admin
 from app.settings import Settings
 from model.dates import today_in
 from model.errors import ModelError
-from model.predictor import Prediction, Predictor, Refusal
+from model.predictor import Prediction, Predictor
 
 log = logging.getLogger(__name__)
 router = APIRouter()  # create_app adds the API-key check when a key is configured
@@ -87,18 +87,8 @@ def _response(prediction: Prediction, predictor: Predictor, min_confidence: floa
             for s in prediction.spans
             if s.confidence >= min_confidence
         ],
-        "refused": _refusal(prediction.refused),
+        "refused": prediction.refused.to_json() if prediction.refused else None,
         "model": {"name": predictor.meta.name, "version": predictor.meta.version},
-    }
-
-
-def _refusal(refused: Refusal | None) -> dict | None:
-    if refused is None:
-        return None
-    return {
-        "reason": refused.reason,
-        "language": refused.language,
-        "confidence": round(refused.confidence, 4),
     }
 
 

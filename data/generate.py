@@ -48,7 +48,7 @@ from data.turns import (
     VENUE_SUFFIXES,
     ordinary_words,
 )
-from model.spans import NO_INSIDE, OUTSIDE_ONLY, to_bio, token_limits
+from model.spans import decodable, to_bio, token_limits
 from model.tokenize import tokenize
 
 _ALTERNATIVES = re.compile(r"\(([^()\[\]]*)\)")
@@ -79,6 +79,7 @@ LEAD_WORD_RATE = 0.06
 # Places drawn as made-up names: chat is full of rare and fictional places that no table has.
 FICTIONAL_SHARE = 0.08
 MAX_DRAWS = 20
+_PART_TEMPLATES = {"domain": DOMAIN, "follow_up": FOLLOW_UPS, "filler": FILLERS}
 # Punctuation a speech transcript leaves out: what ends a word ("boston," "st."); "o'hare", "11/02"
 # and "6.1.26" keep theirs.
 _SPOKEN_DROP = re.compile(r"[,.?!;:]+(?=\s|$)")
@@ -157,16 +158,17 @@ class Generator:
         """One example: a templated sentence or, :data:`TURN_SHARE` of the time, a turn.
 
         Drawn again when a span would not fall on token boundaries (a typo or a join can glue a
-        span to its neighbour), so every gold span the model trains on is exactly its tokens.
+        span to its neighbour) or holds what no span may (a sentence end, a line break), so every
+        gold span the model trains on is exactly its tokens and one the decoder can produce.
         """
         for _ in range(MAX_DRAWS):
             if self.rng.random() < TURN_SHARE:
                 example = self.turn()
             else:
                 example = self._surface(self._sentence())
-            if _on_token_boundaries(example):
+            if _decodable(example):
                 return example
-        raise RuntimeError(f"no example on token boundaries in {MAX_DRAWS} draws")
+        raise RuntimeError(f"no decodable example in {MAX_DRAWS} draws")
 
     def _sentence(self) -> list[tuple[str, str | None]]:
         template = self.rng.choices(TEMPLATES, self.template_weights)[0][1]
@@ -185,8 +187,7 @@ class Generator:
             if kind == "travel":
                 part = self._sentence()
             else:
-                choices = {"domain": DOMAIN, "follow_up": FOLLOW_UPS, "filler": FILLERS}[kind]
-                part = self._fill(expand(rng.choice(choices), rng))
+                part = self._fill(expand(rng.choice(_PART_TEMPLATES[kind]), rng))
             part = self._with_tails(part)
             if rng.random() < LEAD_WORD_RATE:  # "recap: ...", "hubby ...", "BRO the ... deal"
                 word = rng.choice(ordinary_words())
@@ -346,23 +347,14 @@ class Generator:
         return [*pieces[:index], (" ".join(words), label), *pieces[index + 1 :]]
 
 
-def _on_token_boundaries(example: Example) -> bool:
-    """Every span is exactly its tokens, and none holds a token a span may not (model.spans)."""
+def _decodable(example: Example) -> bool:
+    """Every span is exactly its tokens, and the decoder could produce its tags (model.spans)."""
     tokens = tokenize(example.text)
-    limits = token_limits(example.text, tokens)
-    for span in example.spans:
-        inside = [i for i, t in enumerate(tokens) if span.start <= t.start and t.end <= span.end]
-        if any(limits[i] == OUTSIDE_ONLY for i in inside) or any(
-            limits[i] & NO_INSIDE for i in inside[1:]
-        ):
-            return False
     try:
-        _, expanded = to_bio(
-            tokenize(example.text), [(s.start, s.end, s.label) for s in example.spans]
-        )
+        tags, expanded = to_bio(tokens, [(s.start, s.end, s.label) for s in example.spans])
     except ValueError:
         return False
-    return expanded == 0
+    return expanded == 0 and decodable(tags, token_limits(example.text, tokens))
 
 
 _QUESTION_WORDS = {"what", "which", "how", "when", "is", "are", "do", "does", "can", "could"}

@@ -26,6 +26,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from model.spans import JOINERS
+
 # Frequency ids: 0 padding, 1 a word not in the table, then one id per half Zipf from MIN_ZIPF.
 MIN_ZIPF = 1.5
 ZIPF_STEP = 0.5
@@ -40,8 +42,6 @@ MAX_NAME_TOKENS = 6
 MAX_CODE_ZIPF = 4.0
 # A one-word name as common as this is a function word first ("to", "of", "can" are towns).
 MAX_NAME_ZIPF = 6.0
-# Punctuation that may stand inside a name the gazetteer matches ("Wilkes-Barre", "Portland, OR").
-_INSIDE_NAMES = frozenset({",", "-", "–", "&", "'", "’", "/"})
 
 
 def normalize_token(text: str) -> str:
@@ -151,7 +151,7 @@ class Lexicon:
             name = ""
             for j in range(i, min(i + MAX_NAME_TOKENS * 2, len(tokens))):
                 if not keys[j]:
-                    if j == i or tokens[j] not in _INSIDE_NAMES:
+                    if j == i or tokens[j] not in JOINERS:
                         break  # a name holds no sentence punctuation, bracket or emoji
                     continue  # a comma or hyphen inside a name ("Wilkes-Barre")
                 name = f"{name} {keys[j]}" if name else keys[j]

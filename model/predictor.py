@@ -35,6 +35,14 @@ class Refusal:
     language: str
     confidence: float
 
+    def to_json(self) -> dict[str, str | float]:
+        """The ``refused`` object of the API and the CLI."""
+        return {
+            "reason": self.reason,
+            "language": self.language,
+            "confidence": round(self.confidence, 4),
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class Prediction:
@@ -193,8 +201,7 @@ class Predictor:
         refusals: list[Refusal | None] = [None] * len(texts)
         if self.english_only:
             for i, tokens in enumerate(token_lists):
-                guess = detect(texts[i]) if tokens else None
-                if guess is not None and not guess.is_english:
+                if tokens and not (guess := detect(texts[i])).is_english:
                     refusals[i] = Refusal(guess.reason, guess.language, guess.confidence)
         order = sorted(
             (i for i, tokens in enumerate(token_lists) if tokens and refusals[i] is None),

@@ -114,6 +114,15 @@ def allowed_tags(limits: np.ndarray | Sequence[int], tags: Sequence[str]) -> np.
     return ~blocked
 
 
+def decodable(tags: Sequence[str], limits: Sequence[int]) -> bool:
+    """Whether the decoder could give these tags, under these :func:`token_limits` (the rule of
+    :func:`allowed_tags`, applied to each token's own tag)."""
+    if not tags:
+        return True
+    allowed = allowed_tags(limits, tags)  # (T, T): token t against every tag of the sentence
+    return bool(np.diagonal(allowed).all())
+
+
 def from_bio(
     text: str,
     tokens: Sequence[Token],

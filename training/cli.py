@@ -220,11 +220,7 @@ def prediction_json(prediction: Prediction) -> dict:
         )
     out: dict = {"text": prediction.text, "spans": spans}
     if prediction.refused is not None:
-        out["refused"] = {
-            "reason": prediction.refused.reason,
-            "language": prediction.refused.language,
-            "confidence": round(prediction.refused.confidence, 4),
-        }
+        out["refused"] = prediction.refused.to_json()
     return out
 
 

@@ -31,7 +31,7 @@ import typer
 from data.example import Example
 from data.formats import read_examples
 from model.predictor import Prediction, Predictor
-from model.spans import JOINERS, NO_INSIDE, OUTSIDE_ONLY, token_limits
+from model.spans import JOINERS, decodable, token_limits
 from model.tokenize import Token, tokenize
 
 CLASSES = (
@@ -108,12 +108,9 @@ def _crosses(
     inside = [i for i, t in enumerate(tokens) if start <= t.start and t.end <= end]
     if not inside:
         return False
+    tags = ["B-x", *["I-x"] * (len(inside) - 1)]
     edges = {tokens[inside[0]].text, tokens[inside[-1]].text}
-    return (
-        any(limits[i] == OUTSIDE_ONLY for i in inside)
-        or any(limits[i] & NO_INSIDE for i in inside[1:])
-        or not edges.isdisjoint(JOINERS)
-    )
+    return not decodable(tags, [limits[i] for i in inside]) or not edges.isdisjoint(JOINERS)
 
 
 def count(
