@@ -167,7 +167,10 @@ def _load() -> LanguageIdentifier:
 
 def _identifier() -> LanguageIdentifier:
     # functools.cache may run _load twice when two threads race on the first call; the lock makes
-    # it once. The identifier is read-only afterwards (set_languages is never called).
+    # it once, and is taken only until then (detect runs on every request). The identifier is
+    # read-only afterwards (set_languages is never called).
+    if _load.cache_info().currsize:
+        return _load()
     with _LOCK:
         return _load()
 

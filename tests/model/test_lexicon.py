@@ -99,3 +99,7 @@ def test_a_table_with_out_of_range_ids_is_refused(lexicon) -> None:
     raw = lexicon.to_json()
     with pytest.raises(ValueError, match="place kinds"):
         Lexicon.from_json({**raw, "places": {"x": 99}})
+
+
+def test_a_name_never_matches_across_a_sentence_end(lexicon) -> None:
+    assert ids_of(lexicon, "new york. city") == ["city/begin", "city/end", "-", "-"]

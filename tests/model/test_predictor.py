@@ -127,3 +127,20 @@ def test_a_joiner_trimmed_off_a_span_is_tagged_outside(predictor: Predictor) -> 
     [prediction] = predictor.predict(["going to Denver, on March 4th"])
     comma = next(i for i, t in enumerate(prediction.tokens) if t.text == ",")
     assert prediction.tags[comma] == "O"
+
+
+def test_tags_say_what_the_spans_say_when_the_decoder_tags_a_trailing_comma(
+    predictor: Predictor,
+) -> None:
+    """The network may put I- on "Cancun,"'s comma; the span drops it, and so must the tags."""
+    import numpy as np
+
+    work = predictor._prepare(["going to Cancun, now"], 8)
+    tags = predictor.vocabs.tags.items
+    scores = np.zeros((1, 5, len(tags)), dtype=np.float32)  # going to Cancun , now
+    scores[0, :, tags.index("O")] = 5.0
+    scores[0, 2, tags.index("B-destination")] = 50.0
+    scores[0, 3, tags.index("I-destination")] = 50.0
+    [prediction] = predictor._finish(work, [scores], None)
+    assert [s.text for s in prediction.spans] == ["Cancun"]
+    assert prediction.tags == ["O", "O", "B-destination", "O", "O"]

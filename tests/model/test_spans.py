@@ -121,3 +121,24 @@ def test_a_joiner_at_a_span_edge_is_left_out() -> None:
     assert [s.text for s in from_bio(text, tokens, tags)] == ["Cancun", "March 10"]
     text = "Portland, OR"
     assert [s.text for s in from_bio(text, tokenize(text), ["B-x", "I-x", "I-x"])] == [text]
+
+
+def test_a_spans_confidence_is_that_of_the_tokens_it_keeps() -> None:
+    text = "to Cancun, now"
+    tokens = tokenize(text)
+    [span] = from_bio(text, tokens, ["O", "B-x", "I-x", "O"], [1.0, 0.9, 0.3, 1.0])
+    assert (span.text, span.confidence) == ("Cancun", 0.9)
+
+
+def test_a_dash_or_slash_with_a_space_beside_it_ends_a_span() -> None:
+    for text in ("Lyon - Paris", "LAX / SFO"):
+        assert token_limits(text, tokenize(text)) == [0, 3, 0]
+    assert token_limits("Wilkes-Barre", tokenize("Wilkes-Barre")) == [0, 1, 0]
+
+
+def test_the_decoder_refuses_a_mask_that_leaves_no_path() -> None:
+    allowed, start = allowed_transitions(CLEAN_TAGS)
+    decoder = FastDecoder(CRF(len(CLEAN_TAGS), allowed, start))
+    emissions = np.zeros((1, 2, len(CLEAN_TAGS)))
+    with pytest.raises(ValueError, match="tag 0 allowed everywhere"):
+        decoder.decode(emissions, [2], np.zeros((1, 2, len(CLEAN_TAGS)), dtype=bool))

@@ -37,3 +37,7 @@ def test_non_str_input_is_a_type_error() -> None:
 
     with pytest.raises(TypeError, match="expected str, got int"):
         tokenize(3)  # type: ignore[arg-type]
+
+
+def test_a_number_then_a_period_then_a_capital_ends_the_sentence() -> None:
+    assert [t.text for t in tokenize("june 5.Then what")] == ["june", "5", ".", "Then", "what"]
