@@ -166,7 +166,7 @@ class Generator:
                 example = self.turn()
             else:
                 example = self._surface(self._sentence())
-            if _decodable(example):
+            if decodable_example(example):
                 return example
         raise RuntimeError(f"no decodable example in {MAX_DRAWS} draws")
 
@@ -347,7 +347,7 @@ class Generator:
         return [*pieces[:index], (" ".join(words), label), *pieces[index + 1 :]]
 
 
-def _decodable(example: Example) -> bool:
+def decodable_example(example: Example) -> bool:
     """Every span is exactly its tokens, and the decoder could produce its tags (model.spans)."""
     tokens = tokenize(example.text)
     try:

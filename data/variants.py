@@ -15,6 +15,7 @@ import typer
 
 from data.example import Example, GoldSpan
 from data.formats import read_examples, write_jsonl
+from data.generate import MAX_DRAWS, decodable_example
 from data.places import split_places
 
 SPOKEN_DROP = set(',.?!;:"()')
@@ -71,24 +72,38 @@ def _cased_like(original: str, replacement: str) -> str:
 
 
 def with_heldout_places(examples: list[Example], seed: int) -> list[Example]:
-    """Each departure and destination replaced by a held-out city, cased like the original."""
+    """Each departure and destination replaced by a held-out city, cased like the original.
+
+    A registry name that cannot be one span under the label conventions ("Diamond Head /
+    Kapahulu", "Augusto C. Sandino (Managua) International Airport": a spaced slash or a bracket
+    separates names) is redrawn, by the rule the generator's training examples follow
+    (:func:`data.generate.decodable_example`), so every gold span is one the conventions allow.
+    """
     rng = random.Random(seed)
     _, heldout = split_places()
     by_kind = {k: [p for p in heldout if p.kind == k] for k in HELDOUT_KINDS}
     kinds, weights = list(HELDOUT_KINDS), list(HELDOUT_KINDS.values())
     result = []
     for example in examples:
-        text, spans, position = "", [], 0
-        for span in sorted(example.spans, key=lambda s: s.start):
-            text += example.text[position : span.start]
-            piece = example.text[span.start : span.end]
-            if span.label in PLACE_LABELS:
-                place = rng.choice(by_kind[rng.choices(kinds, weights)[0]])
-                piece = _cased_like(piece, place.text)
-            spans.append(GoldSpan(start=len(text), end=len(text) + len(piece), label=span.label))
-            text += piece
-            position = span.end
-        result.append(Example(text=text + example.text[position:], spans=spans))
+        for _ in range(MAX_DRAWS):
+            text, spans, position = "", [], 0
+            for span in sorted(example.spans, key=lambda s: s.start):
+                text += example.text[position : span.start]
+                piece = example.text[span.start : span.end]
+                if span.label in PLACE_LABELS:
+                    place = rng.choice(by_kind[rng.choices(kinds, weights)[0]])
+                    piece = _cased_like(piece, place.text)
+                spans.append(
+                    GoldSpan(start=len(text), end=len(text) + len(piece), label=span.label)
+                )
+                text += piece
+                position = span.end
+            rewritten = Example(text=text + example.text[position:], spans=spans)
+            if decodable_example(rewritten):
+                break
+        else:
+            raise RuntimeError(f"no held-out places fit {example.text!r} in {MAX_DRAWS} draws")
+        result.append(rewritten)
     return result
 
 
