@@ -398,7 +398,7 @@ NEGATIVES: list[str] = [
     "(i want|i'd like) {timed}",
     "is {timed} on time",
     "what time does {timed} leave",
-    "i (live|work) in {place}",
+    "i work in {place}",
     "(i'm|we're) (visiting|staying with) (family|friends|my aunt)",
     "anything (cheaper|earlier|later|else)",
     "anything under 300 dollars",

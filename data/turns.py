@@ -9,7 +9,8 @@ Same mini-language as ``templates.py``. Slots beyond the templates': ``{nodate}`
 that is *not* a travel date: a table's, a hotel stay's, a payment's day), ``{airline}``,
 ``{duration}`` (never a date), ``{dst2}`` (a second destination), ``{range}`` (two dates written
 as a range, "june 3-9": two spans), ``{word}`` (an ordinary English word, :func:`ordinary_words`,
-where a place could stand: "the beachfront one", "layovers kill me", "how about breakfast?").
+where a place could stand: "the beachfront one", "layovers kill me", "how about breakfast?"),
+``{clock}`` (a departure time naming a service, "the 8:04 to Norwich": never a date).
 """
 
 from __future__ import annotations
@@ -87,6 +88,11 @@ DOMAIN: list[str] = [
     "(i'm|i am|we're|we are) happy to pay (extra|more) for (a direct flight|a window seat|breakfast"
     "|a bigger room)",
     "(my|the) card was charged (twice |)(on|last) {nodate}",
+    "(please |pls |)(charge|put it on|use) (the|my) (Visa|visa|Mastercard|Amex|AMEX|debit card|card)"
+    "[ ending in (4471|0032|9918|1234)]",
+    "(i|we) (prefer|like|always fly|would rather fly) {airline}[ but (anything|whatever) (works|is fine)]",
+    "(no|not) {airline} (please|pls|again|if possible)",
+    "(is|are) {airline} (any good|ok|reliable|cheaper)",
     "(i want|i'd like|can i) (to |)talk to a (manager|supervisor|human|real person|agent)",
     "(i want|i'd like) (a refund|my money back|to cancel) (for|on) (my booking|the hotel|the order"
     "|booking ref (ab12x|77k3q|n0r4d))",
@@ -257,6 +263,29 @@ FOLLOW_UPS: list[str] = [
     "{dst}[,] {range}",
     "{dep} to {dst}[,] {range}",
     "(flights|trains|buses|anything) (to|into) {dst} {range}",
+    # changing the day of a booked journey: the new day is the journey's
+    "(can i|can we|could you|can you|pls|please) (change|move|push|switch) (the|my|our) (flight"
+    "|date|trip|booking|departure|ticket|train|return) to {date}[ instead]",
+    "(wrong date|that's the wrong day|oops wrong day|hey, wrong date)[(!!|!|,)] it should be {date}"
+    "[ (pls fix|please|thanks)]",
+    "(wait no|no wait|actually no|sorry i meant|i meant|sorry, i meant)[,] {date}",
+    "(book|i'll take|we'll take|get me|let's do) the (one|flight|train|bus|earlier one|later one)"
+    " (on |for |){date}",
+    "(we|i) (fly|leave|go|head) out (from here |)(on |){date}[ hopefully]",
+    # timetables: a departure time names a service, the place after it is where it goes
+    "(the|is the|does the|and the) {clock} (to|for|into) {dst}[ (still running|on time"
+    "|have a quiet coach|have wifi|full|cancelled)]",
+    "(is there|any|do you have|what about) (a later|an earlier|another|a direct) (one|train|bus"
+    "|flight|connection) (to|into) {dst}",
+    "(i'll take|book|we'll take|get me on) the {clock} (to {dst}|from {dep}|from {dep} to {dst})",
+    "the {clock} from {dep}[ to {dst}] (got cancelled|was cancelled|is delayed|is full)",
+    "(what's|what is) the arrival time (in|at|into) {dst}",
+    "(can you|could you|pls) (email|send|text) me the (itinerary|tickets|confirmation|e-tickets)"
+    " for {dst}",
+    # where the traveller lives or is: the departure
+    "(i|we) live in {dep}[ so (anything|whatever) (works|is fine)]",
+    "(my mom lives|my dad lives|she lives|he lives|they live) in {dep} so the (flights|trip) would"
+    " start from there",
 ]
 
 # ----- what joins sentences in one turn -----
@@ -310,6 +339,7 @@ VENUE_SUFFIXES = (
     "Hotel", "Guest House", "Guesthouse", "Lodge", "Centre", "College", "Inn", "Arms", "House",
     "Hall", "Museum", "Gallery", "Restaurant", "Bistro", "Kitchen", "Bar", "Theatre", "Park",
 )  # fmt: skip
+VENUE_PREFIXES = ("Hotel", "Casa", "Villa", "Hostal", "Posada", "Restaurant", "Café", "Hostel")
 VENUE_CHAINS = (
     "Pizza Hut", "Nando's", "the Hilton", "Premier Inn", "Holiday Inn", "Travelodge", "the Marriott",
     "Addenbrookes", "the Randolph Hotel", "the Ritz", "Starbucks", "the Grand Hotel",

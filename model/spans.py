@@ -23,6 +23,12 @@ OUTSIDE_ONLY = NO_BEGIN | NO_INSIDE
 # with a space beside it, which separates ("Lyon - Paris", "3 - 9", "LAX / SFO").
 JOINERS = frozenset({",", "-", "–", "&", "/", "'", "’"})
 _TIGHT_JOINERS = frozenset({"-", "–", "/"})
+# A contraction's second half never starts a span ("it['s friday]" is "it's [friday]"); it may
+# continue one ("[St. John's]").
+_CLITICS = frozenset(a + rest for a in ("'", "’") for rest in ("s", "re", "ve", "ll", "d", "m")) | {
+    "n't",
+    "n’t",
+}
 _LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
 _EMOTICONS = frozenset(emoticons)
 
@@ -79,7 +85,8 @@ def token_limits(text: str, tokens: Sequence[Token]) -> list[int]:
     """Which tags each token may take, so that no span crosses a sentence or a line break.
 
     A token with no letter or digit (or an emoticon) is outside every span, except the
-    :data:`JOINERS`, which may only continue one; a token on a new line may not continue a span.
+    :data:`JOINERS`, which may only continue one, as may a contraction's second half ("'s",
+    "n't"); a token on a new line may not continue a span.
 
     Returns:
         One set of flags (:data:`NO_BEGIN`, :data:`NO_INSIDE`) per token.
@@ -97,6 +104,8 @@ def token_limits(text: str, tokens: Sequence[Token]) -> list[int]:
             flags |= NO_BEGIN
         elif token.text in _EMOTICONS or not any(c.isalnum() for c in token.text):
             flags |= OUTSIDE_ONLY
+        elif token.text.lower() in _CLITICS:
+            flags |= NO_BEGIN
         if not _LINE_BREAKS.isdisjoint(text[previous_end : token.start]):
             flags |= NO_INSIDE
         limits.append(flags)

@@ -28,4 +28,5 @@ def assert_clean(text: str, spans: list[Span]) -> None:
             assert _ABBREVIATION.search(m.group(0)) or "." in word or len(word) == 1, (text, span)
         assert re.search(r"[^\W_]", inside[0].text) and re.search(r"[^\W_]", inside[-1].text)
         assert inside[0].text not in JOINERS and inside[-1].text not in JOINERS
+        assert not re.fullmatch(r"['’](s|re|ve|ll|d|m)|n['’]t", inside[0].text, re.I), (text, span)
         assert not re.search(r"\s[-–/]|[-–/]\s", span.text), (text, span)  # a spaced dash

@@ -142,3 +142,13 @@ def test_the_decoder_refuses_a_mask_that_leaves_no_path() -> None:
     emissions = np.zeros((1, 2, len(CLEAN_TAGS)))
     with pytest.raises(ValueError, match="tag 0 allowed everywhere"):
         decoder.decode(emissions, [2], np.zeros((1, 2, len(CLEAN_TAGS)), dtype=bool))
+
+
+def test_a_contractions_second_half_never_starts_a_span() -> None:
+    # "it's friday": the decoder gave "'s friday" as a date before this rule.
+    text = "so it's friday, it isn't"
+    tokens = tokenize(text)
+    assert [t.text for t in tokens] == ["so", "it", "'s", "friday", ",", "it", "is", "n't"]
+    assert token_limits(text, tokens) == [0, 0, 1, 0, 1, 0, 0, 1]
+    text = "St. John's"
+    assert token_limits(text, tokenize(text)) == [0, 0, 1]  # inside a name, it may continue one
