@@ -17,7 +17,7 @@ from pathlib import Path
 
 import typer
 
-from data.places import ALIASES_FILE, ascii_fold
+from data.place_names import ALIASES_FILE, ascii_fold
 from model.places import compile_table
 
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "model" / "places.json.gz"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import typer
 
-from data.dates import (
+from data.date_phrases import (
     MONTH_ABBR,
     MONTHS,
     NOT_DATES,
@@ -27,7 +27,7 @@ from data.dates import (
 )
 from data.example import Example, GoldSpan
 from data.formats import write_jsonl
-from data.places import Place, split_places
+from data.place_names import Place, split_places
 from data.templates import MACROS, NEGATIVES, TEMPLATES
 from data.turns import (
     AIRLINE_CODES,

@@ -15,7 +15,7 @@ import typer
 
 from data.example import Example, GoldSpan
 from data.formats import read_examples, write_jsonl
-from data.places import split_places
+from data.place_names import split_places
 
 SPOKEN_DROP = set(',.?!;:"()')
 PLACE_LABELS = ("departure", "destination")

@@ -53,7 +53,7 @@ def test_mission_sentences(default: Predictor, text: str, expected) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        # none of these cities is in the generator's training split (see data/places.py)
+        # none of these cities is in the generator's training split (see data/place_names.py)
         (
             "i want to fly from kyoto to lima on friday",
             [("departure", "kyoto"), ("destination", "lima"), ("date", "friday")],
@@ -67,7 +67,7 @@ def test_mission_sentences(default: Predictor, text: str, expected) -> None:
     ],
 )
 def test_cities_absent_from_training(default: Predictor, text: str, expected) -> None:
-    from data.places import is_heldout
+    from data.place_names import is_heldout
 
     for label, place in expected:
         if label != "date":
