@@ -24,9 +24,9 @@ from app.schemas import (
 )
 from app.security import require_admin
 from app.settings import Settings
-from model.dates import today_in
 from model.errors import ModelError
 from model.predictor import Prediction, Predictor
+from model.values.dates import today_in
 
 log = logging.getLogger(__name__)
 router = APIRouter()  # create_app adds the API-key check when a key is configured

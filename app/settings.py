@@ -36,7 +36,7 @@ class Settings(BaseSettings):
     timezone: str = Field("UTC", description="whose 'today' dates are read against by default")
     date_order: Literal["MDY", "DMY"] = Field("MDY", description="how 11/02 is read")
     date_prefer: Literal["future", "past", "nearest"] = Field(
-        "future", description="which year a date without one falls in (see model/dates.py)"
+        "future", description="which year a date without one falls in (see model/values/dates.py)"
     )
 
     max_body_bytes: int = Field(

@@ -15,14 +15,14 @@ import torch
 from model import artifact
 from model.artifact import LoadedModel, ModelMeta
 from model.crf import FastDecoder
-from model.dates import DatePolicy, load_dateparser
 from model.encode import Batch, Encoder
 from model.language import detect
-from model.places import PlaceIndex
 from model.runtime import Backend, OnnxEmissions
 from model.spans import Span, allowed_tags, from_bio, to_bio, token_limits
 from model.tokenize import Token, tokenize
-from model.values import resolve_values
+from model.values.dates import DatePolicy, load_dateparser
+from model.values.places import PlaceIndex
+from model.values.resolve import resolve_values
 
 DEFAULT_BATCH_SIZE = 128
 

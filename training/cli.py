@@ -21,9 +21,9 @@ import typer
 
 from data.formats import DataFormatError, read_examples
 from model.config import TaggerConfig
-from model.dates import today_in
 from model.errors import ModelError
 from model.predictor import Prediction, Predictor
+from model.values.dates import today_in
 from training.config import TrainConfig
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
