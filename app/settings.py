@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
-from zoneinfo import ZoneInfo
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from model.runtime import Backend
+from model.values.dates import DEFAULT_TIMEZONE, check_timezone
 
 
 class Settings(BaseSettings):
@@ -33,7 +33,9 @@ class Settings(BaseSettings):
         description="give text that is confidently not English no spans and a 'refused' reason "
         "(the model reads English only); false tags every text",
     )
-    timezone: str = Field("UTC", description="whose 'today' dates are read against by default")
+    timezone: str = Field(
+        DEFAULT_TIMEZONE, description="whose 'today' dates are read against by default"
+    )
     date_order: Literal["MDY", "DMY"] = Field("MDY", description="how 11/02 is read")
     date_prefer: Literal["future", "past", "nearest"] = Field(
         "future", description="which year a date without one falls in (see model/values/dates.py)"
@@ -57,5 +59,4 @@ class Settings(BaseSettings):
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
-        ZoneInfo(value)  # raises for an unknown zone, naming it
-        return value
+        return check_timezone(value)

@@ -8,6 +8,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -20,7 +21,7 @@ from model.language import detect
 from model.runtime import Backend, OnnxEmissions
 from model.spans import Span, allowed_tags, from_bio, to_bio, token_limits
 from model.tokenize import Token, tokenize
-from model.values.dates import DatePolicy, load_dateparser
+from model.values.dates import DatePolicy, Today, load_dateparser
 from model.values.places import PlaceIndex
 from model.values.resolve import resolve_values
 
@@ -54,6 +55,24 @@ class Prediction:
     tags: list[str]
     spans: list[Span]
     refused: Refusal | None = None
+
+    def to_json(self, min_confidence: float = 0.0, compact: bool = False) -> dict[str, Any]:
+        """The prediction as the API (a ``TagResponse`` without its ``model``) and the CLI write it.
+
+        Args:
+            min_confidence: leave out spans below this (their tokens keep their tags).
+            compact: the CLI's line: no tokens, and ``refused`` only for a text not tagged.
+        """
+        out: dict[str, Any] = {"text": self.text}
+        if not compact:
+            out["tokens"] = [
+                {"text": t.text, "start": t.start, "end": t.end, "tag": tag}
+                for t, tag in zip(self.tokens, self.tags, strict=True)
+            ]
+        out["spans"] = [s.to_json() for s in self.spans if s.confidence >= min_confidence]
+        if not compact or self.refused is not None:
+            out["refused"] = self.refused.to_json() if self.refused is not None else None
+        return out
 
 
 class Predictor:
@@ -120,7 +139,7 @@ class Predictor:
         (torch's first pass, dateparser's import, the language identifier's model)."""
         load_dateparser()
         detect("un vuelo de Madrid a Barcelona mañana por la tarde")  # loads the identifier
-        self.predict(["leave Boston on November 2nd for portland"], reference_date=date.today())
+        self.predict(["leave Boston on November 2nd for portland"], reference_date=Today())
 
     @property
     def meta(self) -> ModelMeta:
@@ -134,34 +153,39 @@ class Predictor:
         self,
         texts: Sequence[str],
         batch_size: int = DEFAULT_BATCH_SIZE,
-        reference_date: date | None = None,
+        reference_date: date | Today | None = None,
     ) -> list[Prediction]:
         """Tag each text and resolve its spans' values.
 
         Args:
             texts: the texts; empty or whitespace-only ones get no tokens and no spans.
             batch_size: sentences per forward pass (sentences of similar length are grouped).
-            reference_date: the "today" dates are read against; None leaves dates unresolved.
+            reference_date: the "today" dates are read against: a date, ``Today(timezone)``
+                (the date in that zone now), or None, which leaves dates unresolved.
 
         Returns:
             One prediction per text, in input order.
         """
         self._check(texts, batch_size)
+        reference = _day(reference_date)
         work = self._prepare(texts, batch_size)
-        return self._finish(work, self._emissions(work), reference_date)
+        return self._finish(work, self._emissions(work), reference)
 
     def predict_iter(
         self,
         texts: Iterable[str],
         batch_size: int = DEFAULT_BATCH_SIZE,
-        reference_date: date | None = None,
+        reference_date: date | Today | None = None,
     ) -> Iterator[Prediction]:
         """Tag a stream of texts lazily, ``batch_size`` at a time, in input order.
 
-        Pipelined over two threads: while the network runs on one chunk (outside the GIL, in
-        ONNX Runtime or torch), this thread finishes the chunk before and prepares the next.
+        ``reference_date`` is as for :meth:`predict`; ``Today`` is read once, when the stream
+        starts. Pipelined over two threads: while the network runs on one chunk (outside the
+        GIL, in ONNX Runtime or torch), this thread finishes the chunk before and prepares the
+        next.
         """
         self._check([], batch_size)
+        reference = _day(reference_date)
         iterator = iter(texts)
         with ThreadPoolExecutor(1, thread_name_prefix="slot-tagger-network") as network:
             pending: tuple[_Work, Future[list[np.ndarray]]] | None = None
@@ -172,7 +196,7 @@ class Predictor:
                     work = self._prepare(chunk, batch_size)
                     running = (work, network.submit(self._emissions, work))
                 if pending is not None:
-                    yield from self._finish(pending[0], pending[1].result(), reference_date)
+                    yield from self._finish(pending[0], pending[1].result(), reference)
                 if running is None:
                     return
                 pending = running
@@ -254,6 +278,10 @@ class Predictor:
                 spans = resolve_values(spans, reference_date, self.date_policy, self.places)
                 results[i] = Prediction(texts[i], token_lists[i], tags, spans)
         return results
+
+
+def _day(reference_date: date | Today | None) -> date | None:
+    return reference_date.day() if isinstance(reference_date, Today) else reference_date
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,8 +22,8 @@ import typer
 from data.formats import DataFormatError, read_examples
 from model.config import TaggerConfig
 from model.errors import ModelError
-from model.predictor import Prediction, Predictor
-from model.values.dates import today_in
+from model.predictor import Predictor
+from model.values.dates import DEFAULT_TIMEZONE, Today
 from training.config import TrainConfig
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
@@ -205,30 +205,11 @@ def _stdin_texts() -> Iterator[str]:
         yield line
 
 
-def prediction_json(prediction: Prediction) -> dict:
-    spans = []
-    for s in prediction.spans:
-        spans.append(
-            {
-                "label": s.label,
-                "start": s.start,
-                "end": s.end,
-                "text": s.text,
-                "confidence": round(s.confidence, 4),
-                "value": s.value,
-            }
-        )
-    out: dict = {"text": prediction.text, "spans": spans}
-    if prediction.refused is not None:
-        out["refused"] = prediction.refused.to_json()
-    return out
-
-
-def _reference(reference_date: datetime | None, timezone: str) -> date:
+def _reference(reference_date: datetime | None, timezone: str) -> date | Today:
     if reference_date is not None:
         return reference_date.date()
     try:
-        return today_in(timezone)
+        return Today(timezone)
     except ValueError as e:
         raise _fail(str(e)) from None
 
@@ -244,7 +225,9 @@ def tag(
         datetime | None,
         typer.Option(formats=["%Y-%m-%d"], help="the day dates are read against (default: today)"),
     ] = None,
-    timezone: Annotated[str, typer.Option(help="IANA zone whose today is the default")] = "UTC",
+    timezone: Annotated[
+        str, typer.Option(help="IANA zone whose today is the default")
+    ] = DEFAULT_TIMEZONE,
     threads: Annotated[
         int,
         typer.Option(
@@ -262,7 +245,7 @@ def tag(
     out = sys.stdout.buffer  # orjson writes UTF-8 bytes, 5x sooner than json.dumps
     stream = texts if texts else _stdin_texts()
     for prediction in predictor.predict_iter(stream, batch_size, reference_date=reference):
-        out.write(orjson.dumps(prediction_json(prediction)) + b"\n")
+        out.write(orjson.dumps(prediction.to_json(compact=True)) + b"\n")
     out.flush()
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cache, lru_cache
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, available_timezones
 
 MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
 MONTHS |= {name.lower(): i for i, name in enumerate(calendar.month_abbr) if name}
@@ -77,6 +77,7 @@ _ORDINAL_RE = re.compile(r"\b(" + "|".join(sorted(ORDINAL_WORDS, key=len, revers
 _MONTH = r"(" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
 _WEEKDAY = r"(" + "|".join(sorted(WEEKDAYS, key=len, reverse=True)) + r")\.?"
 _DAY = r"(\d{1,2})(?:st|nd|rd|th)?"
+DEFAULT_TIMEZONE = "UTC"  # whose "today" dates are read against unless a time zone is given
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,19 +88,55 @@ class DatePolicy:
     date_order: Literal["MDY", "DMY"] = "MDY"
 
 
-def today_in(timezone: str, now: datetime | None = None) -> date:
-    """The date it is in ``timezone`` (an IANA name) at ``now`` (default: this moment).
+@cache
+def timezones() -> frozenset[str]:
+    """The IANA time zone names this machine knows."""
+    return frozenset(available_timezones())
+
+
+def check_timezone(name: str) -> str:
+    """The one timezone check (the API, the settings, the CLI and :func:`today_in` use it).
+
+    Returns:
+        ``name``, a known IANA time zone.
+
+    Raises:
+        ValueError: naming ``name``, if it is not one.
+    """
+    if name not in timezones():
+        raise ValueError(f"unknown timezone {name!r}; expected an IANA name like 'Asia/Shanghai'")
+    return name
+
+
+def today_in(timezone: str = DEFAULT_TIMEZONE, now: datetime | None = None) -> date:
+    """The one rule for "today": the date it is in ``timezone`` (an IANA name; default UTC) at
+    ``now`` (default: this moment). Never the server's local date.
 
     Raises:
         ValueError: for a name that is not a known time zone.
     """
-    try:
-        zone = ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(
-            f"unknown timezone {timezone!r}; expected an IANA name like 'Asia/Shanghai'"
-        ) from None
+    zone = ZoneInfo(check_timezone(timezone))
     return (now or datetime.now(UTC)).astimezone(zone).date()
+
+
+@dataclass(frozen=True, slots=True)
+class Today:
+    """The reference date "today in ``timezone``", read when the texts are tagged, not before.
+
+    What the API, the CLI and the spaCy component hand the predictor when no date is given.
+
+    Raises:
+        ValueError: for a name that is not a known time zone (at construction).
+    """
+
+    timezone: str = DEFAULT_TIMEZONE
+
+    def __post_init__(self) -> None:
+        check_timezone(self.timezone)
+
+    def day(self, now: datetime | None = None) -> date:
+        """The date it is in the time zone at ``now`` (default: this moment)."""
+        return today_in(self.timezone, now)
 
 
 def day_value(day: date) -> dict[str, Any]:
