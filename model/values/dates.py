@@ -13,12 +13,18 @@ of the two (``"nearest"``). A bare weekday is the next such day after the refere
 friday" the one in the coming seven days (today included); "next friday" the one in the following
 calendar week (weeks start on Monday). Numeric dates read month first (``date_order="MDY"``) or day
 first (``"DMY"``). Range ends are inclusive.
+
+The glue is :data:`RULES`, an ordered table of small rules, each a pattern for the whole text with
+its name and its examples; dateparser is the last. "Today" is :func:`today_in` a time zone (UTC
+unless one is given), and :func:`check_timezone` is the one check of a time zone's name.
 """
 
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cache, lru_cache
@@ -88,6 +94,9 @@ class DatePolicy:
     date_order: Literal["MDY", "DMY"] = "MDY"
 
 
+# ----- time zones and today -----
+
+
 @cache
 def timezones() -> frozenset[str]:
     """The IANA time zone names this machine knows."""
@@ -137,6 +146,9 @@ class Today:
     def day(self, now: datetime | None = None) -> date:
         """The date it is in the time zone at ``now`` (default: this moment)."""
         return today_in(self.timezone, now)
+
+
+# ----- values and the calendar -----
 
 
 def day_value(day: date) -> dict[str, Any]:
@@ -281,6 +293,9 @@ def _count(word: str) -> int | None:
     return int(word) if word.isdigit() else NUMBER_WORDS.get(word)
 
 
+# ----- reading a date span -----
+
+
 def resolve_date(
     text: str,
     reference: date,
@@ -305,6 +320,9 @@ def _resolve_date(
 ) -> dict[str, Any] | None:
     """The reading itself, shared between callers: never hand out its dict uncopied.
 
+    The normalized text (60 characters at most) goes through :data:`RULES` in order; the first
+    rule whose pattern matches the whole text decides, with a value or with None.
+
     Args:
         text: the span's text, e.g. "next monday" or "the 2nd of november".
         reference: the day the text was said ("today").
@@ -314,166 +332,376 @@ def _resolve_date(
     Returns:
         ``{"type": "date", "date", "grain"}`` or ``{"type": "range", "start", "end", "grain"}``.
     """
-    t = normalize(text)
-    if not t or len(t) > 60:
+    reading = Reading(normalize(text), reference, policy, anchor)
+    if not reading.text or len(reading.text) > 60:
         return None
-    prefer = policy.prefer
-    week_start = reference - timedelta(days=reference.weekday())
-    if t in ("today", "tonight", "later today", "this day"):
-        return day_value(reference)
-    if t in ("tomorrow", "tmrw", "tmr", "2morrow", "tomorow"):
-        return day_value(reference + timedelta(days=1))
-    if t in ("the day after tomorrow", "day after tomorrow"):
-        return day_value(reference + timedelta(days=2))
-    if t in ("the following day", "the next day", "the day after", "next day", "following day"):
-        return day_value(anchor + timedelta(days=1)) if anchor else None
-    if t in ("the same day", "same day", "that day", "that same day"):
-        return day_value(anchor) if anchor else None
-    if t in HOLIDAYS:
-        return day_value(_holiday(t, reference, prefer) or reference)
-    if t in ("this week", "later this week"):
-        return range_value(reference, week_start + timedelta(days=6), "week")
-    if t == "next week":
-        return range_value(week_start + timedelta(days=7), week_start + timedelta(days=13), "week")
-    if t in ("this weekend", "the weekend", "this coming weekend", "weekend"):
-        saturday = _weekday_after(reference, 5, include_today=True)
-        if reference.weekday() == 6:
-            saturday = reference - timedelta(days=1)
-        return range_value(saturday, saturday + timedelta(days=1), "week")
-    if t == "next weekend":
-        saturday = week_start + timedelta(days=12)
-        return range_value(saturday, saturday + timedelta(days=1), "week")
-    if t in ("this month", "next month"):
-        year, month = reference.year, reference.month
-        if t == "next month":
-            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-        return _month_range(month, reference, prefer, year, None)
-    if m := re.fullmatch(
-        r"(?:in )?(a|an|\w+|a couple of|couple of|a few) (day|days|week|weeks)"
-        r"(?: from (now|today|tomorrow))?",
-        t,
-    ):
-        n = _count(m.group(1))
-        if n is None or (not t.startswith("in ") and not m.group(3)):
-            return None
-        base = reference + timedelta(days=1 if m.group(3) == "tomorrow" else 0)
-        return day_value(base + timedelta(days=n * (7 if m.group(2).startswith("week") else 1)))
-    if m := re.fullmatch(r"a week from (today|tomorrow|now|" + _WEEKDAY + r")", t):
-        if m.group(1) in ("today", "now"):
-            base = reference
-        elif m.group(1) == "tomorrow":
-            base = reference + timedelta(days=1)
-        else:
-            base = _weekday_after(reference, WEEKDAYS[m.group(2)], include_today=False)
-        return day_value(base + timedelta(days=7))
-    if m := re.fullmatch(
-        r"the (first|1th|second|2th|third|3th|last|fourth|4th) week of " + _MONTH, t
-    ):
-        month_range = _month_range(MONTHS[m.group(2)], reference, prefer, None, None)
-        if month_range is None:
-            return None
-        first = date.fromisoformat(month_range["start"])
-        n = {
-            "first": 0,
-            "1th": 0,
-            "second": 1,
-            "2th": 1,
-            "third": 2,
-            "3th": 2,
-            "fourth": 3,
-            "4th": 3,
-        }.get(m.group(1))
-        if n is None:
-            end = date.fromisoformat(month_range["end"])
-            return range_value(end - timedelta(days=6), end, "week")
-        return range_value(first + timedelta(days=7 * n), first + timedelta(days=7 * n + 6), "week")
-    if m := re.fullmatch(
-        r"(early|mid|late|the beginning of|beginning of|the start of|start of"
-        r"|the middle of|middle of|the end of|end of)? ?" + _MONTH + r"(?: (\d{4}))?",
-        t,
-    ):
-        year = int(m.group(3)) if m.group(3) else None
-        return _month_range(MONTHS[m.group(2)], reference, prefer, year, m.group(1))
-    # ----- weekdays -----
-    if m := re.fullmatch(
-        r"(this coming|this|next|coming|on)? ?" + _WEEKDAY + r"( next week| this week)?", t
-    ):
-        weekday, which, suffix = WEEKDAYS[m.group(2)], m.group(1), (m.group(3) or "").strip()
-        if which == "next" or suffix == "next week":
-            return day_value(week_start + timedelta(days=7 + weekday))
-        if suffix == "this week":
-            return day_value(week_start + timedelta(days=weekday))
-        if which in ("this", "this coming", "coming"):
-            return day_value(_weekday_after(reference, weekday, include_today=which == "this"))
-        if prefer == "past":
-            return day_value(
-                _weekday_after(reference, weekday, include_today=False) - timedelta(days=7)
-            )
-        return day_value(_weekday_after(reference, weekday, include_today=False))
-    # A weekday before a full date adds nothing ("friday, dec 4"); before a bare day it picks the
-    # month ("monday the 6th": the next 6th that is a Monday).
-    said_weekday = None
-    if m := re.match(r"^" + _WEEKDAY + r" (?=the |\d|" + _MONTH + r")", t):
-        said_weekday, t = WEEKDAYS[m.group(1)], t[m.end() :]
-    # ----- a day of the month, with or without its month -----
-    if m := re.fullmatch(r"(?:the )?" + _DAY + r" of (this|next) month", t):
-        year, month = reference.year, reference.month
-        if m.group(2) == "next":
-            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-        try:
-            return day_value(date(year, month, int(m.group(1))))
-        except ValueError:
-            return None
-    if m := re.fullmatch(r"(?:the )?" + _DAY, t):
-        day = int(m.group(1))
-        if not 1 <= day <= 31:
-            return None
-        found = _day_of_month(day, reference, prefer)
-        if said_weekday is not None:
-            for _ in range(14):
-                if found is None or found.weekday() == said_weekday:
-                    break
-                found = _day_of_month(day, found + timedelta(days=1), "future")
+    for rule in RULES:
+        if m := rule.pattern.fullmatch(reading.text):
+            outcome = rule.read(m, reading)
+            if not isinstance(outcome, Reading):
+                return outcome
+            reading = outcome  # a weekday said before a date: the later rules read the rest
+    return None
+
+
+# ----- the rules, in the order they are tried -----
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """What every rule reads: the normalized text and what it is read against.
+
+    ``weekday`` is a weekday said before the date ("monday the 6th"), once a rule has taken it
+    off the text.
+    """
+
+    text: str
+    reference: date
+    policy: DatePolicy
+    anchor: date | None
+    weekday: int | None = None
+
+    @property
+    def prefer(self) -> str:
+        return self.policy.prefer
+
+    @property
+    def week_start(self) -> date:
+        """The Monday of the reference date's week."""
+        return self.reference - timedelta(days=self.reference.weekday())
+
+
+# A rule's verdict: a value, None (the text is this rule's, and unreadable: no later rule tries),
+# or a Reading for the later rules to go on with.
+Outcome = dict[str, Any] | Reading | None
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One way of saying a date: a pattern for the whole normalized text, and how to read it.
+
+    ``examples`` are texts this rule reads (with a value, given a reference date and an anchor);
+    tests/model/values/test_date_rules.py holds every rule to its examples.
+    """
+
+    name: str
+    pattern: re.Pattern[str]
+    read: Callable[[re.Match[str], Reading], Outcome]
+    examples: tuple[str, ...]
+
+
+def _phrases(*phrases: str) -> re.Pattern[str]:
+    return re.compile("|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True)))
+
+
+def _next_month(reference: date) -> tuple[int, int]:
+    """(year, month) of the month after the reference date's."""
+    year, month = reference.year, reference.month
+    return (year + 1, 1) if month == 12 else (year, month + 1)
+
+
+def _today(m: re.Match[str], r: Reading) -> Outcome:
+    return day_value(r.reference)
+
+
+def _tomorrow(m: re.Match[str], r: Reading) -> Outcome:
+    return day_value(r.reference + timedelta(days=1))
+
+
+def _day_after_tomorrow(m: re.Match[str], r: Reading) -> Outcome:
+    return day_value(r.reference + timedelta(days=2))
+
+
+def _day_after_the_anchor(m: re.Match[str], r: Reading) -> Outcome:
+    return day_value(r.anchor + timedelta(days=1)) if r.anchor else None
+
+
+def _the_anchor(m: re.Match[str], r: Reading) -> Outcome:
+    return day_value(r.anchor) if r.anchor else None
+
+
+def _holiday_day(m: re.Match[str], r: Reading) -> Outcome:
+    return day_value(_holiday(m.group(0), r.reference, r.prefer) or r.reference)
+
+
+def _this_week(m: re.Match[str], r: Reading) -> Outcome:
+    """From today to Sunday."""
+    return range_value(r.reference, r.week_start + timedelta(days=6), "week")
+
+
+def _next_week(m: re.Match[str], r: Reading) -> Outcome:
+    """The following calendar week, Monday to Sunday."""
+    return range_value(r.week_start + timedelta(days=7), r.week_start + timedelta(days=13), "week")
+
+
+def _this_weekend(m: re.Match[str], r: Reading) -> Outcome:
+    """The coming Saturday and Sunday; on a Sunday, the weekend it is."""
+    saturday = _weekday_after(r.reference, 5, include_today=True)
+    if r.reference.weekday() == 6:
+        saturday = r.reference - timedelta(days=1)
+    return range_value(saturday, saturday + timedelta(days=1), "week")
+
+
+def _next_weekend(m: re.Match[str], r: Reading) -> Outcome:
+    """The weekend of the following calendar week."""
+    saturday = r.week_start + timedelta(days=12)
+    return range_value(saturday, saturday + timedelta(days=1), "week")
+
+
+def _this_or_next_month(m: re.Match[str], r: Reading) -> Outcome:
+    year, month = r.reference.year, r.reference.month
+    if m.group(0) == "next month":
+        year, month = _next_month(r.reference)
+    return _month_range(month, r.reference, r.prefer, year, None)
+
+
+def _days_or_weeks_away(m: re.Match[str], r: Reading) -> Outcome:
+    """'in two weeks', 'three days from tomorrow'; a bare 'two weeks' is a duration, not a date."""
+    n = _count(m.group(1))
+    if n is None or (not r.text.startswith("in ") and not m.group(3)):
+        return None
+    base = r.reference + timedelta(days=1 if m.group(3) == "tomorrow" else 0)
+    return day_value(base + timedelta(days=n * (7 if m.group(2).startswith("week") else 1)))
+
+
+def _a_week_from(m: re.Match[str], r: Reading) -> Outcome:
+    if m.group(1) in ("today", "now"):
+        base = r.reference
+    elif m.group(1) == "tomorrow":
+        base = r.reference + timedelta(days=1)
+    else:
+        base = _weekday_after(r.reference, WEEKDAYS[m.group(2)], include_today=False)
+    return day_value(base + timedelta(days=7))
+
+
+_WEEK_OF_MONTH = {"first": 0, "second": 1, "third": 2, "fourth": 3}
+_WEEK_OF_MONTH |= {"1th": 0, "2th": 1, "3th": 2, "4th": 3}  # ordinal words come normalized
+
+
+def _week_of_month(m: re.Match[str], r: Reading) -> Outcome:
+    """Seven days from the 1st, 8th, 15th or 22nd; 'the last week' is the month's last seven."""
+    month = _month_range(MONTHS[m.group(2)], r.reference, r.prefer, None, None)
+    if month is None:
+        return None
+    n = _WEEK_OF_MONTH.get(m.group(1))
+    if n is None:
+        end = date.fromisoformat(month["end"])
+        return range_value(end - timedelta(days=6), end, "week")
+    first = date.fromisoformat(month["start"]) + timedelta(days=7 * n)
+    return range_value(first, first + timedelta(days=6), "week")
+
+
+def _month_or_part(m: re.Match[str], r: Reading) -> Outcome:
+    """A month, or its first, middle or last ten days ('late december')."""
+    year = int(m.group(3)) if m.group(3) else None
+    return _month_range(MONTHS[m.group(2)], r.reference, r.prefer, year, m.group(1))
+
+
+def _weekday(m: re.Match[str], r: Reading) -> Outcome:
+    """Bare: the next one after today (the last one before it, preferring the past); 'this':
+    within seven days, today included; 'next': in the following calendar week."""
+    weekday, which, suffix = WEEKDAYS[m.group(2)], m.group(1), (m.group(3) or "").strip()
+    if which == "next" or suffix == "next week":
+        return day_value(r.week_start + timedelta(days=7 + weekday))
+    if suffix == "this week":
+        return day_value(r.week_start + timedelta(days=weekday))
+    if which in ("this", "this coming", "coming"):
+        return day_value(_weekday_after(r.reference, weekday, include_today=which == "this"))
+    after = _weekday_after(r.reference, weekday, include_today=False)
+    return day_value(after - timedelta(days=7) if r.prefer == "past" else after)
+
+
+def _weekday_before_a_date(m: re.Match[str], r: Reading) -> Outcome:
+    """Takes the weekday off: before a full date it adds nothing ('friday, dec 4'); before a bare
+    day it picks the month ('monday the 6th': the next 6th that is a Monday)."""
+    return dataclasses.replace(r, text=m.group("rest"), weekday=WEEKDAYS[m.group(1)])
+
+
+def _day_of_this_or_next_month(m: re.Match[str], r: Reading) -> Outcome:
+    year, month = r.reference.year, r.reference.month
+    if m.group(2) == "next":
+        year, month = _next_month(r.reference)
+    try:
+        return day_value(date(year, month, int(m.group(1))))
+    except ValueError:
+        return None
+
+
+def _day_alone(m: re.Match[str], r: Reading) -> Outcome:
+    """The closest month that has the day, per policy (and falls on the weekday said, if one)."""
+    day = int(m.group(1))
+    if not 1 <= day <= 31:
+        return None
+    found = _day_of_month(day, r.reference, r.prefer)
+    if r.weekday is not None:
+        for _ in range(14):
+            if found is None or found.weekday() == r.weekday:
+                break
+            found = _day_of_month(day, found + timedelta(days=1), "future")
+    return day_value(found) if found else None
+
+
+def _day_and_month(day: int, month: int, year: str | None, r: Reading) -> Outcome:
+    try:
+        if year:
+            return day_value(date(int(year), month, day))
+        found = _pick_year(month, day, r.reference, r.prefer)
         return day_value(found) if found else None
-    if m := (
-        re.fullmatch(r"(?:the )?" + _DAY + r" (?:of )?" + _MONTH + r"(?: (\d{4}))?", t)
-        or re.fullmatch(_MONTH + r" (?:the )?" + _DAY + r"(?: (\d{4}))?", t)
-    ):
-        if t[0].isdigit() or t.startswith("the "):
-            day, month = int(m.group(1)), MONTHS[m.group(2)]
-        else:
-            month, day = MONTHS[m.group(1)], int(m.group(2))
-        year = m.group(3)
-        try:
-            return (
-                day_value(date(int(year), month, day))
-                if year
-                else (day_value(d) if (d := _pick_year(month, day, reference, prefer)) else None)
-            )
-        except ValueError:
-            return None
-    if m := re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{2}|\d{4}))?", t):
-        a, b = int(m.group(1)), int(m.group(2))
-        month, day = (a, b) if policy.date_order == "MDY" else (b, a)
-        if month > 12 and day <= 12:
-            month, day = day, month  # "25/12" can only be day first
-        year = m.group(3)
-        try:
-            if year:
-                return day_value(date(int(year) + (2000 if len(year) == 2 else 0), month, day))
-            return day_value(d) if (d := _pick_year(month, day, reference, prefer)) else None
-        except ValueError:
-            return None
-    # ----- everything else: dateparser, told the reference date and the policy -----
+    except ValueError:
+        return None
+
+
+def _day_then_month(m: re.Match[str], r: Reading) -> Outcome:
+    return _day_and_month(int(m.group(1)), MONTHS[m.group(2)], m.group(3), r)
+
+
+def _month_then_day(m: re.Match[str], r: Reading) -> Outcome:
+    return _day_and_month(int(m.group(2)), MONTHS[m.group(1)], m.group(3), r)
+
+
+def _numeric(m: re.Match[str], r: Reading) -> Outcome:
+    """Month first or day first per policy, unless only one of them can be a month."""
+    a, b = int(m.group(1)), int(m.group(2))
+    month, day = (a, b) if r.policy.date_order == "MDY" else (b, a)
+    if month > 12 and day <= 12:
+        month, day = day, month  # "25/12" can only be day first
+    year = m.group(3)
+    if year and len(year) == 2:
+        year = str(int(year) + 2000)
+    return _day_and_month(day, month, year, r)
+
+
+def _dateparser(m: re.Match[str], r: Reading) -> Outcome:
+    """Everything else, told the reference date and the policy."""
     settings = {
-        "RELATIVE_BASE": datetime(reference.year, reference.month, reference.day, 12),
-        "PREFER_DATES_FROM": {"nearest": "current_period"}.get(prefer, prefer),
-        "DATE_ORDER": policy.date_order,
+        "RELATIVE_BASE": datetime(r.reference.year, r.reference.month, r.reference.day, 12),
+        "PREFER_DATES_FROM": {"nearest": "current_period"}.get(r.prefer, r.prefer),
+        "DATE_ORDER": r.policy.date_order,
         "STRICT_PARSING": False,
         "REQUIRE_PARTS": ["day"],
     }
     try:
-        parsed = load_dateparser().parse(t, languages=["en"], settings=settings)
+        parsed = load_dateparser().parse(r.text, languages=["en"], settings=settings)
     except Exception:  # noqa: BLE001 - dateparser raises many types on odd input; unreadable is None
         return None
     return day_value(parsed.date()) if parsed is not None else None
+
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "today",
+        _phrases("today", "tonight", "later today", "this day"),
+        _today,
+        ("today", "tonight"),
+    ),
+    Rule(
+        "tomorrow",
+        _phrases("tomorrow", "tmrw", "tmr", "2morrow", "tomorow"),
+        _tomorrow,
+        ("tomorrow", "tmrw"),
+    ),
+    Rule(
+        "the day after tomorrow",
+        _phrases("the day after tomorrow", "day after tomorrow"),
+        _day_after_tomorrow,
+        ("the day after tomorrow",),
+    ),
+    Rule(
+        "the day after the previous date",
+        _phrases("the following day", "the next day", "the day after", "next day", "following day"),
+        _day_after_the_anchor,
+        ("the following day", "the next day"),
+    ),
+    Rule(
+        "the previous date",
+        _phrases("the same day", "same day", "that day", "that same day"),
+        _the_anchor,
+        ("the same day", "that day"),
+    ),
+    Rule("holiday", _phrases(*HOLIDAYS), _holiday_day, ("christmas", "thanksgiving", "easter")),
+    Rule("this week", _phrases("this week", "later this week"), _this_week, ("this week",)),
+    Rule("next week", _phrases("next week"), _next_week, ("next week",)),
+    Rule(
+        "this weekend",
+        _phrases("this weekend", "the weekend", "this coming weekend", "weekend"),
+        _this_weekend,
+        ("this weekend", "the weekend"),
+    ),
+    Rule("next weekend", _phrases("next weekend"), _next_weekend, ("next weekend",)),
+    Rule(
+        "this or next month",
+        _phrases("this month", "next month"),
+        _this_or_next_month,
+        ("this month", "next month"),
+    ),
+    Rule(
+        "days or weeks away",
+        re.compile(
+            r"(?:in )?(a|an|\w+|a couple of|couple of|a few) (day|days|week|weeks)"
+            r"(?: from (now|today|tomorrow))?"
+        ),
+        _days_or_weeks_away,
+        ("in two weeks", "in 3 days", "two weeks from now", "a couple of days from tomorrow"),
+    ),
+    Rule(
+        "a week from",
+        re.compile(r"a week from (today|tomorrow|now|" + _WEEKDAY + r")"),
+        _a_week_from,
+        ("a week from friday", "a week from sat"),
+    ),
+    Rule(
+        "a week of a month",
+        re.compile(r"the (first|1th|second|2th|third|3th|last|fourth|4th) week of " + _MONTH),
+        _week_of_month,
+        ("the first week of january", "the last week of june"),
+    ),
+    Rule(
+        "a month or part of one",
+        re.compile(
+            r"(early|mid|late|the beginning of|beginning of|the start of|start of"
+            r"|the middle of|middle of|the end of|end of)? ?" + _MONTH + r"(?: (\d{4}))?"
+        ),
+        _month_or_part,
+        ("march", "early march", "mid-August", "the end of june 2027"),
+    ),
+    Rule(
+        "weekday",
+        re.compile(
+            r"(this coming|this|next|coming|on)? ?" + _WEEKDAY + r"( next week| this week)?"
+        ),
+        _weekday,
+        ("monday", "this friday", "next friday", "this coming tuesday", "friday next week"),
+    ),
+    Rule(
+        "weekday before a date",
+        re.compile(_WEEKDAY + r" (?=the |\d|" + _MONTH + r")(?P<rest>.*)"),
+        _weekday_before_a_date,
+        ("monday the 6th", "friday, dec 4", "sunday 12/6"),
+    ),
+    Rule(
+        "day of this or next month",
+        re.compile(r"(?:the )?" + _DAY + r" of (this|next) month"),
+        _day_of_this_or_next_month,
+        ("the 11th of this month", "the 3rd of next month"),
+    ),
+    Rule("day alone", re.compile(r"(?:the )?" + _DAY), _day_alone, ("the 5th", "the twenty fifth")),
+    Rule(
+        "day then month",
+        re.compile(r"(?:the )?" + _DAY + r" (?:of )?" + _MONTH + r"(?: (\d{4}))?"),
+        _day_then_month,
+        ("2 november", "the 2nd of november", "the second of november 2027"),
+    ),
+    Rule(
+        "month then day",
+        re.compile(_MONTH + r" (?:the )?" + _DAY + r"(?: (\d{4}))?"),
+        _month_then_day,
+        ("November 2nd", "nov. 2", "november the second", "June 3rd, 2027"),
+    ),
+    Rule(
+        "numeric date",
+        re.compile(r"(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{2}|\d{4}))?"),
+        _numeric,
+        ("11/02", "25/12", "11/02/2026", "1/5/27"),
+    ),
+    Rule("anything else", re.compile(r".*"), _dateparser, ("2026-11-02", "in 3 months")),
+)
