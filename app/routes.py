@@ -166,26 +166,3 @@ async def reload(request: Request, settings: SettingsDep) -> ModelRef:
     request.app.state.predictor = fresh  # one assignment: a request sees the old model or the new
     log.info("reloaded model %s %s", fresh.meta.name, fresh.meta.version)
     return ModelRef(name=fresh.meta.name, version=fresh.meta.version)
-
-
-bench_router = APIRouter(include_in_schema=False)
-
-
-@bench_router.post("/bench/noop", response_model=TagResponse)
-async def noop(body: TagRequest, predictor: PredictorDep, settings: SettingsDep) -> Response:
-    """What the web stack costs alone: /tag's parsing, checks and response, without the model."""
-    _check_text(body.text, settings, ("text",))
-    _reference(body, settings)
-    nothing = Prediction(body.text, [], [], [])
-    return _json(_response(nothing, predictor, body.min_confidence))
-
-
-@bench_router.post("/bench/noop/batch", response_model=BatchTagResponse)
-async def noop_batch(
-    body: BatchTagRequest, predictor: PredictorDep, settings: SettingsDep
-) -> Response:
-    """/tag/batch's parsing, checks and response, without the model."""
-    _check_batch(body, settings)
-    _reference(body, settings)
-    nothing = [Prediction(text, [], [], []) for text in body.texts]
-    return _json({"results": [_response(p, predictor, body.min_confidence) for p in nothing]})

@@ -11,8 +11,6 @@ from model.values.dates import check_timezone, timezones
 
 TIMEZONES = sorted(timezones())
 
-_FORBID = ConfigDict(extra="forbid")
-
 
 class ResolveOptions(BaseModel):
     """How spans' values are resolved and which spans are returned."""

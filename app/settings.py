@@ -52,9 +52,6 @@ class Settings(BaseSettings):
     admin_token: SecretStr | None = Field(None, description="if set, enables POST /admin/reload")
     cors_origins: list[str] = Field(default_factory=list, description="origins allowed by CORS")
     json_logs: bool = Field(True, description="one JSON line per request on the access log")
-    bench_noop: bool = Field(
-        False, description="add POST /bench/noop: /tag's request shape, no model (benchmarks only)"
-    )
 
     @field_validator("timezone")
     @classmethod

@@ -142,3 +142,14 @@ def test_the_documented_command_regenerates_the_default_models_training_data() -
 
     meta = artifact.read_meta(artifact.DEFAULT_MODEL_DIR)
     assert data_sha256(list(generate(0, 40_000))) == meta.train_data_sha256
+
+
+def test_the_shipped_model_records_the_version_its_files_give() -> None:
+    """The version covers weights, config, vocabularies, lexicon and calibration; meta.json
+    records the one its files give (README quotes it)."""
+    import json
+
+    from model import artifact
+
+    recorded = json.loads((artifact.DEFAULT_MODEL_DIR / "meta.json").read_text())["version"]
+    assert artifact.load(artifact.DEFAULT_MODEL_DIR).meta.version == recorded == "e78ba56d466c"

@@ -152,43 +152,17 @@ def calibrate(
     """Fit the confidence temperature on DATA and store it in the model, with the confidence floor
     under which the model drops a span (0.5: more likely wrong than right); print reliability."""
     from model import artifact
-    from training.calibrate import (
-        MIN_CONFIDENCE,
-        expected_calibration_error,
-        fit_temperature,
-        outcomes,
-        reliability,
-        render,
-    )
+    from training.calibrate import fit, reliability, render
 
-    predictor, examples = _load(model), _examples(data)
-    predictor.min_confidence = 0.0  # the fit and ECE see every span of the best path
-    before = outcomes(predictor, examples)
-    predictor.temperature = fit_temperature(predictor, examples)
-    after = outcomes(predictor, examples)
-    predictor.min_confidence = MIN_CONFIDENCE
-    meta = predictor.meta
-    calibration = {
-        "temperature": predictor.temperature,
-        "ece_before": round(expected_calibration_error(before), 4),
-        "ece_after": round(expected_calibration_error(after), 4),
-        "spans": len(after),
-        "min_confidence": MIN_CONFIDENCE,
-    }
-    artifact.save(
-        model,
-        predictor.tagger,
-        name=meta.name,
-        train_data_sha256=meta.train_data_sha256,
-        dev_metrics=meta.dev_metrics,
-        calibration=calibration,
-    )
+    fitted = fit(_load(model), _examples(data))
+    meta = artifact.store_calibration(model, fitted.calibration)
+    c = fitted.calibration
     typer.echo(
-        f"temperature {predictor.temperature}; ECE {calibration['ece_before']} -> "
-        f"{calibration['ece_after']} on {len(after)} spans",
+        f"temperature {c['temperature']}; ECE {c['ece_before']} -> {c['ece_after']} on "
+        f"{len(fitted.after)} spans; model version {meta.version}",
         err=True,
     )
-    typer.echo(render(reliability(after)))
+    typer.echo(render(reliability(fitted.after)))
 
 
 def _stdin_texts() -> Iterator[str]:

@@ -202,7 +202,8 @@ def _predictor(tagger: BiLSTMTagger, name: str) -> Predictor:
     meta = ModelMeta(
         name=name, version="unsaved", created_at="", labels=artifact.labels_of(tagger.vocabs.tags)
     )
-    return Predictor(LoadedModel(meta=meta, config=tagger.config, tagger=tagger, path=Path()))
+    loaded = LoadedModel(meta=meta, config=tagger.config, tagger=tagger, path=Path())
+    return Predictor(loaded, backend="torch")  # eager: it must see the weights as they change
 
 
 def _resume(run: _Run, out_dir: str | Path, fingerprint: dict[str, Any]) -> None:

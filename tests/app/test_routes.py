@@ -203,24 +203,6 @@ def test_either_backend_serves_the_same_answer(tiny_model_dir, client: TestClien
         assert eager.post("/tag", json=body).json() == client.post("/tag", json=body).json()
 
 
-def test_the_benchmarks_no_op_routes_answer_like_tag_without_the_model(tiny_model_dir) -> None:
-    """tests/benchmarks/bench.py compares /tag with these: same parsing, checks and response
-    shape, no model. They exist only with SLOT_TAGGER_BENCH_NOOP set."""
-    settings = Settings(model_dir=tiny_model_dir, bench_noop=True, max_batch_size=4)
-    with TestClient(create_app(settings)) as bench:
-        one = bench.post("/bench/noop", json={"text": "leave Beijing"})
-        many = bench.post("/bench/noop/batch", json={"texts": ["leave Beijing", "thank you"]})
-        assert one.status_code == many.status_code == 200
-        assert TagResponse.model_validate_json(one.content).spans == []
-        assert [r.text for r in BatchTagResponse.model_validate_json(many.content).results] == [
-            "leave Beijing",
-            "thank you",
-        ]
-        assert bench.post("/bench/noop/batch", json={"texts": ["a"] * 5}).status_code == 422
-    with TestClient(create_app(Settings(model_dir=tiny_model_dir))) as plain:
-        assert plain.post("/bench/noop", json={"text": "leave Beijing"}).status_code == 404
-
-
 def test_text_in_another_language_is_200_with_no_spans_and_says_why(client: TestClient) -> None:
     spanish = "quiero ir de Madrid a Barcelona mañana"
     body = client.post("/tag", json={"text": spanish}).json()
