@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from model.runtime import Backend
+from model.runtime import DEFAULT_BACKEND, Backend
 from model.values.dates import DEFAULT_TIMEZONE, check_timezone
 
 
@@ -26,7 +26,7 @@ class Settings(BaseSettings):
         1, ge=1, description="CPU threads the network may use per worker (torch or ONNX Runtime)"
     )
     backend: Backend = Field(
-        "onnx", description="what runs the network: ONNX Runtime (faster) or eager torch"
+        DEFAULT_BACKEND, description="what runs the network: ONNX Runtime (faster) or eager torch"
     )
     english_only: bool = Field(
         True,

@@ -1,6 +1,8 @@
-"""The ``slot-tagger`` command line: train, evaluate, tag, serve. Each parses, calls, prints.
+"""The ``slot-tagger`` command line: train, evaluate, calibrate, tag, serve.
 
-Results go to stdout, progress and messages to stderr, so ``slot-tagger tag | jq`` always works.
+Each command parses its options, calls one function and prints. Results go to stdout, progress
+and messages to stderr, so ``slot-tagger tag | jq`` always works. What ``--help`` says is
+:data:`HELP`; each command's docstring is its own help.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import signal
 import sys
 from collections.abc import Iterator
 from datetime import date, datetime
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Annotated
 
@@ -26,13 +29,52 @@ from model.predictor import Predictor
 from model.values.dates import DEFAULT_TIMEZONE, Today
 from training.config import TrainConfig
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+HELP = """Find where a traveller leaves from, where they go and when: slot-tagger tags travel
+text with departure, destination and date spans, each with a confidence and a value (a calendar
+date, a city and its airports). It also trains, evaluates, calibrates and serves models.
+
+\b
+Example:
+  $ slot-tagger tag "leave Beijing on November 2nd"
+  {"text": "leave Beijing on November 2nd", "spans": [
+    {"label": "departure", "text": "Beijing", "start": 6, "end": 13, ...},
+    {"label": "date", "text": "November 2nd", "start": 17, "end": 29, ...}]}
+
+Each command's options: slot-tagger COMMAND --help.
+"""
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=HELP)
 
 T = TaggerConfig.model_fields
 C = TrainConfig.model_fields
 ModelOption = Annotated[
     Path | None, typer.Option("--model", help="model directory (default: the shipped model)")
 ]
+
+
+def _package_version() -> str:
+    try:
+        return version("slot-tagger")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        typer.echo(f"slot-tagger {_package_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    pass
 
 
 def _fail(message: str) -> typer.Exit:
@@ -149,8 +191,10 @@ def calibrate(
     data: Annotated[Path, typer.Option(help="held-out gold data to fit on (the dev set)")],
     model: Annotated[Path, typer.Option(help="model directory, rewritten atomically")],
 ) -> None:
-    """Fit the confidence temperature on DATA and store it in the model, with the confidence floor
-    under which the model drops a span (0.5: more likely wrong than right); print reliability."""
+    """Fit the model's confidence temperature on DATA and store it; print reliability.
+
+    Spans under confidence 0.5 (more likely wrong than right) are dropped; the version changes.
+    """
     from model import artifact
     from training.calibrate import fit, reliability, render
 
