@@ -163,6 +163,25 @@ def test_openapi_documents_the_routes_with_examples(client: TestClient) -> None:
     assert schema["components"]["schemas"]["TagRequest"]["examples"]
 
 
+def test_openapi_shows_the_configured_limits(client: TestClient, tiny_model_dir) -> None:
+    """Clients read the limits off the schema: the client fixture's (50 characters, 4 texts),
+    and another server's own."""
+
+    def limits(schema: dict) -> tuple[int, int, int]:
+        components = schema["components"]["schemas"]
+        texts = components["BatchTagRequest"]["properties"]["texts"]
+        text = components["TagRequest"]["properties"]["text"]
+        return text["maxLength"], texts["maxItems"], texts["items"]["maxLength"]
+
+    assert limits(client.get("/openapi.json").json()) == (50, 4, 50)
+    other = Settings(model_dir=tiny_model_dir, max_text_chars=1234, max_batch_size=7)
+    with TestClient(create_app(other)) as served:
+        assert limits(served.get("/openapi.json").json()) == (1234, 7, 1234)
+    defaults = Settings(model_dir=tiny_model_dir)  # the environment's, else 2,000 and 256
+    expected = (defaults.max_text_chars, defaults.max_batch_size, defaults.max_text_chars)
+    assert limits(create_app(defaults).openapi()) == expected
+
+
 @hsettings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.text(max_size=50))
 def test_any_text_within_the_limit_gets_spans_inside_it(client: TestClient, text: str) -> None:
