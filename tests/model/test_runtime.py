@@ -52,7 +52,7 @@ def test_padding_does_not_change_a_sentences_scores_on_onnx(tiny_model_dir) -> N
     assert abs(alone - padded).max() < 1e-5
 
 
-def test_models_without_character_or_shape_features_and_with_gru_export(tiny_model_dir) -> None:
+def test_models_without_character_or_shape_inputs_and_with_gru_export(tiny_model_dir) -> None:
     loaded = artifact.load(tiny_model_dir)
     torch.manual_seed(0)
     for config in (
