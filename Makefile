@@ -28,12 +28,12 @@ lint: install
 	$(VENV)/bin/ruff check app model data training tests
 	$(VENV)/bin/ruff format --check app model data training tests
 
-data/train.jsonl: data/generate.py data/templates.py data/turns.py data/places.py data/dates.py data/aliases.tsv
+data/train.jsonl: data/generate.py data/templates.py data/turns.py data/place_names.py data/date_phrases.py data/aliases.tsv
 	$(PY) -m data.generate --seed $(SEED) --n $(N_TRAIN) --out $@
 
 data: install data/train.jsonl data/heldout_places.jsonl
 
-data/heldout_places.jsonl: data/test.txt data/places.py
+data/heldout_places.jsonl: data/test.txt data/place_names.py
 	$(PY) -m data.variants --seed $(SEED) --out $@
 
 # The shipped model: one command, deterministic for a given seed.

@@ -10,8 +10,8 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 
 from app.settings import Settings
-from model.dates import DatePolicy
 from model.predictor import Predictor
+from model.values.dates import DatePolicy
 
 
 async def get_predictor(request: Request) -> Predictor:

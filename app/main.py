@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.deps import load_predictor
 from app.limits import BodySizeLimit
 from app.observability import RequestLog, configure_access_log, instrument
-from app.routes import admin_router, bench_router, health_router, router
+from app.routes import admin_router, health_router, router
 from app.runner import Runner
 from app.security import require_api_key
 from app.settings import Settings
@@ -68,8 +68,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The key check (and its place in the OpenAPI schema) exists only when a key is configured.
     app.include_router(router, dependencies=[Depends(require_api_key)] if settings.api_key else [])
     app.include_router(admin_router)
-    if settings.bench_noop:
-        app.include_router(bench_router)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

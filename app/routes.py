@@ -24,9 +24,9 @@ from app.schemas import (
 )
 from app.security import require_admin
 from app.settings import Settings
-from model.dates import today_in
 from model.errors import ModelError
 from model.predictor import Prediction, Predictor
+from model.values.dates import Today
 
 log = logging.getLogger(__name__)
 router = APIRouter()  # create_app adds the API-key check when a key is configured
@@ -58,36 +58,18 @@ def _check_batch(body: BatchTagRequest, settings: Settings) -> None:
         _check_text(text, settings, ("texts", i))
 
 
-def _reference_date(options: ResolveOptions, settings: Settings) -> date:
+def _reference(options: ResolveOptions, settings: Settings) -> date | Today:
+    """What the request's dates are read against: its date, or today in its (or the server's)
+    time zone, which the model reads when it runs (both were checked when parsed)."""
     if options.reference_date is not None:
         return options.reference_date
-    try:
-        return today_in(options.timezone or settings.timezone)
-    except ValueError as e:
-        raise _limit_error(("timezone",), str(e)) from None
+    return Today(options.timezone or settings.timezone)
 
 
 def _response(prediction: Prediction, predictor: Predictor, min_confidence: float) -> dict:
     """A TagResponse as plain data (tests hold it to the schema)."""
     return {
-        "text": prediction.text,
-        "tokens": [
-            {"text": t.text, "start": t.start, "end": t.end, "tag": tag}
-            for t, tag in zip(prediction.tokens, prediction.tags, strict=True)
-        ],
-        "spans": [
-            {
-                "label": s.label,
-                "text": s.text,
-                "start": s.start,
-                "end": s.end,
-                "confidence": round(s.confidence, 4),
-                "value": s.value,
-            }
-            for s in prediction.spans
-            if s.confidence >= min_confidence
-        ],
-        "refused": prediction.refused.to_json() if prediction.refused else None,
+        **prediction.to_json(min_confidence),
         "model": {"name": predictor.meta.name, "version": predictor.meta.version},
     }
 
@@ -99,7 +81,7 @@ def _json(content: dict) -> Response:
 
 
 async def _predict(
-    request: Request, predictor: Predictor, texts: list[str], reference: date
+    request: Request, predictor: Predictor, texts: list[str], reference: date | Today
 ) -> list[Prediction]:
     """Run the model through the app's runner; overload is 503, a timeout 504."""
     runner: Runner = request.app.state.runner
@@ -132,8 +114,7 @@ async def tag(
 ) -> Response:
     """Tag one text: its tokens with BIO tags, and its labelled spans."""
     _check_text(body.text, settings, ("text",))
-    reference = _reference_date(body, settings)
-    [prediction] = await _predict(request, predictor, [body.text], reference)
+    [prediction] = await _predict(request, predictor, [body.text], _reference(body, settings))
     return _json(_response(prediction, predictor, body.min_confidence))
 
 
@@ -143,8 +124,7 @@ async def tag_batch(
 ) -> Response:
     """Tag many texts in one forward pass; results come back in request order."""
     _check_batch(body, settings)
-    reference = _reference_date(body, settings)
-    predictions = await _predict(request, predictor, body.texts, reference)
+    predictions = await _predict(request, predictor, body.texts, _reference(body, settings))
     return _json({"results": [_response(p, predictor, body.min_confidence) for p in predictions]})
 
 
@@ -186,26 +166,3 @@ async def reload(request: Request, settings: SettingsDep) -> ModelRef:
     request.app.state.predictor = fresh  # one assignment: a request sees the old model or the new
     log.info("reloaded model %s %s", fresh.meta.name, fresh.meta.version)
     return ModelRef(name=fresh.meta.name, version=fresh.meta.version)
-
-
-bench_router = APIRouter(include_in_schema=False)
-
-
-@bench_router.post("/bench/noop", response_model=TagResponse)
-async def noop(body: TagRequest, predictor: PredictorDep, settings: SettingsDep) -> Response:
-    """What the web stack costs alone: /tag's parsing, checks and response, without the model."""
-    _check_text(body.text, settings, ("text",))
-    _reference_date(body, settings)
-    nothing = Prediction(body.text, [], [], [])
-    return _json(_response(nothing, predictor, body.min_confidence))
-
-
-@bench_router.post("/bench/noop/batch", response_model=BatchTagResponse)
-async def noop_batch(
-    body: BatchTagRequest, predictor: PredictorDep, settings: SettingsDep
-) -> Response:
-    """/tag/batch's parsing, checks and response, without the model."""
-    _check_batch(body, settings)
-    _reference_date(body, settings)
-    nothing = [Prediction(text, [], [], []) for text in body.texts]
-    return _json({"results": [_response(p, predictor, body.min_confidence) for p in nothing]})

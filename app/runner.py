@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from model.predictor import Prediction, Predictor
+from model.values.dates import Today
 
 MAX_BATCH_TEXTS = 256  # texts per forward pass; a bigger request still goes alone, in one pass
 
@@ -41,7 +42,7 @@ class TimedOut(Exception):
 class _Job:
     predictor: Predictor
     texts: Sequence[str]
-    reference: date | None
+    reference: date | Today | None
     loop: asyncio.AbstractEventLoop = field(repr=False)
     future: asyncio.Future[list[Prediction]] = field(repr=False)
 
@@ -66,9 +67,12 @@ class Runner:
         self._start_lock = threading.Lock()
 
     async def tag(
-        self, predictor: Predictor, texts: Sequence[str], reference: date | None
+        self, predictor: Predictor, texts: Sequence[str], reference: date | Today | None
     ) -> list[Prediction]:
-        """Tag ``texts`` in the next batch, or raise Overloaded / TimedOut."""
+        """Tag ``texts`` in the next batch, or raise Overloaded / TimedOut.
+
+        ``reference`` is the predictor's ``reference_date``: ``Today(timezone)`` is read when the
+        batch runs."""
         if self.in_flight >= self.max_queue:
             raise Overloaded
         self._start()
@@ -154,7 +158,7 @@ def _fail(future: asyncio.Future[list[Prediction]], error: Exception) -> None:
 def _run_batch(jobs: list[_Job]) -> list[list[Prediction]]:
     """One forward pass per (model, reference date) group, usually one in all."""
     results: list[list[Prediction] | None] = [None] * len(jobs)
-    groups: dict[tuple[int, date | None], list[int]] = {}
+    groups: dict[tuple[int, date | Today | None], list[int]] = {}
     for i, job in enumerate(jobs):
         groups.setdefault((id(job.predictor), job.reference), []).append(i)
     for members in groups.values():

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
-from zoneinfo import available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-TIMEZONES = sorted(available_timezones())
+from model.values.dates import check_timezone, timezones
 
-_FORBID = ConfigDict(extra="forbid")
+TIMEZONES = sorted(timezones())
 
 
 class ResolveOptions(BaseModel):
@@ -29,11 +28,7 @@ class ResolveOptions(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str | None) -> str | None:
-        if value is not None and value not in TIMEZONES:
-            raise ValueError(
-                f"unknown timezone {value!r}; expected an IANA name like 'Asia/Shanghai'"
-            )
-        return value
+        return value if value is None else check_timezone(value)
 
 
 def _valid_unicode(text: str) -> str:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
-from zoneinfo import ZoneInfo
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from model.runtime import Backend
+from model.runtime import DEFAULT_BACKEND, Backend
+from model.values.dates import DEFAULT_TIMEZONE, check_timezone
 
 
 class Settings(BaseSettings):
@@ -26,17 +26,19 @@ class Settings(BaseSettings):
         1, ge=1, description="CPU threads the network may use per worker (torch or ONNX Runtime)"
     )
     backend: Backend = Field(
-        "onnx", description="what runs the network: ONNX Runtime (faster) or eager torch"
+        DEFAULT_BACKEND, description="what runs the network: ONNX Runtime (faster) or eager torch"
     )
     english_only: bool = Field(
         True,
         description="give text that is confidently not English no spans and a 'refused' reason "
         "(the model reads English only); false tags every text",
     )
-    timezone: str = Field("UTC", description="whose 'today' dates are read against by default")
+    timezone: str = Field(
+        DEFAULT_TIMEZONE, description="whose 'today' dates are read against by default"
+    )
     date_order: Literal["MDY", "DMY"] = Field("MDY", description="how 11/02 is read")
     date_prefer: Literal["future", "past", "nearest"] = Field(
-        "future", description="which year a date without one falls in (see model/dates.py)"
+        "future", description="which year a date without one falls in (see model/values/dates.py)"
     )
 
     max_body_bytes: int = Field(
@@ -50,12 +52,8 @@ class Settings(BaseSettings):
     admin_token: SecretStr | None = Field(None, description="if set, enables POST /admin/reload")
     cors_origins: list[str] = Field(default_factory=list, description="origins allowed by CORS")
     json_logs: bool = Field(True, description="one JSON line per request on the access log")
-    bench_noop: bool = Field(
-        False, description="add POST /bench/noop: /tag's request shape, no model (benchmarks only)"
-    )
 
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
-        ZoneInfo(value)  # raises for an unknown zone, naming it
-        return value
+        return check_timezone(value)

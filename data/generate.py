@@ -15,7 +15,7 @@ from pathlib import Path
 
 import typer
 
-from data.dates import (
+from data.date_phrases import (
     MONTH_ABBR,
     MONTHS,
     NOT_DATES,
@@ -27,7 +27,7 @@ from data.dates import (
 )
 from data.example import Example, GoldSpan
 from data.formats import write_jsonl
-from data.places import Place, split_places
+from data.place_names import Place, split_places
 from data.templates import MACROS, NEGATIVES, TEMPLATES
 from data.turns import (
     AIRLINE_CODES,
@@ -49,6 +49,7 @@ from data.turns import (
     VENUE_SUFFIXES,
     ordinary_words,
 )
+from model.labels import DATE, DEPARTURE, DESTINATION
 from model.spans import decodable, to_bio, token_limits
 from model.tokenize import tokenize
 
@@ -85,12 +86,13 @@ _PART_TEMPLATES = {"domain": DOMAIN, "follow_up": FOLLOW_UPS, "filler": FILLERS}
 # and "6.1.26" keep theirs.
 _SPOKEN_DROP = re.compile(r"[,.?!;:]+(?=\s|$)")
 _SLOT_LABELS = {
-    "dep": "departure",
-    "dst": "destination",
-    "when": "date",
-    "when2": "date",
-    "date": "date",
-    "date2": "date",
+    "dep": DEPARTURE,
+    "dst": DESTINATION,
+    "dst2": DESTINATION,
+    "when": DATE,
+    "when2": DATE,
+    "date": DATE,
+    "date2": DATE,
 }
 
 
@@ -223,12 +225,12 @@ class Generator:
                         # "on a wednesday": the article stays outside (data/README.md)
                         preposition = self.rng.choice(["on", "on", "on a"])
                     pieces.append((f"{preposition} ", None))
-                pieces.append((date.text, "date"))
+                pieces.append((date.text, _SLOT_LABELS[slot]))
             elif slot in ("date", "date2"):
-                pieces.append((random_date(self.rng).text, "date"))
+                pieces.append((random_date(self.rng).text, _SLOT_LABELS[slot]))
             elif slot == "dst2":
                 text = self.place(avoid=used)
-                pieces.append((text, "destination"))
+                pieces.append((text, _SLOT_LABELS[slot]))
             elif slot == "place":
                 pieces.append((self.place(), None))
             elif slot == "nodate":
@@ -312,7 +314,7 @@ class Generator:
         else:  # a bare "5-8" is a range mostly when a month or "the" says so
             start = f"the {ordinal_suffix(first)}"
         end = f"{month} {b}" if month and rng.random() < 0.15 else b
-        return [(start, "date"), (dash, None), (end, "date")]
+        return [(start, DATE), (dash, None), (end, DATE)]
 
     def _surface(self, pieces: list[tuple[str, str | None]]) -> Example:
         style = self.rng.choices([s for s, _ in STYLES], [w for _, w in STYLES])[0]
@@ -322,7 +324,7 @@ class Generator:
                 text = text.lower()
             elif style == "upper":
                 text = text.upper()
-            elif style == "title" or (style == "natural" and label == "date"):
+            elif style == "title" or (style == "natural" and label == DATE):
                 text = _title_words(text) if style == "title" else _capitalize_names(text)
             if style == "lower" or (style == "chat" and self.rng.random() < 0.5):
                 text = _SPOKEN_DROP.sub("", text)

@@ -369,7 +369,7 @@ def ordinary_words() -> tuple[str, ...]:
     import wordfreq
 
     from model.lexicon import normalize_token
-    from model.places import PlaceIndex
+    from model.values.places import PlaceIndex
 
     names = PlaceIndex.load().table["names"]
     days = {d.lower() for d in (*DAY_WORDS,)}

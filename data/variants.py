@@ -16,10 +16,10 @@ import typer
 from data.example import Example, GoldSpan
 from data.formats import read_examples, write_jsonl
 from data.generate import MAX_DRAWS, decodable_example
-from data.places import split_places
+from data.place_names import split_places
+from model.labels import PLACE_LABELS
 
 SPOKEN_DROP = set(',.?!;:"()')
-PLACE_LABELS = ("departure", "destination")
 HELDOUT_KINDS = {"city": 6, "city_state": 2, "code": 1, "airport": 1}
 
 

@@ -10,10 +10,17 @@ Layout (format_version 2)::
     weights.safetensors  the state_dict tensors and nothing else (no pickle anywhere)
 
 Format version 1 (before the lexicon) still loads: its config has no frequency or gazetteer input.
+
+A model's version is computed from its files (:func:`version_of`): the weights, the config, the
+vocabularies, the lexicon and the calibration's temperature and confidence floor, everything that
+changes its answers, so a recalibrated model gets a new version. ``meta.json`` records it; a
+directory whose ``meta.json`` records another (one written before this rule) is read with the
+computed one.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import hashlib
 import json
@@ -21,6 +28,7 @@ import os
 import platform
 import shutil
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,6 +54,8 @@ DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "default"
 FILES = ("meta.json", "config.json", "vocab.json", "weights.safetensors")
 LEXICON_FILE = "lexicon.json.gz"
 SLOT_TAGGER_VERSION = "0.1.0"
+# The files a model's answers depend on (with meta.json's Calibration: see version_of).
+ANSWER_FILES = ("weights.safetensors", "config.json", "vocab.json", LEXICON_FILE)
 
 
 class ModelMeta(BaseModel):
@@ -63,6 +73,26 @@ class ModelMeta(BaseModel):
     dev_metrics: dict[str, Any] = Field(default_factory=dict)
     calibration: dict[str, float] = Field(default_factory=dict)
     versions: dict[str, str] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Calibration:
+    """What calibration changes in a model's answers (``slot-tagger calibrate`` fits both).
+
+    Attributes:
+        temperature: every CRF score is divided by it before confidences are read (the best path
+            stays the same).
+        min_confidence: spans under it are dropped, tags and all; 0 keeps every span.
+    """
+
+    temperature: float = 1.0
+    min_confidence: float = 0.0
+
+    @classmethod
+    def of(cls, calibration: Mapping[str, float]) -> Calibration:
+        """From ``meta.json``'s calibration, which also holds figures about the fit."""
+        fields = ("temperature", "min_confidence")
+        return cls(**{f: float(calibration[f]) for f in fields if f in calibration})
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +119,23 @@ def labels_of(tags: Vocab) -> list[str]:
     return sorted({t.partition("-")[2] for t in tags.items if t != "O"})
 
 
+def version_of(files: Mapping[str, bytes], calibration: Mapping[str, float]) -> str:
+    """A model's version: 12 hex digits of a hash of everything that changes its answers.
+
+    Args:
+        files: the model directory's files by name; those in :data:`ANSWER_FILES` count.
+        calibration: ``meta.json``'s calibration; its temperature and confidence floor count.
+    """
+    digest = hashlib.sha256()
+    for name in ANSWER_FILES:
+        if name in files:
+            digest.update(f"{name}\0{len(files[name])}\0".encode())
+            digest.update(files[name])
+    answers = dataclasses.asdict(Calibration.of(calibration))
+    digest.update(json.dumps(answers, sort_keys=True).encode())
+    return digest.hexdigest()[:12]
+
+
 def save(
     out_dir: str | Path,
     tagger: BiLSTMTagger,
@@ -108,10 +155,23 @@ def save(
         The metadata written.
     """
     state = {k: v.detach().cpu().contiguous() for k, v in tagger.state_dict().items()}
-    weights = safetensors.torch.save(state)
+    vocab = {
+        "words": tagger.vocabs.words.to_json(),
+        "chars": tagger.vocabs.chars.to_json(),
+        "tags": tagger.vocabs.tags.to_json(),
+    }
+    files = {
+        "config.json": json.dumps(tagger.config.model_dump(), indent=2).encode(),
+        "vocab.json": json.dumps(vocab, ensure_ascii=False).encode(),
+        "weights.safetensors": safetensors.torch.save(state),
+    }
+    if tagger.vocabs.lexicon is not None:
+        lexicon = tagger.vocabs.lexicon.to_json()
+        raw = json.dumps(lexicon, ensure_ascii=False, separators=(",", ":")).encode()
+        files[LEXICON_FILE] = gzip.compress(raw, mtime=0)  # mtime 0: same model, same bytes
     meta = ModelMeta(
         name=name,
-        version=hashlib.sha256(weights).hexdigest()[:12],
+        version=version_of(files, calibration or {}),
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
         labels=labels_of(tagger.vocabs.tags),
         train_data_sha256=train_data_sha256,
@@ -119,23 +179,38 @@ def save(
         calibration=calibration or {},
         versions=library_versions(),
     )
-    vocab = {
-        "words": tagger.vocabs.words.to_json(),
-        "chars": tagger.vocabs.chars.to_json(),
-        "tags": tagger.vocabs.tags.to_json(),
-    }
-    contents = {
-        "meta.json": json.dumps(meta.model_dump(), indent=2).encode(),
-        "config.json": json.dumps(tagger.config.model_dump(), indent=2).encode(),
-        "vocab.json": json.dumps(vocab, ensure_ascii=False).encode(),
-        "weights.safetensors": weights,
-    }
-    if tagger.vocabs.lexicon is not None:
-        lexicon = tagger.vocabs.lexicon.to_json()
-        raw = json.dumps(lexicon, ensure_ascii=False, separators=(",", ":")).encode()
-        contents[LEXICON_FILE] = gzip.compress(raw, mtime=0)  # mtime 0: same model, same bytes
-    write_directory(out_dir, contents)
+    meta_json = json.dumps(meta.model_dump(), indent=2).encode()
+    write_directory(out_dir, {"meta.json": meta_json, **files})
     return meta
+
+
+def store_calibration(model_dir: str | Path, calibration: dict[str, float]) -> ModelMeta:
+    """Rewrite the model at ``model_dir`` with ``calibration`` in its metadata, atomically.
+
+    The network, its vocabularies and its metadata stay as they are (written by :func:`save`, so
+    a format 1 directory comes back as format 2); the version changes with the temperature and
+    the confidence floor.
+
+    Args:
+        model_dir: a model directory.
+        calibration: what ``slot-tagger calibrate`` fitted (``temperature``, ``min_confidence``,
+            and figures about the fit).
+
+    Returns:
+        The metadata written.
+
+    Raises:
+        ModelNotFoundError, IncompatibleModelError, CorruptModelError: see :func:`load`.
+    """
+    loaded = load(model_dir)
+    return save(
+        model_dir,
+        loaded.tagger,
+        name=loaded.meta.name,
+        train_data_sha256=loaded.meta.train_data_sha256,
+        dev_metrics=loaded.meta.dev_metrics,
+        calibration=calibration,
+    )
 
 
 def write_directory(out_dir: str | Path, contents: dict[str, bytes]) -> None:
@@ -187,36 +262,48 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _read_json(path: Path) -> Any:
+def _json(path: Path, data: bytes) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        return json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise CorruptModelError(f"model file {path} is not readable JSON: {e}") from e
 
 
-def _read_gzipped_json(path: Path) -> Any:
+def _gzipped_json(path: Path, data: bytes) -> Any:
     try:
-        return json.loads(gzip.decompress(path.read_bytes()).decode("utf-8"))
+        return json.loads(gzip.decompress(data).decode("utf-8"))
     except (OSError, EOFError, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise CorruptModelError(f"model file {path} is not readable gzipped JSON: {e}") from e
 
 
-def read_meta(model_dir: str | Path) -> ModelMeta:
-    """Read and check ``meta.json`` alone.
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as e:
+        raise CorruptModelError(f"model file {path} is not readable: {e}") from e
 
-    Raises:
-        ModelNotFoundError: no such directory or file.
-        IncompatibleModelError: another format, or another format version.
-        CorruptModelError: the file does not parse.
-    """
-    path = Path(model_dir)
+
+def _answer_files(path: Path) -> dict[str, bytes]:
+    """The files of :data:`ANSWER_FILES` the directory has, by name."""
+    return {name: _read(path / name) for name in ANSWER_FILES if (path / name).is_file()}
+
+
+def _with_version(meta: ModelMeta, files: Mapping[str, bytes]) -> ModelMeta:
+    """The metadata with the version computed from the files (a directory written before the
+    version covered the config and the calibration records the weights' hash alone)."""
+    version = version_of(files, meta.calibration)
+    return meta if meta.version == version else meta.model_copy(update={"version": version})
+
+
+def _stored_meta(path: Path) -> ModelMeta:
+    """``meta.json`` as written, checked: the directory is complete and of a format we read."""
     recover(path)
     if not path.is_dir():
         raise ModelNotFoundError(f"no model directory at {path}")
     missing = [f for f in FILES if not (path / f).is_file()]
     if missing:
         raise ModelNotFoundError(f"model at {path} is missing {', '.join(missing)}")
-    raw = _read_json(path / "meta.json")
+    raw = _json(path / "meta.json", _read(path / "meta.json"))
     if not isinstance(raw, dict) or raw.get("format") != FORMAT:
         found = raw.get("format") if isinstance(raw, dict) else None
         raise IncompatibleModelError(
@@ -235,6 +322,20 @@ def read_meta(model_dir: str | Path) -> ModelMeta:
         raise CorruptModelError(f"model at {path} has an invalid meta.json: {e}") from e
 
 
+def read_meta(model_dir: str | Path) -> ModelMeta:
+    """Read and check ``meta.json``, without building the network; the version is computed from
+    the files (:func:`version_of`).
+
+    Raises:
+        ModelNotFoundError: no such directory or file.
+        IncompatibleModelError: another format, or another format version.
+        CorruptModelError: the file does not parse.
+    """
+    path = Path(model_dir)
+    meta = _stored_meta(path)
+    return _with_version(meta, _answer_files(path))
+
+
 def load(model_dir: str | Path) -> LoadedModel:
     """Load a model directory written by :func:`save`, without executing any code from it.
 
@@ -242,18 +343,20 @@ def load(model_dir: str | Path) -> LoadedModel:
         ModelNotFoundError, IncompatibleModelError, CorruptModelError: see :mod:`model.errors`.
     """
     path = Path(model_dir)
-    meta = read_meta(path)
+    meta = _stored_meta(path)
+    files = _answer_files(path)
+    meta = _with_version(meta, files)
     try:
-        raw_config = _read_json(path / "config.json")
+        raw_config = _json(path / "config.json", files["config.json"])
         if meta.format_version == 1 and isinstance(raw_config, dict):
             raw_config = {"frequency_dim": 0, "gazetteer_dim": 0, **raw_config}
         config = TaggerConfig.model_validate(raw_config)
-        raw_vocab = _read_json(path / "vocab.json")
+        raw_vocab = _json(path / "vocab.json", files["vocab.json"])
         lexicon = None
         if config.frequency_dim or config.gazetteer_dim:
-            if not (path / LEXICON_FILE).is_file():
+            if LEXICON_FILE not in files:
                 raise ModelNotFoundError(f"model at {path} is missing {LEXICON_FILE}")
-            lexicon = Lexicon.from_json(_read_gzipped_json(path / LEXICON_FILE))
+            lexicon = Lexicon.from_json(_gzipped_json(path / LEXICON_FILE, files[LEXICON_FILE]))
         vocabs = Vocabs(
             words=Vocab.from_json(raw_vocab["words"]),
             chars=Vocab.from_json(raw_vocab["chars"]),
@@ -270,7 +373,7 @@ def load(model_dir: str | Path) -> LoadedModel:
             f"vocab.json {labels_of(vocabs.tags)}"
         )
     try:
-        state = safetensors.torch.load_file(str(path / "weights.safetensors"))
+        state = safetensors.torch.load(files["weights.safetensors"])
     except (OSError, safetensors.SafetensorError) as e:
         raise CorruptModelError(f"model at {path} has unreadable weights: {e}") from e
     tagger = BiLSTMTagger(config, vocabs)

@@ -17,7 +17,9 @@ class TaggerConfig(BaseModel):
 
     word_dim: int = Field(64, ge=1, description="word embedding size (lowercased words)")
     char_dim: int = Field(24, ge=0, description="character embedding size; 0 turns characters off")
-    char_filters: int = Field(48, ge=1, description="character CNN filters (the char feature size)")
+    char_filters: int = Field(
+        48, ge=1, description="character CNN filters (the size of a word's character vector)"
+    )
     char_kernel: int = Field(3, ge=1, description="character CNN window")
     shape_dim: int = Field(8, ge=0, description="word shape embedding size; 0 turns it off")
     frequency_dim: int = Field(

@@ -1,4 +1,5 @@
-"""Turning token lists into padded id tensors: words, characters and word shapes."""
+"""Turning token lists into padded id tensors: words, characters, word shapes and the lexicon's
+frequency and gazetteer ids."""
 
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ def shape(text: str) -> int:
 
 
 # (word ids (N,), char ids (N, C), shape ids (N,), frequency ids (N,)) -> token inputs (N, I)
-TokenFeatures = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+TokenInputs = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +66,7 @@ class Batch:
     mask: torch.Tensor  # (batch, seq_len) bool
     lengths: torch.Tensor  # (batch,) int64, on the CPU
     # Each token's network input, when the encoder was given a way to compute them (see Encoder).
-    features: torch.Tensor | None = None  # (batch, seq_len, input_dim) float32
+    token_inputs: torch.Tensor | None = None  # (batch, seq_len, input_dim) float32
 
 
 class Encoder:
@@ -76,16 +77,17 @@ class Encoder:
     and a batch is those tables indexed by a (batch, seq_len) matrix of rows, one NumPy call
     each. The memory is bounded: past ``cache_size`` distinct tokens the tables start afresh.
 
-    Given ``features``, the encoder also keeps each token's network input (its word, character and
-    shape vectors, which depend on the token alone at inference), computing it once per distinct
-    token, so the character CNN runs once per new word instead of once per occurrence.
+    Given ``token_inputs``, the encoder also keeps each token's network input (its word,
+    character, shape and frequency vectors, which depend on the token alone at inference),
+    computing it once per distinct token, so the character CNN runs once per new word instead of
+    once per occurrence.
 
     Args:
         vocabs: the model's vocabularies.
         max_word_chars: characters kept per word.
         cache_size: most distinct tokens remembered between calls (0: none).
-        features: maps (word ids (N,), char ids (N, C), shape ids (N,), frequency ids (N,)) to
-            inputs (N, input_dim).
+        token_inputs: maps (word ids (N,), char ids (N, C), shape ids (N,), frequency ids (N,))
+            to inputs (N, input_dim), e.g. ``OnnxNetwork.token_inputs`` (model/runtime.py).
         place_holdout: share of place names the gazetteer ids pretend not to know (training).
     """
 
@@ -94,14 +96,14 @@ class Encoder:
         vocabs: Vocabs,
         max_word_chars: int,
         cache_size: int = 50_000,
-        features: TokenFeatures | None = None,
+        token_inputs: TokenInputs | None = None,
         place_holdout: float = 0.0,
     ) -> None:
         self.vocabs = vocabs
         self.place_holdout = place_holdout
         self.max_word_chars = max_word_chars
         self.cache_size = cache_size
-        self.features = features
+        self.token_inputs = token_inputs
         self._lock = threading.Lock()
         self._reset(capacity=1024)
 
@@ -113,9 +115,8 @@ class Encoder:
         self._frequencies = np.zeros(capacity, dtype=np.int64)  # (N,)
         self._chars = np.zeros((capacity, self.max_word_chars), dtype=np.int64)  # (N, C)
         self._char_counts = np.zeros(capacity, dtype=np.int64)  # (N,)
-        self._feature_table: np.ndarray | None = None  # (N, input_dim), filled up to the row below
-
-        self._rows_with_features = 0
+        self._input_table: np.ndarray | None = None  # (N, input_dim), filled up to the row below
+        self._rows_with_inputs = 0
 
     def _row(self, token: str) -> int:
         row = self._rows.get(token)
@@ -142,31 +143,31 @@ class Encoder:
         chars = np.zeros((size, self.max_word_chars), dtype=np.int64)
         chars[: len(self._chars)] = self._chars
         self._chars = chars
-        if self._feature_table is not None:
-            table = np.zeros((size, self._feature_table.shape[1]), dtype=np.float32)
-            table[: len(self._feature_table)] = self._feature_table
-            self._feature_table = table
+        if self._input_table is not None:
+            table = np.zeros((size, self._input_table.shape[1]), dtype=np.float32)
+            table[: len(self._input_table)] = self._input_table
+            self._input_table = table
 
-    def _features_of(self, rows: np.ndarray) -> torch.Tensor:
+    def _token_inputs_of(self, rows: np.ndarray) -> torch.Tensor:
         """The network inputs of the rows (B, T), computing those of rows added since last time."""
-        assert self.features is not None
-        first, last = self._rows_with_features + 1, len(self._rows)
+        assert self.token_inputs is not None
+        first, last = self._rows_with_inputs + 1, len(self._rows)
         if last >= first:
             new = np.arange(first, last + 1)  # (N,)
             word_len = max(int(self._char_counts[new].max()), 1)
-            features = self.features(
+            inputs = self.token_inputs(
                 self._words[new],
                 self._chars[new, :word_len],
                 self._shapes[new],
                 self._frequencies[new],
             )  # (N, I)
-            if self._feature_table is None:
-                shape = (len(self._words), features.shape[1])
-                self._feature_table = np.zeros(shape, dtype=np.float32)
-            self._feature_table[new] = features
-            self._rows_with_features = last
-        assert self._feature_table is not None
-        return torch.from_numpy(self._feature_table[rows])  # (B, T, I)
+            if self._input_table is None:
+                shape = (len(self._words), inputs.shape[1])
+                self._input_table = np.zeros(shape, dtype=np.float32)
+            self._input_table[new] = inputs
+            self._rows_with_inputs = last
+        assert self._input_table is not None
+        return torch.from_numpy(self._input_table[rows])  # (B, T, I)
 
     def __call__(self, token_lists: Sequence[Sequence[str]]) -> Batch:
         """Encode token texts as a batch padded to the longest sentence (each must be non-empty)."""
@@ -198,5 +199,5 @@ class Encoder:
             gazetteer_ids=torch.from_numpy(gazetteer),  # (B, T)
             mask=torch.from_numpy(np.arange(seq_len)[None, :] < lengths[:, None]),  # (B, T)
             lengths=torch.from_numpy(lengths),
-            features=self._features_of(rows) if self.features is not None else None,
+            token_inputs=self._token_inputs_of(rows) if self.token_inputs is not None else None,
         )

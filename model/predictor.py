@@ -2,27 +2,28 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-import torch
 
-from model import artifact
-from model.artifact import LoadedModel, ModelMeta
+from model import artifact, runtime
+from model.artifact import Calibration, LoadedModel, ModelMeta
 from model.crf import FastDecoder
-from model.dates import DatePolicy, load_dateparser
 from model.encode import Batch, Encoder
 from model.language import detect
-from model.places import PlaceIndex
-from model.runtime import Backend, OnnxEmissions
+from model.runtime import DEFAULT_BACKEND, Backend
 from model.spans import Span, allowed_tags, from_bio, to_bio, token_limits
 from model.tokenize import Token, tokenize
-from model.values import resolve_values
+from model.values.dates import DatePolicy, Today, load_dateparser
+from model.values.places import PlaceIndex
+from model.values.resolve import resolve_values
 
 DEFAULT_BATCH_SIZE = 128
 
@@ -55,6 +56,24 @@ class Prediction:
     spans: list[Span]
     refused: Refusal | None = None
 
+    def to_json(self, min_confidence: float = 0.0, compact: bool = False) -> dict[str, Any]:
+        """The prediction as the API (a ``TagResponse`` without its ``model``) and the CLI write it.
+
+        Args:
+            min_confidence: leave out spans below this (their tokens keep their tags).
+            compact: the CLI's line: no tokens, and ``refused`` only for a text not tagged.
+        """
+        out: dict[str, Any] = {"text": self.text}
+        if not compact:
+            out["tokens"] = [
+                {"text": t.text, "start": t.start, "end": t.end, "tag": tag}
+                for t, tag in zip(self.tokens, self.tags, strict=True)
+            ]
+        out["spans"] = [s.to_json() for s in self.spans if s.confidence >= min_confidence]
+        if not compact or self.refused is not None:
+            out["refused"] = self.refused.to_json() if self.refused is not None else None
+        return out
+
 
 class Predictor:
     """Tags texts with a loaded model. Thread-safe for concurrent ``predict`` calls.
@@ -63,12 +82,15 @@ class Predictor:
         loaded: a model from :func:`model.artifact.load`.
         places: the place table for place values (None: places get no value).
         date_policy: how dates without a year or weekday phrases are read.
-        backend: what runs the network: "torch" (eager; follows the tagger's weights as they
-            change, so training uses it) or "onnx" (ONNX Runtime on a copy exported now: the
-            same tags and spans, several times faster per call; see :mod:`model.runtime`).
+        backend: what runs the network (:func:`model.runtime.network`): "onnx" (ONNX Runtime on
+            a copy exported now: the same tags and spans, several times faster per call) or
+            "torch" (eager; follows the tagger's weights as they change, so training uses it).
         threads: ONNX Runtime's threads (torch's are set with ``torch.set_num_threads``).
         english_only: give text that is confidently not English no spans, and say why
             (``Prediction.refused``), instead of tagging it: the model reads English only.
+        calibration: the temperature and confidence floor (None: the model's own, stored by
+            ``slot-tagger calibrate``; a calibrated model drops the spans it thinks more likely
+            wrong than right).
     """
 
     def __init__(
@@ -76,29 +98,33 @@ class Predictor:
         loaded: LoadedModel,
         places: PlaceIndex | None = None,
         date_policy: DatePolicy = DatePolicy(),
-        backend: Backend = "torch",
+        backend: Backend = DEFAULT_BACKEND,
         threads: int = 1,
         english_only: bool = True,
+        calibration: Calibration | None = None,
     ) -> None:
-        if backend not in ("torch", "onnx"):
-            raise ValueError(f"expected backend 'torch' or 'onnx', got {backend!r}")
         self.loaded = loaded
         self.tagger = loaded.tagger.eval()
         self.vocabs = loaded.tagger.vocabs
-        self.temperature = float(loaded.meta.calibration.get("temperature", 1.0))
-        # A calibrated model drops the spans it thinks more likely wrong than right (the floor
-        # is stored by `slot-tagger calibrate`); 0 keeps every span of the best path.
-        self.min_confidence = float(loaded.meta.calibration.get("min_confidence", 0.0))
         self.places = places
         self.date_policy = date_policy
         self.backend = backend
         self.english_only = english_only
-        self._onnx = OnnxEmissions(self.tagger, threads) if backend == "onnx" else None
-        self._decoder: FastDecoder | None = None
+        self.network = runtime.network(self.tagger, backend, threads)
         self.encoder = Encoder(
-            self.vocabs,
-            loaded.config.max_word_chars,
-            features=self._onnx.token_features if self._onnx is not None else None,
+            self.vocabs, loaded.config.max_word_chars, token_inputs=self.network.token_inputs
+        )
+        self._calibrate(calibration or Calibration.of(loaded.meta.calibration))
+
+    def _calibrate(self, calibration: Calibration) -> None:
+        self._calibration = calibration
+        # The decoder copies the CRF's scores. A network that follows the tagger's weights gets
+        # one per call (about 40 µs): training scores this predictor between epochs while they
+        # change. An exported copy of the network never changes, so its decoder is made once.
+        self._decoder = (
+            None
+            if self.network.follows_weights
+            else FastDecoder(self.tagger.crf, calibration.temperature)
         )
 
     @classmethod
@@ -106,21 +132,40 @@ class Predictor:
         cls,
         model_dir: str | Path | None = None,
         date_policy: DatePolicy = DatePolicy(),
-        backend: Backend = "onnx",
+        backend: Backend = DEFAULT_BACKEND,
         threads: int = 1,
         english_only: bool = True,
     ) -> Predictor:
         """Load the model at ``model_dir`` (the shipped default model when None) and the places,
-        ready to serve (on ONNX Runtime unless ``backend`` says otherwise)."""
+        ready to serve."""
         loaded = artifact.load(artifact.DEFAULT_MODEL_DIR if model_dir is None else model_dir)
         return cls(loaded, PlaceIndex.load(), date_policy, backend, threads, english_only)
+
+    def with_calibration(self, calibration: Calibration) -> Predictor:
+        """This predictor with another temperature and confidence floor: a new predictor sharing
+        the network (nothing is exported again), the encoder and the places."""
+        other = copy.copy(self)
+        other._calibrate(calibration)
+        return other
+
+    @property
+    def calibration(self) -> Calibration:
+        return self._calibration
+
+    @property
+    def temperature(self) -> float:
+        return self._calibration.temperature
+
+    @property
+    def min_confidence(self) -> float:
+        return self._calibration.min_confidence
 
     def warm_up(self) -> None:
         """Run one sentence through everything, so the first real request pays no first-call costs
         (torch's first pass, dateparser's import, the language identifier's model)."""
         load_dateparser()
         detect("un vuelo de Madrid a Barcelona mañana por la tarde")  # loads the identifier
-        self.predict(["leave Boston on November 2nd for portland"], reference_date=date.today())
+        self.predict(["leave Boston on November 2nd for portland"], reference_date=Today())
 
     @property
     def meta(self) -> ModelMeta:
@@ -134,34 +179,39 @@ class Predictor:
         self,
         texts: Sequence[str],
         batch_size: int = DEFAULT_BATCH_SIZE,
-        reference_date: date | None = None,
+        reference_date: date | Today | None = None,
     ) -> list[Prediction]:
         """Tag each text and resolve its spans' values.
 
         Args:
             texts: the texts; empty or whitespace-only ones get no tokens and no spans.
             batch_size: sentences per forward pass (sentences of similar length are grouped).
-            reference_date: the "today" dates are read against; None leaves dates unresolved.
+            reference_date: the "today" dates are read against: a date, ``Today(timezone)``
+                (the date in that zone now), or None, which leaves dates unresolved.
 
         Returns:
             One prediction per text, in input order.
         """
         self._check(texts, batch_size)
+        reference = _day(reference_date)
         work = self._prepare(texts, batch_size)
-        return self._finish(work, self._emissions(work), reference_date)
+        return self._finish(work, self._emissions(work), reference)
 
     def predict_iter(
         self,
         texts: Iterable[str],
         batch_size: int = DEFAULT_BATCH_SIZE,
-        reference_date: date | None = None,
+        reference_date: date | Today | None = None,
     ) -> Iterator[Prediction]:
         """Tag a stream of texts lazily, ``batch_size`` at a time, in input order.
 
-        Pipelined over two threads: while the network runs on one chunk (outside the GIL, in
-        ONNX Runtime or torch), this thread finishes the chunk before and prepares the next.
+        ``reference_date`` is as for :meth:`predict`; ``Today`` is read once, when the stream
+        starts. Pipelined over two threads: while the network runs on one chunk (outside the
+        GIL, in ONNX Runtime or torch), this thread finishes the chunk before and prepares the
+        next.
         """
         self._check([], batch_size)
+        reference = _day(reference_date)
         iterator = iter(texts)
         with ThreadPoolExecutor(1, thread_name_prefix="slot-tagger-network") as network:
             pending: tuple[_Work, Future[list[np.ndarray]]] | None = None
@@ -172,21 +222,16 @@ class Predictor:
                     work = self._prepare(chunk, batch_size)
                     running = (work, network.submit(self._emissions, work))
                 if pending is not None:
-                    yield from self._finish(pending[0], pending[1].result(), reference_date)
+                    yield from self._finish(pending[0], pending[1].result(), reference)
                 if running is None:
                     return
                 pending = running
 
     def _current_decoder(self) -> FastDecoder:
-        """The decoder copies the CRF's scores. On torch it is made per call (about 40 µs):
-        training evaluates this predictor between epochs while the scores change. ONNX Runtime
-        runs a frozen copy of the network anyway, so there it is kept (per temperature, which
-        calibration changes)."""
-        if self._onnx is None:
-            return FastDecoder(self.tagger.crf, self.temperature)
-        if self._decoder is None or self._decoder.temperature != self.temperature:
-            self._decoder = FastDecoder(self.tagger.crf, self.temperature)
-        return self._decoder
+        """The decoder for the CRF's scores as they are now (see :meth:`_calibrate`)."""
+        if self._decoder is not None:
+            return self._decoder
+        return FastDecoder(self.tagger.crf, self.temperature)
 
     @staticmethod
     def _check(texts: Sequence[str], batch_size: int) -> None:
@@ -219,12 +264,9 @@ class Predictor:
             limits.append(rows)
         return _Work(texts, token_lists, chunks, batches, limits, refusals)
 
-    @torch.inference_mode()
     def _emissions(self, work: _Work) -> list[np.ndarray]:
         """The network on each batch: (B, T, K) scores per batch."""
-        if self._onnx is not None:
-            return [self._onnx(batch) for batch in work.batches]
-        return [self.tagger.emissions(batch).numpy() for batch in work.batches]
+        return [self.network.emissions(batch) for batch in work.batches]
 
     def _finish(
         self, work: _Work, emissions: list[np.ndarray], reference_date: date | None
@@ -254,6 +296,10 @@ class Predictor:
                 spans = resolve_values(spans, reference_date, self.date_policy, self.places)
                 results[i] = Prediction(texts[i], token_lists[i], tags, spans)
         return results
+
+
+def _day(reference_date: date | Today | None) -> date | None:
+    return reference_date.day() if isinstance(reference_date, Today) else reference_date
 
 
 @dataclass(frozen=True, slots=True)

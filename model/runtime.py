@@ -1,18 +1,25 @@
-"""The network on ONNX Runtime: the same emissions as eager torch, several times sooner per call.
+"""What runs the network: eager torch or ONNX Runtime, behind one small interface.
 
-At inference the network is a fixed function of its weights, so it is exported when a predictor
-is made (in memory, about 0.3 s; nothing extra is saved or loaded from disk, so the model
-directory stays JSON and safetensors only) and run by ONNX Runtime's CPU kernels, as two graphs:
+:func:`network` is the one place a backend is chosen (default :data:`DEFAULT_BACKEND`); both give
+a :class:`Network`: a batch in, tag scores out.
 
-- token features: a token's ids to its BiLSTM input (embeddings, character CNN, shape). These
-  depend on the token alone, so the encoder keeps them per distinct token (model/encode.py) and
-  the character CNN runs once per new word;
-- contextual: the token inputs of a padded batch and each sentence's length to tag scores. The
-  exported LSTM takes the lengths, so a padded batch gives every sentence the scores it gets alone.
+- torch (:class:`TorchNetwork`): the tagger itself, eager; it follows the tagger's weights as they
+  change, so training scores its dev set with it.
+- ONNX Runtime (:class:`OnnxNetwork`): the same emissions, several times sooner per call. At
+  inference the network is a fixed function of its weights, so it is exported when a predictor
+  is made (in memory, about 0.3 s; nothing extra is saved or loaded from disk, so the model
+  directory stays JSON and safetensors only) and run by ONNX Runtime's CPU kernels, as two graphs:
+
+  - token inputs: a token's ids to its BiLSTM input (embeddings, character CNN, shape, frequency).
+    These depend on the token alone, so the encoder keeps them per distinct token
+    (model/encode.py) and the character CNN runs once per new word;
+  - contextual: the token inputs of a padded batch and each sentence's length to tag scores. The
+    exported LSTM takes the lengths, so a padded batch gives every sentence the scores it gets
+    alone.
 
 Measured on this project's 2-core machine (tests/benchmarks/bench.py): one 8-token sentence's
-network 130 µs here against 550 µs in eager torch; emissions agree to about 1e-5, and tags and
-spans are the same (tests/model/test_runtime.py, tests/test_default_model.py).
+network 130 µs on ONNX Runtime against 550 µs in eager torch; emissions agree to about 1e-5, and
+tags and spans are the same (tests/model/test_runtime.py, tests/test_default_model.py).
 """
 
 from __future__ import annotations
@@ -23,20 +30,71 @@ import os
 import sys
 import warnings
 from collections.abc import Iterator
-from typing import Literal
+from typing import Literal, Protocol
 
 import numpy as np
 import torch
 from torch import nn
 
-from model.encode import Batch
+from model.encode import Batch, TokenInputs
 from model.tagger import BiLSTMTagger
 
 Backend = Literal["torch", "onnx"]
+DEFAULT_BACKEND: Backend = "onnx"
 _OPSET = 17
 
 
-class _TokenFeatures(nn.Module):
+class Network(Protocol):
+    """What runs a tagger's network: batches in, tag scores out. Safe to call from several threads.
+
+    ``token_inputs`` (None when the network computes them itself) is for the
+    :class:`~model.encode.Encoder`: given it, batches arrive with each token's input already
+    looked up. ``follows_weights`` says whether later changes to the tagger's weights are seen
+    (eager torch) or not (a copy, exported once).
+    """
+
+    token_inputs: TokenInputs | None
+    follows_weights: bool
+
+    def emissions(self, batch: Batch) -> np.ndarray:
+        """(batch, seq_len, num_tags) float32 tag scores."""
+        ...
+
+
+def network(tagger: BiLSTMTagger, backend: Backend = DEFAULT_BACKEND, threads: int = 1) -> Network:
+    """The one place a backend is chosen.
+
+    Args:
+        tagger: the trained tagger, in eval mode.
+        backend: "onnx" (ONNX Runtime on a copy exported now) or "torch" (eager).
+        threads: ONNX Runtime's intra-op threads (torch's are set with ``torch.set_num_threads``).
+
+    Raises:
+        ValueError: for another backend, naming it.
+    """
+    if backend == "onnx":
+        return OnnxNetwork(tagger, threads)
+    if backend == "torch":
+        return TorchNetwork(tagger)
+    raise ValueError(f"expected backend 'torch' or 'onnx', got {backend!r}")
+
+
+class TorchNetwork:
+    """The tagger itself, in eager torch, under ``torch.inference_mode``."""
+
+    token_inputs: TokenInputs | None = None
+    follows_weights = True
+
+    def __init__(self, tagger: BiLSTMTagger) -> None:
+        self.tagger = tagger
+
+    @torch.inference_mode()
+    def emissions(self, batch: Batch) -> np.ndarray:
+        """(batch, seq_len, num_tags) float32 scores."""
+        return self.tagger.emissions(batch).numpy()
+
+
+class _TokenInputs(nn.Module):
     """Graph 1: one token's network input from its ids (embeddings and character CNN)."""
 
     def __init__(self, tagger: BiLSTMTagger) -> None:
@@ -50,7 +108,7 @@ class _TokenFeatures(nn.Module):
         shape_ids: torch.Tensor,
         frequency_ids: torch.Tensor,
     ) -> torch.Tensor:
-        x = self.tagger.features(
+        x = self.tagger.token_inputs(
             word_ids[:, None], char_ids[:, None, :], shape_ids[:, None], frequency_ids[:, None]
         )
         return x[:, 0]  # (N, I)
@@ -64,10 +122,10 @@ class _Contextual(nn.Module):
         self.tagger = tagger
 
     def forward(
-        self, features: torch.Tensor, lengths: torch.Tensor, gazetteer_ids: torch.Tensor
+        self, token_inputs: torch.Tensor, lengths: torch.Tensor, gazetteer_ids: torch.Tensor
     ) -> torch.Tensor:
         # Traced on a padded batch, so the trace keeps contextual()'s packed branch only.
-        return self.tagger.contextual(features, lengths, gazetteer_ids)  # (B, T, K)
+        return self.tagger.contextual(token_inputs, lengths, gazetteer_ids)  # (B, T, K)
 
 
 def export(tagger: BiLSTMTagger) -> tuple[bytes, bytes]:
@@ -76,8 +134,8 @@ def export(tagger: BiLSTMTagger) -> tuple[bytes, bytes]:
     words, shapes = torch.tensor([1, 1]), torch.tensor([1, 1])  # <unk>: in every vocabulary
     frequencies = torch.tensor([1, 1])
     chars = torch.tensor([[1, 1], [1, 0]])
-    features = _export(
-        _TokenFeatures(tagger),
+    token_graph = _export(
+        _TokenInputs(tagger),
         (words, chars, shapes, frequencies),
         {
             "word_ids": {0: "n"},
@@ -85,25 +143,25 @@ def export(tagger: BiLSTMTagger) -> tuple[bytes, bytes]:
             "shape_ids": {0: "n"},
             "frequency_ids": {0: "n"},
         },
-        "features",
+        "token_inputs",
         {0: "n"},
     )
     with torch.no_grad():
-        example = tagger.features(words[None], chars[None], shapes[None], frequencies[None])
+        example = tagger.token_inputs(words[None], chars[None], shapes[None], frequencies[None])
     example = torch.cat([example, example])  # two sentences, of lengths 2 and 1: the packed path
     places = torch.tensor([[1, 1], [1, 0]])  # (2, 2)
     contextual = _export(
         _Contextual(tagger),
         (example, torch.tensor([2, 1]), places),
         {
-            "features": {0: "batch", 1: "seq_len"},
+            "token_inputs": {0: "batch", 1: "seq_len"},
             "lengths": {0: "batch"},
             "gazetteer_ids": {0: "batch", 1: "seq_len"},
         },
         "emissions",
         {0: "batch", 1: "seq_len"},
     )
-    return features, contextual
+    return token_graph, contextual
 
 
 def _export(
@@ -146,17 +204,16 @@ def _quiet_stderr() -> Iterator[None]:
         os.close(saved)
 
 
-class OnnxEmissions:
+class OnnxNetwork:
     """Runs a tagger's exported network on ONNX Runtime. Safe to call from several threads.
-
-    Give :meth:`token_features` to the :class:`~model.encode.Encoder` and batches arrive with
-    each token's input already looked up; otherwise it is computed from the ids on every call.
 
     Args:
         tagger: the trained tagger; its weights are copied into the graphs, so later changes to
             them are not seen.
         threads: intra-op threads (1: run in the calling thread, best for a server's workers).
     """
+
+    follows_weights = False
 
     def __init__(self, tagger: BiLSTMTagger, threads: int = 1) -> None:
         import onnxruntime
@@ -169,19 +226,20 @@ class OnnxEmissions:
         # Idle pool threads sleep instead of spinning: a spinning pool burns the core the
         # Python work (tokenizing, decoding) needs between two network calls.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        features, contextual = export(tagger)
-        self._features = onnxruntime.InferenceSession(
-            features, options, providers=["CPUExecutionProvider"]
+        token_graph, contextual = export(tagger)
+        self._token_graph = onnxruntime.InferenceSession(
+            token_graph, options, providers=["CPUExecutionProvider"]
         )
         self._contextual = onnxruntime.InferenceSession(
             contextual, options, providers=["CPUExecutionProvider"]
         )
         # An input the graph does not use (characters, when char_dim is 0) is pruned by the
         # exporter; feed only what the graph asks for.
-        self._feature_inputs = [i.name for i in self._features.get_inputs()]
+        self._token_graph_inputs = [i.name for i in self._token_graph.get_inputs()]
         self._contextual_inputs = [i.name for i in self._contextual.get_inputs()]
+        self.token_inputs: TokenInputs | None = self._run_token_graph
 
-    def token_features(
+    def _run_token_graph(
         self,
         word_ids: np.ndarray,
         char_ids: np.ndarray,
@@ -195,24 +253,25 @@ class OnnxEmissions:
             "shape_ids": shape_ids,
             "frequency_ids": frequency_ids,
         }
-        feed = {name: np.ascontiguousarray(given[name]) for name in self._feature_inputs}
-        (features,) = self._features.run(["features"], feed)
-        return features
+        feed = {name: np.ascontiguousarray(given[name]) for name in self._token_graph_inputs}
+        (token_inputs,) = self._token_graph.run(["token_inputs"], feed)
+        return token_inputs
 
-    def __call__(self, batch: Batch) -> np.ndarray:
-        """(batch, seq_len, num_tags) float32 scores."""
-        if batch.features is not None:
-            features = batch.features.numpy()  # (B, T, I)
+    def emissions(self, batch: Batch) -> np.ndarray:
+        """(batch, seq_len, num_tags) float32 scores; token inputs are computed from the ids when
+        the batch does not carry them."""
+        if batch.token_inputs is not None:
+            token_inputs = batch.token_inputs.numpy()  # (B, T, I)
         else:
             size, seq_len, word_len = batch.char_ids.shape
-            features = self.token_features(
+            token_inputs = self._run_token_graph(
                 batch.word_ids.reshape(-1).numpy(),
                 batch.char_ids.reshape(-1, word_len).numpy(),
                 batch.shape_ids.reshape(-1).numpy(),
                 batch.frequency_ids.reshape(-1).numpy(),
             ).reshape(size, seq_len, -1)  # (B, T, I)
         given = {
-            "features": features,
+            "token_inputs": token_inputs,
             "lengths": batch.lengths.numpy(),
             "gazetteer_ids": batch.gazetteer_ids.numpy(),
         }

@@ -47,6 +47,17 @@ class Span:
     confidence: float = 1.0
     value: dict[str, Any] | None = field(default=None)
 
+    def to_json(self) -> dict[str, Any]:
+        """The span as the API and the CLI write it (confidence to 4 decimals)."""
+        return {
+            "label": self.label,
+            "text": self.text,
+            "start": self.start,
+            "end": self.end,
+            "confidence": round(self.confidence, 4),
+            "value": self.value,
+        }
+
 
 def to_bio(tokens: Sequence[Token], spans: Sequence[tuple[int, int, str]]) -> tuple[list[str], int]:
     """Tag each token B-label, I-label or O from character spans.

@@ -1,4 +1,5 @@
-"""The network: word, character and shape features into a BiLSTM, emissions into a CRF.
+"""The network: each token's inputs (word, characters, shape, frequency) and the gazetteer ids
+into a BiLSTM, its emissions into a CRF.
 
 This file knows nothing of training loops, files or HTTP.
 """
@@ -17,7 +18,7 @@ from model.vocab import PAD_ID, UNK_ID
 
 
 class CharEncoder(nn.Module):
-    """A character CNN with max-pooling: one vector per word, so unseen words still get features."""
+    """A character CNN with max-pooling: one vector per word, so unseen words still get one."""
 
     def __init__(self, num_chars: int, char_dim: int, filters: int, kernel: int) -> None:
         super().__init__()
@@ -93,7 +94,7 @@ class BiLSTMTagger(nn.Module):
             # per-token path that is still well-formed BIO (constrained decoding).
             self.crf.requires_grad_(False)
 
-    def features(
+    def token_inputs(
         self,
         word_ids: torch.Tensor,
         char_ids: torch.Tensor,
@@ -101,14 +102,14 @@ class BiLSTMTagger(nn.Module):
         frequency_ids: torch.Tensor,
     ) -> torch.Tensor:
         """What each token brings on its own: (B, T), (B, T, C), (B, T), (B, T) -> (B, T, I)."""
-        features = [self.word_embedding(word_ids)]  # [(B, T, word_dim)]
+        parts = [self.word_embedding(word_ids)]  # [(B, T, word_dim)]
         if self.char_encoder is not None:
-            features.append(self.char_encoder(char_ids))  # (B, T, filters)
+            parts.append(self.char_encoder(char_ids))  # (B, T, filters)
         if self.shape_embedding is not None:
-            features.append(self.shape_embedding(shape_ids))  # (B, T, shape_dim)
+            parts.append(self.shape_embedding(shape_ids))  # (B, T, shape_dim)
         if self.frequency_embedding is not None:
-            features.append(self.frequency_embedding(frequency_ids))  # (B, T, frequency_dim)
-        return torch.cat(features, dim=2)  # (B, T, input_dim)
+            parts.append(self.frequency_embedding(frequency_ids))  # (B, T, frequency_dim)
+        return torch.cat(parts, dim=2)  # (B, T, input_dim)
 
     def contextual(
         self, x: torch.Tensor, lengths: torch.Tensor, gazetteer_ids: torch.Tensor
@@ -133,7 +134,7 @@ class BiLSTMTagger(nn.Module):
         if self.training and self.config.word_dropout > 0:
             drop = torch.rand(word_ids.shape) < self.config.word_dropout  # (B, T)
             word_ids = word_ids.masked_fill(drop & batch.mask, UNK_ID)  # (B, T)
-        x = self.features(word_ids, batch.char_ids, batch.shape_ids, batch.frequency_ids)
+        x = self.token_inputs(word_ids, batch.char_ids, batch.shape_ids, batch.frequency_ids)
         x = self.dropout(x)  # (B, T, I)
         return self.contextual(x, batch.lengths, batch.gazetteer_ids)  # (B, T, K)
 
@@ -144,8 +145,3 @@ class BiLSTMTagger(nn.Module):
             return self.crf.nll(emissions, tag_ids, batch.mask)
         logits = emissions[batch.mask]  # (N, K)
         return nn.functional.cross_entropy(logits, tag_ids[batch.mask])
-
-    def decode(self, batch: Batch) -> tuple[list[list[int]], torch.Tensor]:
-        """Best well-formed tag ids per sentence and their marginal probabilities (B, T, K)."""
-        emissions = self.emissions(batch)  # (B, T, K)
-        return self.crf.viterbi(emissions, batch.mask), self.crf.marginals(emissions, batch.mask)

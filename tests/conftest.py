@@ -1,9 +1,13 @@
-"""Shared fixtures: a tiny hand-written corpus, a tiny model trained on it once, a client."""
+"""Shared fixtures: a tiny hand-written corpus, a tiny model trained on it once, a client; and
+waiting for a state (a server up, a checkpoint written) with a deadline instead of for a time."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from fastapi.testclient import TestClient
@@ -20,6 +24,34 @@ from training.train import train
 
 settings.register_profile("ci", deadline=None, derandomize=True, max_examples=50)
 settings.load_profile("ci")
+
+T = TypeVar("T")
+POLL_S = 0.01  # how often a state is looked at while waiting for it
+
+
+def wait_until(state: Callable[[], T], what: str, timeout: float = 60.0) -> T:
+    """Look at ``state()`` until it is truthy, and return it.
+
+    Raises:
+        AssertionError: naming ``what`` was awaited, after ``timeout`` seconds.
+    """
+    deadline = time.monotonic() + timeout
+    while not (value := state()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up after {timeout} s waiting for {what}")
+        time.sleep(POLL_S)
+    return value
+
+
+async def eventually(state: Callable[[], T], what: str, timeout: float = 5.0) -> T:
+    """:func:`wait_until` for a coroutine: the event loop runs while it waits."""
+    deadline = time.monotonic() + timeout
+    while not (value := state()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up after {timeout} s waiting for {what}")
+        await asyncio.sleep(POLL_S)
+    return value
+
 
 TINY = """\
 leave [dep Beijing] on [date November 2nd]

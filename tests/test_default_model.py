@@ -53,7 +53,7 @@ def test_mission_sentences(default: Predictor, text: str, expected) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        # none of these cities is in the generator's training split (see data/places.py)
+        # none of these cities is in the generator's training split (see data/place_names.py)
         (
             "i want to fly from kyoto to lima on friday",
             [("departure", "kyoto"), ("destination", "lima"), ("date", "friday")],
@@ -67,7 +67,7 @@ def test_mission_sentences(default: Predictor, text: str, expected) -> None:
     ],
 )
 def test_cities_absent_from_training(default: Predictor, text: str, expected) -> None:
-    from data.places import is_heldout
+    from data.place_names import is_heldout
 
     for label, place in expected:
         if label != "date":
@@ -142,3 +142,17 @@ def test_the_documented_command_regenerates_the_default_models_training_data() -
 
     meta = artifact.read_meta(artifact.DEFAULT_MODEL_DIR)
     assert data_sha256(list(generate(0, 40_000))) == meta.train_data_sha256
+
+
+def test_the_shipped_model_records_the_version_its_files_give_and_readme_quotes_it() -> None:
+    """The version covers weights, config, vocabularies, lexicon and calibration (a model
+    retrained or recalibrated by an older release records the weights' hash alone: rewrite it)."""
+    import json
+    from pathlib import Path
+
+    from model import artifact
+
+    recorded = json.loads((artifact.DEFAULT_MODEL_DIR / "meta.json").read_text())["version"]
+    assert artifact.load(artifact.DEFAULT_MODEL_DIR).meta.version == recorded
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    assert f"Default model `slot-tagger-default` {recorded}" in readme

@@ -4,7 +4,9 @@ A span's confidence is the lowest CRF marginal of its tags. Among spans reported
 about p, about p should be exactly right. :func:`reliability` bins predicted spans by confidence;
 :func:`expected_calibration_error` is the support-weighted gap between confidence and accuracy;
 :func:`fit_temperature` picks the temperature (dividing every CRF score) that minimizes the
-negative log-likelihood of the spans being right, on a held-out set (the dev set).
+negative log-likelihood of the spans being right, on a held-out set (the dev set); :func:`fit`
+gives the whole calibration a model stores (``model.artifact.store_calibration``). All are pure:
+a predictor at another temperature is a new one (``Predictor.with_calibration``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 import typer
 
 from data.example import Example
+from model.artifact import Calibration
 from model.predictor import Predictor
 
 TEMPERATURES = tuple(round(0.5 + 0.1 * i, 2) for i in range(46))  # 0.5 .. 5.0
@@ -79,17 +82,36 @@ def nll(pairs: Sequence[tuple[float, bool]]) -> float:
 
 
 def fit_temperature(predictor: Predictor, examples: Sequence[Example]) -> float:
-    """The temperature from :data:`TEMPERATURES` with the lowest span NLL on ``examples``."""
-    original, floor = predictor.temperature, predictor.min_confidence
-    scores = {}
-    try:
-        predictor.min_confidence = 0.0  # every span of the best path counts in the fit
-        for temperature in TEMPERATURES:
-            predictor.temperature = temperature
-            scores[temperature] = nll(outcomes(predictor, examples))
-    finally:
-        predictor.temperature, predictor.min_confidence = original, floor
+    """The temperature from :data:`TEMPERATURES` with the lowest span NLL on ``examples``, every
+    span of the best path counted (no confidence floor)."""
+    scores = {
+        t: nll(outcomes(predictor.with_calibration(Calibration(t)), examples)) for t in TEMPERATURES
+    }
     return min(scores, key=lambda t: (scores[t], abs(t - 1.0)))
+
+
+@dataclass(frozen=True, slots=True)
+class Fit:
+    """A fitted calibration, as ``meta.json`` stores it, and the spans it was measured on."""
+
+    calibration: dict[str, float]
+    after: list[tuple[float, bool]]  # (confidence, exactly right) at the fitted temperature
+
+
+def fit(predictor: Predictor, examples: Sequence[Example]) -> Fit:
+    """The temperature for ``examples`` and the floor :data:`MIN_CONFIDENCE`, with the expected
+    calibration error before (at the predictor's temperature) and after, over every span."""
+    before = outcomes(predictor.with_calibration(Calibration(predictor.temperature)), examples)
+    temperature = fit_temperature(predictor, examples)
+    after = outcomes(predictor.with_calibration(Calibration(temperature)), examples)
+    calibration = {
+        "temperature": temperature,
+        "ece_before": round(expected_calibration_error(before), 4),
+        "ece_after": round(expected_calibration_error(after), 4),
+        "spans": len(after),
+        "min_confidence": MIN_CONFIDENCE,
+    }
+    return Fit(calibration, after)
 
 
 def threshold_effect(pairs: Sequence[tuple[float, bool]], threshold: float) -> tuple[float, float]:

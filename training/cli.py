@@ -1,6 +1,8 @@
-"""The ``slot-tagger`` command line: train, evaluate, tag, serve. Each parses, calls, prints.
+"""The ``slot-tagger`` command line: train, evaluate, calibrate, tag, serve.
 
-Results go to stdout, progress and messages to stderr, so ``slot-tagger tag | jq`` always works.
+Each command parses its options, calls one function and prints. Results go to stdout, progress
+and messages to stderr, so ``slot-tagger tag | jq`` always works. What ``--help`` says is
+:data:`HELP`; each command's docstring is its own help.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import signal
 import sys
 from collections.abc import Iterator
 from datetime import date, datetime
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Annotated
 
@@ -21,18 +24,57 @@ import typer
 
 from data.formats import DataFormatError, read_examples
 from model.config import TaggerConfig
-from model.dates import today_in
 from model.errors import ModelError
-from model.predictor import Prediction, Predictor
+from model.predictor import Predictor
+from model.values.dates import DEFAULT_TIMEZONE, Today
 from training.config import TrainConfig
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+HELP = """Find where a traveller leaves from, where they go and when: slot-tagger tags travel
+text with departure, destination and date spans, each with a confidence and a value (a calendar
+date, a city and its airports). It also trains, evaluates, calibrates and serves models.
+
+\b
+Example:
+  $ slot-tagger tag "leave Beijing on November 2nd"
+  {"text": "leave Beijing on November 2nd", "spans": [
+    {"label": "departure", "text": "Beijing", "start": 6, "end": 13, ...},
+    {"label": "date", "text": "November 2nd", "start": 17, "end": 29, ...}]}
+
+Each command's options: slot-tagger COMMAND --help.
+"""
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=HELP)
 
 T = TaggerConfig.model_fields
 C = TrainConfig.model_fields
 ModelOption = Annotated[
     Path | None, typer.Option("--model", help="model directory (default: the shipped model)")
 ]
+
+
+def _package_version() -> str:
+    try:
+        return version("slot-tagger")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        typer.echo(f"slot-tagger {_package_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    pass
 
 
 def _fail(message: str) -> typer.Exit:
@@ -149,46 +191,22 @@ def calibrate(
     data: Annotated[Path, typer.Option(help="held-out gold data to fit on (the dev set)")],
     model: Annotated[Path, typer.Option(help="model directory, rewritten atomically")],
 ) -> None:
-    """Fit the confidence temperature on DATA and store it in the model, with the confidence floor
-    under which the model drops a span (0.5: more likely wrong than right); print reliability."""
-    from model import artifact
-    from training.calibrate import (
-        MIN_CONFIDENCE,
-        expected_calibration_error,
-        fit_temperature,
-        outcomes,
-        reliability,
-        render,
-    )
+    """Fit the model's confidence temperature on DATA and store it; print reliability.
 
-    predictor, examples = _load(model), _examples(data)
-    predictor.min_confidence = 0.0  # the fit and ECE see every span of the best path
-    before = outcomes(predictor, examples)
-    predictor.temperature = fit_temperature(predictor, examples)
-    after = outcomes(predictor, examples)
-    predictor.min_confidence = MIN_CONFIDENCE
-    meta = predictor.meta
-    calibration = {
-        "temperature": predictor.temperature,
-        "ece_before": round(expected_calibration_error(before), 4),
-        "ece_after": round(expected_calibration_error(after), 4),
-        "spans": len(after),
-        "min_confidence": MIN_CONFIDENCE,
-    }
-    artifact.save(
-        model,
-        predictor.tagger,
-        name=meta.name,
-        train_data_sha256=meta.train_data_sha256,
-        dev_metrics=meta.dev_metrics,
-        calibration=calibration,
-    )
+    Spans under confidence 0.5 (more likely wrong than right) are dropped; the version changes.
+    """
+    from model import artifact
+    from training.calibrate import fit, reliability, render
+
+    fitted = fit(_load(model), _examples(data))
+    meta = artifact.store_calibration(model, fitted.calibration)
+    c = fitted.calibration
     typer.echo(
-        f"temperature {predictor.temperature}; ECE {calibration['ece_before']} -> "
-        f"{calibration['ece_after']} on {len(after)} spans",
+        f"temperature {c['temperature']}; ECE {c['ece_before']} -> {c['ece_after']} on "
+        f"{len(fitted.after)} spans; model version {meta.version}",
         err=True,
     )
-    typer.echo(render(reliability(after)))
+    typer.echo(render(reliability(fitted.after)))
 
 
 def _stdin_texts() -> Iterator[str]:
@@ -205,30 +223,11 @@ def _stdin_texts() -> Iterator[str]:
         yield line
 
 
-def prediction_json(prediction: Prediction) -> dict:
-    spans = []
-    for s in prediction.spans:
-        spans.append(
-            {
-                "label": s.label,
-                "start": s.start,
-                "end": s.end,
-                "text": s.text,
-                "confidence": round(s.confidence, 4),
-                "value": s.value,
-            }
-        )
-    out: dict = {"text": prediction.text, "spans": spans}
-    if prediction.refused is not None:
-        out["refused"] = prediction.refused.to_json()
-    return out
-
-
-def _reference(reference_date: datetime | None, timezone: str) -> date:
+def _reference(reference_date: datetime | None, timezone: str) -> date | Today:
     if reference_date is not None:
         return reference_date.date()
     try:
-        return today_in(timezone)
+        return Today(timezone)
     except ValueError as e:
         raise _fail(str(e)) from None
 
@@ -244,7 +243,9 @@ def tag(
         datetime | None,
         typer.Option(formats=["%Y-%m-%d"], help="the day dates are read against (default: today)"),
     ] = None,
-    timezone: Annotated[str, typer.Option(help="IANA zone whose today is the default")] = "UTC",
+    timezone: Annotated[
+        str, typer.Option(help="IANA zone whose today is the default")
+    ] = DEFAULT_TIMEZONE,
     threads: Annotated[
         int,
         typer.Option(
@@ -262,7 +263,7 @@ def tag(
     out = sys.stdout.buffer  # orjson writes UTF-8 bytes, 5x sooner than json.dumps
     stream = texts if texts else _stdin_texts()
     for prediction in predictor.predict_iter(stream, batch_size, reference_date=reference):
-        out.write(orjson.dumps(prediction_json(prediction)) + b"\n")
+        out.write(orjson.dumps(prediction.to_json(compact=True)) + b"\n")
     out.flush()
 
 

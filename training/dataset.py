@@ -64,7 +64,7 @@ def build_lexicon() -> Lexicon:
             "training a model with frequency or gazetteer inputs needs wordfreq: "
             "pip install 'slot-tagger[data]'"
         ) from e
-    from model.places import PlaceIndex
+    from model.values.places import PlaceIndex
 
     words = wordfreq.top_n_list("en", LEXICON_WORDS)
     return Lexicon.build(PlaceIndex.load().table, words, lambda w: wordfreq.zipf_frequency(w, "en"))

@@ -30,6 +30,7 @@ import typer
 
 from data.example import Example
 from data.formats import read_examples
+from model.labels import DATE_LABELS
 from model.predictor import Prediction, Predictor
 from model.spans import JOINERS, decodable, token_limits
 from model.tokenize import Token, tokenize
@@ -75,7 +76,7 @@ def classify(example: Example, prediction: Prediction) -> list[Mistake]:
         if _crosses(text, tokens, limits, start, end):
             kind = "crosses a sentence or line"
         elif not touching:
-            kind = "non-travel date" if label == "date" else "word made into a place"
+            kind = "non-travel date" if label in DATE_LABELS else "word made into a place"
         elif any(g[:2] == span[:2] for g in touching):
             kind = "wrong role"
         elif any(start <= g[0] and g[1] <= end for g in touching):
@@ -85,7 +86,7 @@ def classify(example: Example, prediction: Prediction) -> list[Mistake]:
         else:
             kind = "other overlap"
         mistakes.append(Mistake(kind, text, shown))
-    gold_dates = sorted(g for g in gold if g[2] == "date")
+    gold_dates = sorted(g for g in gold if g[2] in DATE_LABELS)
     in_range = set()
     for a, b in zip(gold_dates, gold_dates[1:], strict=False):
         if _RANGE_GAP.match(text[a[1] : b[0]]):
@@ -97,7 +98,7 @@ def classify(example: Example, prediction: Prediction) -> list[Mistake]:
         if span in in_range:
             kind = "range half missed"
         else:
-            kind = "missed date" if label == "date" else "missed place"
+            kind = "missed date" if label in DATE_LABELS else "missed place"
         mistakes.append(Mistake(kind, text, f"{label}: {text[start:end]}"))
     return mistakes
 

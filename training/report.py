@@ -15,12 +15,11 @@ from pathlib import Path
 import typer
 
 from data.formats import read_examples
-from data.variants import PLACE_LABELS, shouted, spoken, with_heldout_places
+from data.variants import shouted, spoken, with_heldout_places
+from model.labels import LABELS, PLACE_LABELS
 from model.predictor import Predictor
 from training import errors
 from training.evaluate import Report, evaluate
-
-LABELS = ("departure", "destination", "date")
 
 
 def reports(

@@ -8,8 +8,9 @@ import json
 import logging
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import torch
 from tqdm import tqdm
@@ -24,7 +25,7 @@ from model.tagger import BiLSTMTagger
 from training.checkpoint import Checkpoint, checkpoint_dir
 from training.checkpoint import remove as remove_checkpoint
 from training.config import TrainConfig
-from training.dataset import align, batches, build_lexicon, build_vocabs
+from training.dataset import Aligned, align, batches, build_lexicon, build_vocabs
 from training.evaluate import Report, evaluate
 
 log = logging.getLogger(__name__)
@@ -58,13 +59,6 @@ def data_sha256(examples: Sequence[Example]) -> str:
     return digest.hexdigest()
 
 
-def _predictor(tagger: BiLSTMTagger, name: str) -> Predictor:
-    meta = ModelMeta(
-        name=name, version="unsaved", created_at="", labels=artifact.labels_of(tagger.vocabs.tags)
-    )
-    return Predictor(LoadedModel(meta=meta, config=tagger.config, tagger=tagger, path=Path()))
-
-
 def train(
     train_examples: Sequence[Example],
     dev_examples: Sequence[Example],
@@ -94,14 +88,46 @@ def train(
     Raises:
         ValueError: no examples, or a checkpoint made with other data or settings.
     """
+    _check(train_examples, dev_examples)
+    rng = _seed(train_config)
+    aligned = _align(train_examples)
+    run = _Run.start(aligned, tagger_config, train_config, rng)
+    fingerprint = _fingerprint(train_examples, tagger_config, train_config)
+    if resume:
+        _resume(run, out_dir, fingerprint)
+    for epoch in range(run.next_epoch, train_config.epochs + 1):
+        if run.out_of_patience(epoch, train_config.patience):
+            break
+        loss = _train_epoch(run, aligned, train_config, epoch, progress)
+        report = evaluate(run.predictor, dev_examples)
+        _log_epoch(epoch, loss, report, progress)
+        run.keep_if_best(epoch, loss, report)
+        _checkpoint(run, epoch, out_dir, fingerprint)
+    meta = _save_best(run, out_dir, train_config.name, fingerprint["train_data_sha256"])
+    remove_checkpoint(out_dir)
+    assert run.best_report is not None
+    return TrainResult(
+        Path(out_dir), meta, run.best_epoch, run.best_report, run.history, aligned.n_expanded
+    )
+
+
+def _check(train_examples: Sequence[Example], dev_examples: Sequence[Example]) -> None:
     if not train_examples:
         raise ValueError("expected at least one training example, got none")
     if not dev_examples:
         raise ValueError("expected at least one dev example, got none")
-    torch.manual_seed(train_config.seed)
-    torch.set_num_threads(train_config.threads)
-    rng = random.Random(train_config.seed)
-    aligned = align(train_examples)
+
+
+def _seed(config: TrainConfig) -> random.Random:
+    """Seed torch (the network's initial weights, dropout) and return the shuffling generator."""
+    torch.manual_seed(config.seed)
+    torch.set_num_threads(config.threads)
+    return random.Random(config.seed)
+
+
+def _align(examples: Sequence[Example]) -> Aligned:
+    """Tokens and gold tags; spans off token boundaries are expanded, and that is reported."""
+    aligned = align(examples)
     if aligned.n_expanded:
         log.warning(
             "%d of %d gold spans did not fall on token boundaries and were expanded to the tokens "
@@ -109,97 +135,159 @@ def train(
             aligned.n_expanded,
             aligned.n_spans,
         )
-    uses_lexicon = tagger_config.frequency_dim > 0 or tagger_config.gazetteer_dim > 0
-    lexicon = build_lexicon() if uses_lexicon else None
-    vocabs = build_vocabs(aligned.sentences, train_config.min_word_count, lexicon)
-    tagger = BiLSTMTagger(tagger_config, vocabs)
-    encoder = Encoder(
-        vocabs, tagger_config.max_word_chars, place_holdout=train_config.place_holdout
-    )
-    optimizer = torch.optim.Adam(
-        [p for p in tagger.parameters() if p.requires_grad], lr=train_config.lr
-    )
-    predictor = _predictor(tagger, train_config.name)
-    fingerprint = {
-        "train_data_sha256": data_sha256(train_examples),
+    return aligned
+
+
+def _fingerprint(
+    examples: Sequence[Example], tagger_config: TaggerConfig, train_config: TrainConfig
+) -> dict[str, Any]:
+    """What a checkpoint must have been made with to be resumed: the data and the settings."""
+    return {
+        "train_data_sha256": data_sha256(examples),
         "tagger_config": tagger_config.model_dump(),
         "train_config": train_config.model_dump(exclude={"epochs", "patience", "threads"}),
     }
-    best_f1, best_epoch, best_state, best_report = -1.0, 0, None, None
-    history: list[EpochLog] = []
-    first_epoch = 1
-    if resume and (saved := Checkpoint.load(out_dir)) is not None:
-        if {k: saved.info.get(k) for k in fingerprint} != json.loads(json.dumps(fingerprint)):
-            raise ValueError(
-                f"the checkpoint at {checkpoint_dir(out_dir)} was made with other data or "
-                "settings; "
-                "run without --resume to start over"
-            )
-        tagger.load_state_dict(saved.model)
-        optimizer.load_state_dict(saved.optimizer)
-        torch.set_rng_state(saved.torch_rng)
-        rng.setstate(saved.python_rng)
-        best_f1, best_epoch = saved.info["best_f1"], saved.info["best_epoch"]
-        best_state = saved.best
-        best_report = Report.from_json(saved.info["best_report"])
-        history = [EpochLog(*h) for h in saved.info["history"]]
-        first_epoch = saved.epoch + 1
-        log.warning("resuming after epoch %d (best so far: epoch %d)", saved.epoch, best_epoch)
-    for epoch in range(first_epoch, train_config.epochs + 1):
-        if best_epoch and epoch - 1 - best_epoch >= train_config.patience:
-            break
-        tagger.train()
-        total, steps = 0.0, 0
-        n_batches = -(-len(aligned.sentences) // train_config.batch_size)
-        epoch_batches = batches(aligned.sentences, encoder, train_config.batch_size, rng)
-        bar = tqdm(
-            epoch_batches, total=n_batches, desc=f"epoch {epoch}", disable=not progress, leave=False
+
+
+@dataclass
+class _Run:
+    """A training run in progress: the network and its optimiser, the shuffling generator, and
+    the best epoch so far."""
+
+    tagger: BiLSTMTagger
+    encoder: Encoder
+    optimizer: torch.optim.Optimizer
+    rng: random.Random
+    predictor: Predictor  # reads the tagger's weights as they change, for the dev scores
+    best_f1: float = -1.0
+    best_epoch: int = 0
+    best_state: dict[str, torch.Tensor] | None = None
+    best_report: Report | None = None
+    history: list[EpochLog] = field(default_factory=list)
+    next_epoch: int = 1
+
+    @classmethod
+    def start(
+        cls,
+        aligned: Aligned,
+        tagger_config: TaggerConfig,
+        train_config: TrainConfig,
+        rng: random.Random,
+    ) -> _Run:
+        """Vocabularies from the training data, a freshly initialised network and Adam."""
+        uses_lexicon = tagger_config.frequency_dim > 0 or tagger_config.gazetteer_dim > 0
+        lexicon = build_lexicon() if uses_lexicon else None
+        vocabs = build_vocabs(aligned.sentences, train_config.min_word_count, lexicon)
+        tagger = BiLSTMTagger(tagger_config, vocabs)
+        encoder = Encoder(
+            vocabs, tagger_config.max_word_chars, place_holdout=train_config.place_holdout
         )
-        for batch, tag_ids in bar:
-            optimizer.zero_grad()
-            loss = tagger.loss(batch, tag_ids)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(tagger.parameters(), train_config.clip)
-            optimizer.step()
-            total, steps = total + loss.item(), steps + 1
-            if steps % 20 == 0:
-                bar.set_postfix(loss=f"{total / steps:.3f}")
-        tagger.eval()
-        report = evaluate(predictor, dev_examples)
-        history.append(EpochLog(epoch, total / max(steps, 1), report.micro.f1))
-        log.info("epoch %d  loss %.4f  dev F1 %.4f", epoch, total / max(steps, 1), report.micro.f1)
-        if progress:
-            tqdm.write(
-                f"epoch {epoch}: loss {total / max(steps, 1):.4f}  dev F1 {report.micro.f1:.4f}"
-            )
-        if report.micro.f1 > best_f1:
-            best_f1, best_epoch, best_report = report.micro.f1, epoch, report
-            best_state = copy.deepcopy(tagger.state_dict())
-        assert best_state is not None and best_report is not None
-        Checkpoint(
-            epoch=epoch,
-            model=tagger.state_dict(),
-            best=best_state,
-            optimizer=optimizer.state_dict(),
-            torch_rng=torch.get_rng_state(),
-            python_rng=rng.getstate(),
-            info={
-                **fingerprint,
-                "best_f1": best_f1,
-                "best_epoch": best_epoch,
-                "best_report": best_report.to_json(),
-                "history": [[h.epoch, h.loss, h.dev_f1] for h in history],
-            },
-        ).save(out_dir)
-    assert best_state is not None and best_report is not None
-    tagger.load_state_dict(best_state)
-    tagger.eval()
-    meta = artifact.save(
-        out_dir,
-        tagger,
-        name=train_config.name,
-        train_data_sha256=fingerprint["train_data_sha256"],
-        dev_metrics={"best_epoch": best_epoch, **best_report.to_json()},
+        optimizer = torch.optim.Adam(
+            [p for p in tagger.parameters() if p.requires_grad], lr=train_config.lr
+        )
+        return cls(tagger, encoder, optimizer, rng, _predictor(tagger, train_config.name))
+
+    def out_of_patience(self, epoch: int, patience: int) -> bool:
+        """No better dev F1 for ``patience`` epochs before ``epoch``."""
+        return bool(self.best_epoch) and epoch - 1 - self.best_epoch >= patience
+
+    def keep_if_best(self, epoch: int, loss: float, report: Report) -> None:
+        self.history.append(EpochLog(epoch, loss, report.micro.f1))
+        if report.micro.f1 > self.best_f1:
+            self.best_f1, self.best_epoch, self.best_report = report.micro.f1, epoch, report
+            self.best_state = copy.deepcopy(self.tagger.state_dict())
+
+
+def _predictor(tagger: BiLSTMTagger, name: str) -> Predictor:
+    meta = ModelMeta(
+        name=name, version="unsaved", created_at="", labels=artifact.labels_of(tagger.vocabs.tags)
     )
-    remove_checkpoint(out_dir)
-    return TrainResult(Path(out_dir), meta, best_epoch, best_report, history, aligned.n_expanded)
+    loaded = LoadedModel(meta=meta, config=tagger.config, tagger=tagger, path=Path())
+    return Predictor(loaded, backend="torch")  # eager: it must see the weights as they change
+
+
+def _resume(run: _Run, out_dir: str | Path, fingerprint: dict[str, Any]) -> None:
+    """Go on from the checkpoint beside ``out_dir``, if there is one made with the same data and
+    settings."""
+    saved = Checkpoint.load(out_dir)
+    if saved is None:
+        return
+    if {k: saved.info.get(k) for k in fingerprint} != json.loads(json.dumps(fingerprint)):
+        raise ValueError(
+            f"the checkpoint at {checkpoint_dir(out_dir)} was made with other data or settings; "
+            "run without --resume to start over"
+        )
+    run.tagger.load_state_dict(saved.model)
+    run.optimizer.load_state_dict(saved.optimizer)
+    torch.set_rng_state(saved.torch_rng)
+    run.rng.setstate(saved.python_rng)
+    run.best_f1, run.best_epoch = saved.info["best_f1"], saved.info["best_epoch"]
+    run.best_state = saved.best
+    run.best_report = Report.from_json(saved.info["best_report"])
+    run.history = [EpochLog(*h) for h in saved.info["history"]]
+    run.next_epoch = saved.epoch + 1
+    log.warning("resuming after epoch %d (best so far: epoch %d)", saved.epoch, run.best_epoch)
+
+
+def _train_epoch(
+    run: _Run, aligned: Aligned, config: TrainConfig, epoch: int, progress: bool
+) -> float:
+    """One pass over the shuffled training batches; the mean loss."""
+    run.tagger.train()
+    total, steps = 0.0, 0
+    n_batches = -(-len(aligned.sentences) // config.batch_size)
+    epoch_batches = batches(aligned.sentences, run.encoder, config.batch_size, run.rng)
+    bar = tqdm(
+        epoch_batches, total=n_batches, desc=f"epoch {epoch}", disable=not progress, leave=False
+    )
+    for batch, tag_ids in bar:
+        run.optimizer.zero_grad()
+        loss = run.tagger.loss(batch, tag_ids)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(run.tagger.parameters(), config.clip)
+        run.optimizer.step()
+        total, steps = total + loss.item(), steps + 1
+        if steps % 20 == 0:
+            bar.set_postfix(loss=f"{total / steps:.3f}")
+    run.tagger.eval()
+    return total / max(steps, 1)
+
+
+def _log_epoch(epoch: int, loss: float, report: Report, progress: bool) -> None:
+    log.info("epoch %d  loss %.4f  dev F1 %.4f", epoch, loss, report.micro.f1)
+    if progress:
+        tqdm.write(f"epoch {epoch}: loss {loss:.4f}  dev F1 {report.micro.f1:.4f}")
+
+
+def _checkpoint(run: _Run, epoch: int, out_dir: str | Path, fingerprint: dict[str, Any]) -> None:
+    """Everything needed to go on after ``epoch`` exactly as if never stopped."""
+    assert run.best_state is not None and run.best_report is not None
+    Checkpoint(
+        epoch=epoch,
+        model=run.tagger.state_dict(),
+        best=run.best_state,
+        optimizer=run.optimizer.state_dict(),
+        torch_rng=torch.get_rng_state(),
+        python_rng=run.rng.getstate(),
+        info={
+            **fingerprint,
+            "best_f1": run.best_f1,
+            "best_epoch": run.best_epoch,
+            "best_report": run.best_report.to_json(),
+            "history": [[h.epoch, h.loss, h.dev_f1] for h in run.history],
+        },
+    ).save(out_dir)
+
+
+def _save_best(run: _Run, out_dir: str | Path, name: str, train_data_sha256: str) -> ModelMeta:
+    """The best epoch's weights, saved as the model directory (atomically)."""
+    assert run.best_state is not None and run.best_report is not None
+    run.tagger.load_state_dict(run.best_state)
+    run.tagger.eval()
+    return artifact.save(
+        out_dir,
+        run.tagger,
+        name=name,
+        train_data_sha256=train_data_sha256,
+        dev_metrics={"best_epoch": run.best_epoch, **run.best_report.to_json()},
+    )

@@ -163,6 +163,25 @@ def test_openapi_documents_the_routes_with_examples(client: TestClient) -> None:
     assert schema["components"]["schemas"]["TagRequest"]["examples"]
 
 
+def test_openapi_shows_the_configured_limits(client: TestClient, tiny_model_dir) -> None:
+    """Clients read the limits off the schema: the client fixture's (50 characters, 4 texts),
+    and another server's own."""
+
+    def limits(schema: dict) -> tuple[int, int, int]:
+        components = schema["components"]["schemas"]
+        texts = components["BatchTagRequest"]["properties"]["texts"]
+        text = components["TagRequest"]["properties"]["text"]
+        return text["maxLength"], texts["maxItems"], texts["items"]["maxLength"]
+
+    assert limits(client.get("/openapi.json").json()) == (50, 4, 50)
+    other = Settings(model_dir=tiny_model_dir, max_text_chars=1234, max_batch_size=7)
+    with TestClient(create_app(other)) as served:
+        assert limits(served.get("/openapi.json").json()) == (1234, 7, 1234)
+    defaults = Settings(model_dir=tiny_model_dir)  # the environment's, else 2,000 and 256
+    expected = (defaults.max_text_chars, defaults.max_batch_size, defaults.max_text_chars)
+    assert limits(create_app(defaults).openapi()) == expected
+
+
 @hsettings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.text(max_size=50))
 def test_any_text_within_the_limit_gets_spans_inside_it(client: TestClient, text: str) -> None:
@@ -201,24 +220,6 @@ def test_either_backend_serves_the_same_answer(tiny_model_dir, client: TestClien
         assert eager.app.state.predictor.backend == "torch"
         assert client.app.state.predictor.backend == "onnx"
         assert eager.post("/tag", json=body).json() == client.post("/tag", json=body).json()
-
-
-def test_the_benchmarks_no_op_routes_answer_like_tag_without_the_model(tiny_model_dir) -> None:
-    """tests/benchmarks/bench.py compares /tag with these: same parsing, checks and response
-    shape, no model. They exist only with SLOT_TAGGER_BENCH_NOOP set."""
-    settings = Settings(model_dir=tiny_model_dir, bench_noop=True, max_batch_size=4)
-    with TestClient(create_app(settings)) as bench:
-        one = bench.post("/bench/noop", json={"text": "leave Beijing"})
-        many = bench.post("/bench/noop/batch", json={"texts": ["leave Beijing", "thank you"]})
-        assert one.status_code == many.status_code == 200
-        assert TagResponse.model_validate_json(one.content).spans == []
-        assert [r.text for r in BatchTagResponse.model_validate_json(many.content).results] == [
-            "leave Beijing",
-            "thank you",
-        ]
-        assert bench.post("/bench/noop/batch", json={"texts": ["a"] * 5}).status_code == 422
-    with TestClient(create_app(Settings(model_dir=tiny_model_dir))) as plain:
-        assert plain.post("/bench/noop", json={"text": "leave Beijing"}).status_code == 404
 
 
 def test_text_in_another_language_is_200_with_no_spans_and_says_why(client: TestClient) -> None:

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from app.main import create_app
 from app.runner import Overloaded, Runner, TimedOut
 from app.settings import Settings
+from tests.conftest import eventually
 
 
 def make_client(model_dir, **settings) -> TestClient:
@@ -39,14 +40,17 @@ def test_body_over_the_limit_is_413_before_parsing(tiny_model_dir) -> None:
 
 
 class FakePredictor:
-    """Stands in for the model: records each forward pass, and can be made to block."""
+    """Stands in for the model: records each forward pass, says when one has begun, and can be
+    made to block until released."""
 
     def __init__(self) -> None:
         self.calls: list[list[str]] = []
+        self.entered = threading.Event()
         self.release = threading.Event()
         self.release.set()
 
     def predict(self, texts, reference_date=None):
+        self.entered.set()
         self.release.wait(5)
         self.calls.append(list(texts))
         return [f"tagged {t}" for t in texts]
@@ -57,9 +61,9 @@ def test_runner_batches_concurrent_requests_into_one_pass() -> None:
         runner, model = Runner(max_queue=10, timeout_s=5), FakePredictor()
         model.release.clear()
         first = asyncio.ensure_future(runner.tag(model, ["a"], None))
-        await asyncio.sleep(0.05)  # the first request is in the model; three more arrive
+        assert await asyncio.to_thread(model.entered.wait, 5)  # the first request is in the model
         rest = [asyncio.ensure_future(runner.tag(model, [t], None)) for t in ("b", "c", "d")]
-        await asyncio.sleep(0.05)
+        await eventually(lambda: runner.in_flight == 4, "three more requests queued")
         model.release.set()
         assert await first == ["tagged a"]
         assert [await r for r in rest] == [["tagged b"], ["tagged c"], ["tagged d"]]
@@ -74,7 +78,7 @@ def test_runner_refuses_beyond_its_queue_and_times_out() -> None:
         runner, model = Runner(max_queue=1, timeout_s=0.2), FakePredictor()
         model.release.clear()
         first = asyncio.ensure_future(runner.tag(model, ["a"], None))
-        await asyncio.sleep(0.05)
+        await eventually(lambda: runner.in_flight == 1, "the first request in flight")
         with pytest.raises(Overloaded):
             await runner.tag(model, ["b"], None)
         with pytest.raises(TimedOut):
@@ -117,10 +121,10 @@ def test_overload_is_503_with_retry_after(tiny_model_dir, monkeypatch) -> None:
 
 def test_slow_request_is_504(tiny_model_dir, monkeypatch) -> None:
     with make_client(tiny_model_dir, request_timeout_s=0.1) as client:
-        monkeypatch.setattr(
-            client.app.state.predictor, "predict", lambda *a, **k: threading.Event().wait(0.5)
-        )
+        release = threading.Event()  # the model answers only once the request has timed out
+        monkeypatch.setattr(client.app.state.predictor, "predict", lambda *a, **k: release.wait(5))
         response = client.post("/tag", json={"text": "leave Boston"})
+        release.set()
         assert response.status_code == 504
         assert response.json() == {"detail": "tagging took longer than the request timeout"}
 

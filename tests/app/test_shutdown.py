@@ -6,15 +6,38 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 
 import httpx
+
+from tests.conftest import wait_until
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def answers(url: str) -> httpx.Response | None:
+    """The server's answer to GET url, or None while it does not accept connections."""
+    try:
+        return httpx.get(url)
+    except httpx.TransportError:
+        return None
+
+
+def healthy(url: str) -> bool:
+    response = answers(f"{url}/health")
+    return response is not None and response.status_code == 200
+
+
+def model_calls_in_flight(url: str) -> float:
+    """The slot_tagger_queue_depth gauge of GET /metrics: model calls running or waiting."""
+    response = answers(f"{url}/metrics")
+    for line in response.text.splitlines() if response is not None else []:
+        if line.startswith("slot_tagger_queue_depth "):
+            return float(line.split()[1])
+    return 0.0
 
 
 def test_sigterm_finishes_in_flight_requests_and_exits_0(tiny_model_dir) -> None:
@@ -40,13 +63,7 @@ def test_sigterm_finishes_in_flight_requests_and_exits_0(tiny_model_dir) -> None
         },
     )
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.05)
+        wait_until(lambda: healthy(url), "the server to serve its model")
         big = {"texts": ["leave Beijing on November 2nd and arrive in Boston on Monday"] * 4000}
         result = {}
         request = threading.Thread(
@@ -55,7 +72,8 @@ def test_sigterm_finishes_in_flight_requests_and_exits_0(tiny_model_dir) -> None
             )
         )
         request.start()
-        time.sleep(0.3)  # the batch takes over a second on this tiny model: it is in flight
+        # The batch takes over a second on this tiny model: stop the server while it runs.
+        wait_until(lambda: model_calls_in_flight(url) >= 1, "the batch to reach the model")
         server.send_signal(signal.SIGTERM)
         request.join(60)
         assert server.wait(30) == 0

@@ -2,8 +2,9 @@
 
 Prints one table and writes it as JSON (bench-results/bench.json). Load goes to 127.0.0.1 only,
 bounded in requests and time. HTTP load comes from wrk (`apt-get install wrk`), against a real
-uvicorn server that also serves POST /bench/noop: /tag's request shape without the model, so
-"tag / noop" is the share of the web stack's own limit that tagging keeps.
+uvicorn server running the benchmark's own app (tests/benchmarks/noop.py), which also serves POST
+/bench/noop: /tag's request shape without the model, so "tag / noop" is the share of the web
+stack's own limit that tagging keeps.
 """
 
 from __future__ import annotations
@@ -125,6 +126,8 @@ def model_on_device(device: str) -> None:
                 word_ids=b.word_ids.to(device),
                 char_ids=b.char_ids.to(device),
                 shape_ids=b.shape_ids.to(device),
+                frequency_ids=b.frequency_ids.to(device),
+                gazetteer_ids=b.gazetteer_ids.to(device),
                 mask=b.mask.to(device),
             )
             for b in work.batches
@@ -170,7 +173,6 @@ class Server:
     def __init__(self, port: int, workers: int) -> None:
         env = {
             **os.environ,
-            "SLOT_TAGGER_BENCH_NOOP": "1",
             "SLOT_TAGGER_JSON_LOGS": "0",
             "SLOT_TAGGER_MAX_QUEUE": "1024",
         }
@@ -182,7 +184,7 @@ class Server:
                 "-m",
                 "uvicorn",
                 "--factory",
-                "app.main:create_app",
+                "tests.benchmarks.noop:create_app",
                 "--host",
                 "127.0.0.1",
                 "--port",
@@ -343,8 +345,10 @@ def micro() -> None:
     gc.freeze()
     batch = onnx.encoder([SENTENCES[1].split() + ["for", "portland", "please"]])  # 8 tokens
     with torch.inference_mode():
-        for name, run in (("ONNX Runtime", lambda: onnx._onnx(batch)), ("eager torch", None)):
-            run = run or (lambda: eager.tagger.emissions(batch))
+        for name, run in (
+            ("ONNX Runtime", lambda: onnx.network.emissions(batch)),
+            ("eager torch", lambda: eager.tagger.emissions(batch)),
+        ):
             us = _per_call_us(run, 2000)
             record("micro", f"network, one 8-token sentence, {name}", us, "µs")
     decoder = onnx._current_decoder()

@@ -2,7 +2,7 @@ import itertools
 import re
 
 from data.generate import PlaceSplit, expand, generate
-from data.places import is_heldout, load_places, split_places
+from data.place_names import is_heldout, load_places, split_places
 from model.tokenize import tokenize
 
 

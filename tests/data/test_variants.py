@@ -1,7 +1,7 @@
 from data.example import Example, GoldSpan
 from data.formats import read_examples
 from data.generate import decodable_example
-from data.places import split_places
+from data.place_names import split_places
 from data.variants import PLACE_LABELS, with_heldout_places
 from model.tokenize import tokenize
 

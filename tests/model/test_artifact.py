@@ -154,3 +154,77 @@ def test_a_crash_mid_save_leaves_the_previous_model_byte_identical(
     assert {p.name: p.read_bytes() for p in model.iterdir()} == before
     assert [p.name for p in tmp_path.iterdir()] == ["model"]  # no temporary directory left behind
     artifact.load(model)
+
+
+def files_of(model: Path) -> dict[str, bytes]:
+    names = [name for name in artifact.ANSWER_FILES if (model / name).exists()]
+    return {name: (model / name).read_bytes() for name in names}
+
+
+def test_the_version_covers_weights_config_vocabularies_and_calibration(
+    tiny_model_dir, tmp_path
+) -> None:
+    model = copy_model(tiny_model_dir, tmp_path)
+    first = artifact.load(model).meta.version
+    assert first == artifact.version_of(files_of(model), {})
+    calibrated = artifact.store_calibration(model, {"temperature": 1.5, "min_confidence": 0.5})
+    assert calibrated.version != first and artifact.load(model).meta.version == calibrated.version
+    # figures about the fit change no answer, and so no version
+    refit = artifact.store_calibration(
+        model, {"temperature": 1.5, "min_confidence": 0.5, "ece_before": 0.1, "spans": 9.0}
+    )
+    assert refit.version == calibrated.version
+    # an explicit temperature of 1 and no floor are the uncalibrated model
+    assert artifact.store_calibration(model, {"temperature": 1.0}).version == first
+    files = files_of(model)
+    for name in ("weights.safetensors", "config.json", "vocab.json", "lexicon.json.gz"):
+        changed = {**files, name: files[name] + b" "}
+        assert artifact.version_of(changed, {}) != first, name
+
+
+def test_a_model_saved_before_the_version_covered_calibration_loads_with_the_new_version(
+    tiny_model_dir, tmp_path
+) -> None:
+    """Such a directory records the weights' hash alone; it is read with the version computed
+    from its files, so a model recalibrated by an older release still shows a new version."""
+    import hashlib
+
+    model = copy_model(tiny_model_dir, tmp_path)
+    meta = json.loads((model / "meta.json").read_text())
+    weights_only = hashlib.sha256((model / "weights.safetensors").read_bytes()).hexdigest()[:12]
+    calibration = {"temperature": 1.6, "min_confidence": 0.5}
+    (model / "meta.json").write_text(
+        json.dumps({**meta, "version": weights_only, "calibration": calibration})
+    )
+    expected = artifact.version_of(files_of(model), calibration)
+    assert expected != weights_only
+    assert artifact.load(model).meta.version == artifact.read_meta(model).version == expected
+    assert Predictor.from_dir(model).temperature == 1.6
+
+
+def test_a_crash_while_storing_a_calibration_leaves_the_model_byte_identical(
+    tiny_model_dir, tmp_path, monkeypatch
+) -> None:
+    model = copy_model(tiny_model_dir, tmp_path)
+    before = {p.name: p.read_bytes() for p in model.iterdir()}
+
+    def fail(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(artifact.os, "fsync", fail)
+    with pytest.raises(KeyboardInterrupt):
+        artifact.store_calibration(model, {"temperature": 2.0})
+    assert {p.name: p.read_bytes() for p in model.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir()] == ["model"]
+
+
+def test_another_calibration_is_a_new_predictor_sharing_the_network(tiny_model_dir) -> None:
+    from model.artifact import Calibration
+
+    predictor = Predictor.from_dir(tiny_model_dir)
+    hotter = predictor.with_calibration(Calibration(temperature=3.0))
+    assert (predictor.temperature, hotter.temperature) == (1.0, 3.0)
+    assert hotter.network is predictor.network and hotter.encoder is predictor.encoder
+    [cool], [hot] = predictor.predict([TEXTS[0]]), hotter.predict([TEXTS[0]])
+    assert cool.tags == hot.tags  # the best path does not change
+    assert all(h.confidence < c.confidence for c, h in zip(cool.spans, hot.spans, strict=True))

@@ -103,16 +103,16 @@ def test_spans_under_the_models_confidence_floor_are_dropped_with_their_tags(
     tiny_model_dir,
 ) -> None:
     from model import artifact
+    from model.artifact import Calibration
     from model.spans import from_bio
 
     texts = ["i want to fly from denver to chicago tomorrow", "going to Denver, on March 4th"]
     everything = Predictor(artifact.load(tiny_model_dir))
-    strict = Predictor(artifact.load(tiny_model_dir))
     for text in texts:
         [full] = everything.predict([text])
         assert full.spans
         floor = sorted(s.confidence for s in full.spans)[len(full.spans) // 2] + 1e-9
-        strict.min_confidence = floor
+        strict = everything.with_calibration(Calibration(min_confidence=floor))
         [kept] = strict.predict([text])
         assert kept.spans == [s for s in full.spans if s.confidence >= floor]
         # the tags say exactly what the spans say: well-formed BIO, nothing left of a dropped span

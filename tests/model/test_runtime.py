@@ -6,7 +6,7 @@ import torch
 from model import artifact
 from model.config import TaggerConfig
 from model.predictor import Prediction, Predictor
-from model.runtime import OnnxEmissions
+from model.runtime import OnnxNetwork, TorchNetwork, network
 from model.tagger import BiLSTMTagger
 
 # Lengths from 1 token to 15, so batches are padded in every way.
@@ -42,17 +42,17 @@ def test_padding_does_not_change_a_sentences_scores_on_onnx(tiny_model_dir) -> N
     """A short sentence batched with a long one gets the scores it gets alone (the exported LSTM
     reads each sentence's length; an unpacked one would run the backward pass over padding)."""
     predictor = Predictor.from_dir(tiny_model_dir, backend="onnx")
-    onnx = OnnxEmissions(predictor.tagger)
+    onnx = OnnxNetwork(predictor.tagger)
     short, long = (
         ["leave", "Boston"],
         ["flights", "from", "Paris", "to", "London", "on", "the", "5th", "of", "May"],
     )
-    alone = onnx(predictor.encoder([short]))[0]
-    padded = onnx(predictor.encoder([long, short]))[1, : len(short)]
+    alone = onnx.emissions(predictor.encoder([short]))[0]
+    padded = onnx.emissions(predictor.encoder([long, short]))[1, : len(short)]
     assert abs(alone - padded).max() < 1e-5
 
 
-def test_models_without_character_or_shape_features_and_with_gru_export(tiny_model_dir) -> None:
+def test_models_without_character_or_shape_inputs_and_with_gru_export(tiny_model_dir) -> None:
     loaded = artifact.load(tiny_model_dir)
     torch.manual_seed(0)
     for config in (
@@ -92,14 +92,24 @@ def test_an_unknown_backend_is_refused_by_name(tiny_model_dir) -> None:
 
 
 def test_batches_without_cached_inputs_get_them_computed_from_ids(tiny_model_dir) -> None:
-    """OnnxEmissions on a plain encoder's batch (ids only) gives torch's scores."""
+    """OnnxNetwork on a plain encoder's batch (ids only) gives torch's scores."""
     from model.encode import Encoder
 
     eager = Predictor.from_dir(tiny_model_dir, backend="torch")
     plain = Encoder(eager.vocabs, eager.loaded.config.max_word_chars)
     batch = plain([["leave", "Boston", "tomorrow"], ["thank", "you"]])
-    assert batch.features is None
+    assert batch.token_inputs is None
     with torch.inference_mode():
         expected = eager.tagger.emissions(batch).numpy()
-    got = OnnxEmissions(eager.tagger)(batch)
+    got = OnnxNetwork(eager.tagger).emissions(batch)
     assert abs(got - expected)[batch.mask.numpy()].max() < 1e-5
+
+
+def test_one_place_chooses_the_backend_and_onnx_is_the_default(tiny_model_dir) -> None:
+    tagger = artifact.load(tiny_model_dir).tagger
+    assert isinstance(network(tagger), OnnxNetwork)
+    assert isinstance(network(tagger, "torch"), TorchNetwork)
+    assert Predictor(artifact.load(tiny_model_dir)).backend == "onnx"
+    assert Predictor.from_dir(tiny_model_dir).backend == "onnx"
+    with pytest.raises(ValueError, match="expected backend 'torch' or 'onnx', got 'tpu'"):
+        network(tagger, "tpu")  # type: ignore[arg-type]

@@ -50,3 +50,29 @@ def test_threshold_effect_counts_wrong_removed_and_right_lost() -> None:
     pairs = [(0.95, True), (0.5, True), (0.99, True), (0.3, False), (0.95, False), (0.1, False)]
     assert threshold_effect(pairs, 0.9) == (2 / 3, 1 / 3)
     assert threshold_effect([], 0.9) == (0.0, 0.0)
+
+
+def test_fitting_a_temperature_changes_nothing_in_the_predictor(predictor, tiny_examples) -> None:
+    from training.calibrate import TEMPERATURES, fit_temperature
+
+    before = predictor.predict([e.text for e in tiny_examples])
+    assert fit_temperature(predictor, tiny_examples) in TEMPERATURES
+    assert (predictor.temperature, predictor.min_confidence) == (1.0, 0.0)
+    assert predictor.predict([e.text for e in tiny_examples]) == before
+
+
+def test_a_recalibrated_model_gets_a_new_version(tiny_model_dir, tiny_examples, tmp_path) -> None:
+    import shutil
+
+    from data.formats import write_jsonl
+    from model import artifact
+
+    model = tmp_path / "m"
+    shutil.copytree(tiny_model_dir, model)
+    data = tmp_path / "dev.jsonl"
+    write_jsonl(tiny_examples, data)
+    before = artifact.load(model).meta.version
+    result = CliRunner().invoke(app, ["calibrate", "--data", str(data), "--model", str(model)])
+    assert result.exit_code == 0, result.output
+    after = artifact.load(model).meta.version
+    assert after != before and f"model version {after}" in result.stderr

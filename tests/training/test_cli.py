@@ -111,3 +111,24 @@ def test_a_bad_data_file_names_its_line(tiny_model_dir, tmp_path) -> None:
     result = runner.invoke(app, ["evaluate", "--model", str(tiny_model_dir), "--data", str(data)])
     assert result.exit_code == 2
     assert f"{data}:1: text: Input should be a valid string" in result.output
+
+
+def test_help_says_what_the_tool_does_and_shows_an_example() -> None:
+    result = runner.invoke(app, ["--help"], prog_name="slot-tagger")
+    assert result.exit_code == 0, result.output
+    lines = [line.strip() for line in result.output.splitlines() if line.strip()]
+    assert lines[0] == "Usage: slot-tagger [OPTIONS] COMMAND [ARGS]..."
+    assert lines[1].startswith("Find where a traveller leaves from, where they go and when")
+    example = lines.index("Example:")
+    assert lines[example + 1] == '$ slot-tagger tag "leave Beijing on November 2nd"'
+    assert "``" not in result.output and "Each parses" not in result.output
+    for command in ("train", "evaluate", "calibrate", "tag", "serve", "--version"):
+        assert command in result.output
+
+
+def test_version_prints_the_installed_package_version() -> None:
+    from importlib.metadata import version
+
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"slot-tagger {version('slot-tagger')}\n"

@@ -1,17 +1,20 @@
 """kill -9 of a real training process, at several moments, never damages the previous model."""
 
+import json
 import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from data.formats import write_jsonl
 from model import artifact
+from tests.conftest import wait_until
 from training.checkpoint import checkpoint_dir
+
+EPOCHS = 30
 
 
 def train_command(data: Path, out: Path, epochs: int, *extra: str) -> list[str]:
@@ -41,9 +44,27 @@ def train_command(data: Path, out: Path, epochs: int, *extra: str) -> list[str]:
     ]
 
 
-@pytest.mark.parametrize("delay", [0.5, 1.5, 3.0, 4.5])
+def checkpoint_epoch(out: Path) -> int:
+    """The last epoch the run's checkpoint holds (0: none yet)."""
+    try:
+        return json.loads((checkpoint_dir(out) / "state.json").read_text())["epoch"]
+    except (OSError, ValueError, KeyError):  # not written yet, or being replaced
+        return 0
+
+
+# When to kill: while it starts, after its first epoch, mid-run, and once the last epoch is
+# done (saving the model, or just after).
+MOMENTS = {
+    "starting": 0,
+    "after the first epoch": 1,
+    "mid-run": EPOCHS // 2,
+    "at the end": EPOCHS,
+}
+
+
+@pytest.mark.parametrize("epoch", MOMENTS.values(), ids=MOMENTS.keys())
 def test_kill_9_during_training_leaves_the_previous_model_loadable(
-    tiny_model_dir, tiny_examples, tmp_path, delay
+    tiny_model_dir, tiny_examples, tmp_path, epoch
 ) -> None:
     out = tmp_path / "model"
     shutil.copytree(tiny_model_dir, out)
@@ -51,9 +72,12 @@ def test_kill_9_during_training_leaves_the_previous_model_loadable(
     data = tmp_path / "tiny.jsonl"
     write_jsonl(tiny_examples * 5, data)
     process = subprocess.Popen(
-        train_command(data, out, 30), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        train_command(data, out, EPOCHS), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    time.sleep(delay)
+    wait_until(
+        lambda: checkpoint_epoch(out) >= epoch or process.poll() is not None,
+        f"the checkpoint of epoch {epoch}",
+    )
     process.send_signal(signal.SIGKILL)
     process.wait(10)
     loaded = artifact.load(out)  # the old model, or a complete new one: never a half-written one
@@ -68,10 +92,7 @@ def test_training_killed_mid_run_finishes_with_resume(tiny_examples, tmp_path) -
     process = subprocess.Popen(
         train_command(data, out, 200), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    deadline = time.monotonic() + 60
-    while not (checkpoint_dir(out) / "state.json").exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    time.sleep(0.3)
+    wait_until(lambda: checkpoint_epoch(out) >= 2, "the checkpoint of epoch 2")
     process.send_signal(signal.SIGKILL)
     process.wait(10)
     assert not out.exists()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from model.dates import ORDINAL_WORDS
+from model.values.dates import ORDINAL_WORDS
 
 _ORDINAL_BY_NUMBER = {n: w for w, n in reversed(ORDINAL_WORDS.items()) if "-" not in w}
 
@@ -77,7 +77,8 @@ def ordinal_suffix(n: int) -> str:
 
 
 def ordinal_words(n: int) -> str:
-    """1 -> 'first', 21 -> 'twenty first', 30 -> 'thirtieth' (1..31), as model.dates reads them."""
+    """1 -> 'first', 21 -> 'twenty first', 30 -> 'thirtieth' (1..31), as model.values.dates reads
+    them."""
     return _ORDINAL_BY_NUMBER[n]
 
 

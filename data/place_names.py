@@ -20,7 +20,6 @@ ALIASES_FILE = Path(__file__).with_name("aliases.tsv")
 MIN_POPULATION = 50_000
 MAJOR_POPULATION = 1_000_000
 HELDOUT_SHARE = 0.1
-US_STATE_NAMES: dict[str, str] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,9 +191,8 @@ def load_places() -> tuple[Place, ...]:
         if short and short.lower() != city.lower():
             add(f"{short} Airport", city, "airport", major)
 
-    for code, state in states.items():
+    for state in states.values():
         add(state, state, "state", False)
-        US_STATE_NAMES[code] = state
     for country in countries.values():
         add(ascii_fold(country), country, "country", False)
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from model.dates import DatePolicy, resolve_date, today_in
+from model.values.dates import DatePolicy, resolve_date, today_in
 
 MON = date(2026, 11, 23)  # a Monday
 SUN = date(2026, 11, 29)
@@ -188,9 +188,9 @@ def test_remembered_readings_are_copies_a_caller_may_change() -> None:
 @example("in {n} days", 10**9, date(2026, 11, 23))
 @example("march {n} 0000", 3, date(2026, 11, 23))
 def test_no_date_phrase_and_reference_date_raise(template: str, n: int, reference) -> None:
-    from model.dates import DatePolicy
     from model.spans import Span
-    from model.values import resolve_values
+    from model.values.dates import DatePolicy
+    from model.values.resolve import resolve_values
 
     text = template.format(n=n)
     [span] = resolve_values([Span("date", 0, len(text), text)], reference, DatePolicy(), None)

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from model.places import PlaceIndex, normalize
+from model.values.places import PlaceIndex, normalize
 
 
 @pytest.fixture(scope="module")

@@ -1,19 +1,21 @@
-"""Normalized values for spans: dates through model.dates, places through model.places.
+"""A span's value: dates through :mod:`model.values.dates`, places through :mod:`.places`.
 
 Resolution never fails a request: a span whose value cannot be found keeps ``value=None``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from datetime import date
+from typing import TYPE_CHECKING
 
-from model.dates import DatePolicy, resolve_date
-from model.places import PlaceIndex
-from model.spans import Span
+from model.labels import DATE_LABELS, PLACE_LABELS
+from model.values.dates import DatePolicy, resolve_date
+from model.values.places import PlaceIndex
 
-DATE_LABELS = frozenset({"date"})
-PLACE_LABELS = frozenset({"departure", "destination"})
+if TYPE_CHECKING:  # model.spans imports spaCy, which imports torch: not at run time here
+    from model.spans import Span
 
 
 def resolve_values(
@@ -41,6 +43,6 @@ def resolve_values(
         elif span.label in PLACE_LABELS and places is not None:
             value = places.resolve(span.text)
         if value is not None:  # Span is frozen: a span without a value is returned as it is
-            span = Span(span.label, span.start, span.end, span.text, span.confidence, value)
+            span = dataclasses.replace(span, value=value)
         out.append(span)
     return out

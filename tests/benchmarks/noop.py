@@ -1,0 +1,46 @@
+"""The benchmark's app: the service plus POST /bench/noop and /bench/noop/batch, which parse,
+check and answer like /tag and /tag/batch without the model, so tests/benchmarks/bench.py can
+measure what the web stack costs alone ("tag / noop").
+
+``uvicorn --factory tests.benchmarks.noop:create_app`` from the repository root.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI, Response
+
+from app.deps import PredictorDep, SettingsDep
+from app.main import create_app as create_service
+from app.routes import _check_batch, _check_text, _json, _reference, _response
+from app.schemas import BatchTagRequest, BatchTagResponse, TagRequest, TagResponse
+from app.settings import Settings
+from model.predictor import Prediction
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.post("/bench/noop", response_model=TagResponse)
+async def noop(body: TagRequest, predictor: PredictorDep, settings: SettingsDep) -> Response:
+    """What the web stack costs alone: /tag's parsing, checks and response, without the model."""
+    _check_text(body.text, settings, ("text",))
+    _reference(body, settings)
+    nothing = Prediction(body.text, [], [], [])
+    return _json(_response(nothing, predictor, body.min_confidence))
+
+
+@router.post("/bench/noop/batch", response_model=BatchTagResponse)
+async def noop_batch(
+    body: BatchTagRequest, predictor: PredictorDep, settings: SettingsDep
+) -> Response:
+    """/tag/batch's parsing, checks and response, without the model."""
+    _check_batch(body, settings)
+    _reference(body, settings)
+    nothing = [Prediction(text, [], [], []) for text in body.texts]
+    return _json({"results": [_response(p, predictor, body.min_confidence) for p in nothing]})
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The service's app (``app.main.create_app``) with the no-op routes added."""
+    app = create_service(settings)
+    app.include_router(router)
+    return app
