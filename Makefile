@@ -28,7 +28,7 @@ lint: install
 	$(VENV)/bin/ruff check app model data training tests
 	$(VENV)/bin/ruff format --check app model data training tests
 
-data/train.jsonl: data/generate.py data/templates.py data/turns.py data/place_names.py data/date_phrases.py data/aliases.tsv
+data/train.jsonl: data/generate.py data/templates.py data/turns.py data/dialogues.py data/place_names.py data/date_phrases.py data/aliases.tsv
 	$(PY) -m data.generate --seed $(SEED) --n $(N_TRAIN) --out $@
 
 data: install data/train.jsonl data/heldout_places.jsonl
@@ -38,7 +38,7 @@ data/heldout_places.jsonl: data/test.txt data/place_names.py
 
 # The shipped model: one command, deterministic for a given seed.
 train-default: install data/train.jsonl
-	$(CLI) train --train data/train.jsonl --dev data/dev.txt --dev data/conv_dev.txt \
+	$(CLI) train --train data/train.jsonl --dev data/dev.txt --dev data/conv_dev.txt --dev data/dialog_dev.jsonl \
 		--out model/default --name slot-tagger-default --seed $(SEED)
 	$(CLI) calibrate --data data/conv_dev.txt --model model/default
 

@@ -91,7 +91,13 @@ def openapi_with_limits(app: FastAPI, settings: Settings) -> dict[str, Any]:
         components["TagRequest"]["properties"]["text"]["maxLength"] = settings.max_text_chars
         texts = components["BatchTagRequest"]["properties"]["texts"]
         texts["maxItems"] = settings.max_batch_size
-        texts["items"]["maxLength"] = settings.max_text_chars
+        plain, _ = texts["items"]["anyOf"]
+        plain["maxLength"] = settings.max_text_chars
+        components["BatchItem"]["properties"]["text"]["maxLength"] = settings.max_text_chars
+        for body in ("TagRequest", "BatchItem"):
+            turns, one_turn, _ = components[body]["properties"]["context"]["anyOf"]
+            turns["maxItems"] = settings.max_context_turns
+            turns["items"]["maxLength"] = one_turn["maxLength"] = settings.max_context_chars
         app.openapi_schema = schema
     return app.openapi_schema
 

@@ -47,6 +47,11 @@ class Metrics:
         self.spans = Counter(
             "slot_tagger_spans_total", "Spans returned, by label.", ["label"], registry=registry
         )
+        self.with_context = Counter(
+            "slot_tagger_requests_with_context_total",
+            "Tagging requests that carried dialogue context.",
+            registry=registry,
+        )
         self.rejected = Counter(
             "slot_tagger_rejected_total",
             "Requests refused by admission control.",

@@ -48,14 +48,35 @@ def _check_text(text: str, settings: Settings, loc: tuple[str | int, ...]) -> No
         )
 
 
-def _check_batch(body: BatchTagRequest, settings: Settings) -> None:
-    if len(body.texts) > settings.max_batch_size:
+def _check_context(
+    context: list[str] | None, settings: Settings, loc: tuple[str | int, ...]
+) -> None:
+    if not context:
+        return
+    if len(context) > settings.max_context_turns:
+        raise _limit_error(
+            loc,
+            f"context has {len(context):,} turns; the limit is {settings.max_context_turns:,}",
+        )
+    for i, turn in enumerate(context):
+        if len(turn) > settings.max_context_chars:
+            raise _limit_error(
+                (*loc, i),
+                f"context turn has {len(turn):,} characters; the limit is "
+                f"{settings.max_context_chars:,}",
+            )
+
+
+def _check_batch(texts: list[str], contexts: list[list[str]] | None, settings: Settings) -> None:
+    if len(texts) > settings.max_batch_size:
         raise _limit_error(
             ("texts",),
-            f"batch has {len(body.texts):,} texts; the limit is {settings.max_batch_size:,}",
+            f"batch has {len(texts):,} texts; the limit is {settings.max_batch_size:,}",
         )
-    for i, text in enumerate(body.texts):
+    for i, text in enumerate(texts):
         _check_text(text, settings, ("texts", i))
+    for i, context in enumerate(contexts or []):
+        _check_context(context, settings, ("texts", i, "context"))
 
 
 def _reference(options: ResolveOptions, settings: Settings) -> date | Today:
@@ -81,13 +102,19 @@ def _json(content: dict) -> Response:
 
 
 async def _predict(
-    request: Request, predictor: Predictor, texts: list[str], reference: date | Today
+    request: Request,
+    predictor: Predictor,
+    texts: list[str],
+    reference: date | Today,
+    contexts: list[list[str]] | None = None,
 ) -> list[Prediction]:
     """Run the model through the app's runner; overload is 503, a timeout 504."""
     runner: Runner = request.app.state.runner
     metrics = request.app.state.metrics
+    if contexts is not None and any(contexts):
+        metrics.with_context.inc()
     try:
-        predictions = await runner.tag(predictor, texts, reference)
+        predictions = await runner.tag(predictor, texts, reference, contexts)
     except Overloaded:
         metrics.rejected.labels("overloaded").inc()
         raise HTTPException(
@@ -114,7 +141,11 @@ async def tag(
 ) -> Response:
     """Tag one text: its tokens with BIO tags, and its labelled spans."""
     _check_text(body.text, settings, ("text",))
-    [prediction] = await _predict(request, predictor, [body.text], _reference(body, settings))
+    _check_context(body.context, settings, ("context",))
+    contexts = [body.context] if body.context else None
+    [prediction] = await _predict(
+        request, predictor, [body.text], _reference(body, settings), contexts
+    )
     return _json(_response(prediction, predictor, body.min_confidence))
 
 
@@ -123,8 +154,9 @@ async def tag_batch(
     body: BatchTagRequest, request: Request, predictor: PredictorDep, settings: SettingsDep
 ) -> Response:
     """Tag many texts in one forward pass; results come back in request order."""
-    _check_batch(body, settings)
-    predictions = await _predict(request, predictor, body.texts, _reference(body, settings))
+    texts, contexts = body.split()
+    _check_batch(texts, contexts, settings)
+    predictions = await _predict(request, predictor, texts, _reference(body, settings), contexts)
     return _json({"results": [_response(p, predictor, body.min_confidence) for p in predictions]})
 
 

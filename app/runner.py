@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from model.context import Context
 from model.predictor import Prediction, Predictor
 from model.values.dates import Today
 
@@ -43,6 +44,7 @@ class _Job:
     predictor: Predictor
     texts: Sequence[str]
     reference: date | Today | None
+    contexts: Sequence[Context] | None
     loop: asyncio.AbstractEventLoop = field(repr=False)
     future: asyncio.Future[list[Prediction]] = field(repr=False)
 
@@ -67,12 +69,16 @@ class Runner:
         self._start_lock = threading.Lock()
 
     async def tag(
-        self, predictor: Predictor, texts: Sequence[str], reference: date | Today | None
+        self,
+        predictor: Predictor,
+        texts: Sequence[str],
+        reference: date | Today | None,
+        contexts: Sequence[Context] | None = None,
     ) -> list[Prediction]:
         """Tag ``texts`` in the next batch, or raise Overloaded / TimedOut.
 
         ``reference`` is the predictor's ``reference_date``: ``Today(timezone)`` is read when the
-        batch runs."""
+        batch runs; ``contexts`` are the texts' dialogue contexts (None: none)."""
         if self.in_flight >= self.max_queue:
             raise Overloaded
         self._start()
@@ -80,7 +86,7 @@ class Runner:
         future: asyncio.Future[list[Prediction]] = loop.create_future()
         self.in_flight += 1
         try:
-            self._jobs.put(_Job(predictor, texts, reference, loop, future))
+            self._jobs.put(_Job(predictor, texts, reference, contexts, loop, future))
             async with asyncio.timeout(self.timeout_s):
                 return await future
         except TimeoutError:
@@ -164,7 +170,14 @@ def _run_batch(jobs: list[_Job]) -> list[list[Prediction]]:
     for members in groups.values():
         first = jobs[members[0]]
         texts = [text for i in members for text in jobs[i].texts]
-        predictions = first.predictor.predict(texts, reference_date=first.reference)
+        contexts = [
+            context
+            for i in members
+            for context in (jobs[i].contexts or [None] * len(jobs[i].texts))
+        ]
+        predictions = first.predictor.predict(
+            texts, reference_date=first.reference, contexts=contexts
+        )
         position = 0
         for i in members:
             results[i] = predictions[position : position + len(jobs[i].texts)]

@@ -42,6 +42,23 @@ def _valid_unicode(text: str) -> str:
     return text
 
 
+# The earlier turns of the conversation, oldest first (a single string is one turn).
+ContextIn = list[str] | str | None
+
+
+def _valid_context(value: ContextIn) -> list[str]:
+    turns = [value] if isinstance(value, str) else list(value or [])
+    return [_valid_unicode(turn) for turn in turns]
+
+
+_CONTEXT_DESCRIPTION = (
+    "the conversation's earlier turns, oldest first, the turn just before `text` last: both "
+    "speakers' words as plain text (a single string is one turn). They decide roles the text "
+    "alone cannot ('Where will you be flying from?' / 'Boston.'); spans are only ever returned "
+    "for `text`. A model trained without context ignores it."
+)
+
+
 class TagRequest(ResolveOptions):
     model_config = ConfigDict(
         extra="forbid",
@@ -54,16 +71,45 @@ class TagRequest(ResolveOptions):
                     "timezone": "Asia/Shanghai",
                     "min_confidence": 0.5,
                 },
+                {
+                    "text": "Boston.",
+                    "context": ["I need a flight to Denver.", "Where will you be flying from?"],
+                },
             ]
         },
     )
 
     text: str = Field(description="the text to tag; whitespace-only text gives no spans")
+    context: ContextIn = Field(None, description=_CONTEXT_DESCRIPTION)
 
     @field_validator("text")
     @classmethod
     def _text_is_unicode(cls, value: str) -> str:
         return _valid_unicode(value)
+
+    @field_validator("context")
+    @classmethod
+    def _context_is_unicode(cls, value: ContextIn) -> list[str]:
+        return _valid_context(value)
+
+
+class BatchItem(BaseModel):
+    """One text of a batch with its dialogue context."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(description="the text to tag")
+    context: ContextIn = Field(None, description=_CONTEXT_DESCRIPTION)
+
+    @field_validator("text")
+    @classmethod
+    def _text_is_unicode(cls, value: str) -> str:
+        return _valid_unicode(value)
+
+    @field_validator("context")
+    @classmethod
+    def _context_is_unicode(cls, value: ContextIn) -> list[str]:
+        return _valid_context(value)
 
 
 class BatchTagRequest(ResolveOptions):
@@ -74,17 +120,33 @@ class BatchTagRequest(ResolveOptions):
                 {
                     "texts": ["leave Beijing on November 2nd", "arrive Beijing on November 2nd"],
                     "reference_date": "2026-11-23",
-                }
+                },
+                {
+                    "texts": [
+                        {"text": "Boston.", "context": ["Where will you be flying from?"]},
+                        {"text": "Boston.", "context": ["And where to?"]},
+                        "leave Beijing on November 2nd",
+                    ]
+                },
             ]
         },
     )
 
-    texts: list[str] = Field(description="texts to tag, answered in the same order")
+    texts: list[str | BatchItem] = Field(
+        description="texts to tag, answered in the same order: each a string, or an object with "
+        "its `text` and the `context` of its conversation"
+    )
 
     @field_validator("texts")
     @classmethod
-    def _texts_are_unicode(cls, value: list[str]) -> list[str]:
-        return [_valid_unicode(text) for text in value]
+    def _texts_are_unicode(cls, value: list[str | BatchItem]) -> list[str | BatchItem]:
+        return [_valid_unicode(item) if isinstance(item, str) else item for item in value]
+
+    def split(self) -> tuple[list[str], list[list[str]] | None]:
+        """(texts, contexts): the contexts are None when no item has one."""
+        texts = [item if isinstance(item, str) else item.text for item in self.texts]
+        contexts = [[] if isinstance(item, str) else (item.context or []) for item in self.texts]
+        return texts, contexts if any(contexts) else None
 
 
 class TokenOut(BaseModel):

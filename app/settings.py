@@ -22,6 +22,12 @@ class Settings(BaseSettings):
     )
     max_text_chars: int = Field(2000, ge=1, description="longest text accepted, in characters")
     max_batch_size: int = Field(256, ge=1, description="most texts in one /tag/batch request")
+    max_context_turns: int = Field(
+        20, ge=0, description="most earlier turns in one text's dialogue context"
+    )
+    max_context_chars: int = Field(
+        2000, ge=0, description="longest turn of a dialogue context, in characters"
+    )
     torch_threads: int = Field(
         1, ge=1, description="CPU threads the network may use per worker (torch or ONNX Runtime)"
     )

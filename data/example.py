@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class GoldSpan(BaseModel):
@@ -16,12 +16,27 @@ class GoldSpan(BaseModel):
 
 
 class Example(BaseModel):
-    """A text with its gold spans. Other keys of a JSONL line (an id, say) are ignored."""
+    """A text with its gold spans, and the conversation's earlier turns if it has any
+    (``context``, oldest first: both speakers' words; spans are only ever in ``text``). Other
+    keys of a JSONL line (an id, say) are ignored."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     text: str
     spans: list[GoldSpan] = Field(default_factory=list)
+    context: list[str] = Field(default_factory=list)
+
+    @field_validator("context", mode="before")
+    @classmethod
+    def _one_turn(cls, value: object) -> object:
+        return [value] if isinstance(value, str) else value
+
+    def to_json(self) -> dict[str, object]:
+        """The example as a JSONL line writes it: ``context`` only when there is one."""
+        out: dict[str, object] = {"text": self.text, "spans": [s.model_dump() for s in self.spans]}
+        if self.context:
+            out["context"] = list(self.context)
+        return out
 
     @model_validator(mode="after")
     def _check_spans(self) -> Example:

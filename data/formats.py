@@ -158,7 +158,7 @@ def write_jsonl(examples: Iterable[Example], path: str | Path) -> int:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             for example in examples:
-                f.write(json.dumps(example.model_dump(), ensure_ascii=False) + "\n")
+                f.write(json.dumps(example.to_json(), ensure_ascii=False) + "\n")
                 count += 1
             f.flush()
             os.fsync(f.fileno())

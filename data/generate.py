@@ -25,6 +25,16 @@ from data.date_phrases import (
     ordinal_suffix,
     random_date,
 )
+from data.dialogues import (
+    ANSWERS,
+    ASK,
+    CONFIRM,
+    CORRECTIONS,
+    DATE_ANSWERS,
+    EARLIER_USER,
+    NO_SLOT,
+    OPENERS,
+)
 from data.example import Example, GoldSpan
 from data.formats import write_jsonl
 from data.place_names import Place, split_places
@@ -74,6 +84,13 @@ TYPO_RATE = 0.07
 # Share of examples that are conversation turns (data/turns.py) rather than one templated sentence,
 # how many sentences such a turn has, and what each sentence is.
 TURN_SHARE = 0.45
+# Share of examples that answer a question of a dialogue (data/dialogues.py), with the agent's
+# turns as context; and of the others that get an opening turn as context, which changes nothing.
+DIALOGUE_SHARE = 0.15
+OPENER_SHARE = 0.05
+DIALOGUE_KINDS = (
+    ("place", 42), ("date", 14), ("confirm", 14), ("no_slot", 16), ("cued", 14),
+)  # fmt: skip
 TURN_LENGTHS = ((1, 30), (2, 38), (3, 22), (4, 10))
 TURN_PARTS = (("travel", 40), ("domain", 32), ("follow_up", 18), ("filler", 10))
 TAIL_RATE = 0.12
@@ -165,13 +182,50 @@ class Generator:
         gold span the model trains on is exactly its tokens and one the decoder can produce.
         """
         for _ in range(MAX_DRAWS):
-            if self.rng.random() < TURN_SHARE:
+            draw = self.rng.random()
+            if draw < DIALOGUE_SHARE:
+                example = self.dialogue()
+            elif draw < DIALOGUE_SHARE + TURN_SHARE * (1 - DIALOGUE_SHARE):
                 example = self.turn()
             else:
                 example = self._surface(self._sentence())
+            if draw >= DIALOGUE_SHARE and self.rng.random() < OPENER_SHARE:
+                opener = self._context_turn(self.rng.choice(OPENERS))
+                example = example.model_copy(update={"context": [opener]})
             if decodable_example(example):
                 return example
         raise RuntimeError(f"no decodable example in {MAX_DRAWS} draws")
+
+    def dialogue(self) -> Example:
+        """A user's answer in a dialogue, with the agent's question (and what came before) as
+        its context: the question decides a bare answer's role (data/dialogues.py)."""
+        rng = self.rng
+        kind = rng.choices([k for k, _ in DIALOGUE_KINDS], [w for _, w in DIALOGUE_KINDS])[0]
+        slot = rng.choice(["dep", "dst"])
+        if kind == "place":
+            question, answer = rng.choice(ASK[slot]), rng.choice(ANSWERS)
+        elif kind == "confirm":
+            question, answer = rng.choice(CONFIRM[slot]), rng.choice(CORRECTIONS)
+        elif kind == "date":
+            question, answer = rng.choice(ASK["date"]), rng.choice(DATE_ANSWERS)
+        else:
+            asked = rng.choice([*ASK["dep"], *ASK["dst"], *ASK["date"], *CONFIRM[slot]])
+            question, answer = asked, rng.choice(NO_SLOT)
+        context = [self._context_turn(question)]
+        if rng.random() < 0.4:
+            context.insert(0, self._context_turn(rng.choice(EARLIER_USER)))
+        if rng.random() < 0.3:
+            context.insert(0, self._context_turn(rng.choice(OPENERS)))
+        if kind == "cued":  # a cue in the answer wins over the question
+            pieces = self._sentence()
+        else:
+            pieces = self._fill(expand(answer.replace("{ans}", "{" + slot + "}"), rng))
+        return self._surface(pieces).model_copy(update={"context": context})
+
+    def _context_turn(self, template: str) -> str:
+        """An earlier turn as plain text: its places and days are context, never spans."""
+        text = "".join(piece for piece, _ in self._fill(expand(template, self.rng)))
+        return text.lower() if self.rng.random() < 0.2 else text
 
     def _sentence(self) -> list[tuple[str, str | None]]:
         template = self.rng.choices(TEMPLATES, self.template_weights)[0][1]

@@ -350,6 +350,8 @@ def load(model_dir: str | Path) -> LoadedModel:
         raw_config = _json(path / "config.json", files["config.json"])
         if meta.format_version == 1 and isinstance(raw_config, dict):
             raw_config = {"frequency_dim": 0, "gazetteer_dim": 0, **raw_config}
+        if isinstance(raw_config, dict):  # saved before dialogue context: it reads none
+            raw_config = {"context_tokens": 0, **raw_config}
         config = TaggerConfig.model_validate(raw_config)
         raw_vocab = _json(path / "vocab.json", files["vocab.json"])
         lexicon = None

@@ -12,6 +12,14 @@ value or None) and ``span._.slot_confidence``. ``nlp.pipe(texts, batch_size=...)
 in one forward pass. A doc that is not English gets no spans, and ``doc._.slot_refused`` says why
 (None for a doc that was tagged). Without a ``reference_date``, dates are read against today in
 ``timezone`` (UTC by default, as in the API and the CLI; never the machine's local date).
+
+Dialogue context: set ``doc._.context`` to the conversation's earlier turns (a list of strings,
+oldest first, or one string) before the component runs, and it decides roles the text alone
+cannot::
+
+    doc = nlp.make_doc("Boston.")
+    doc._.context = ["Where will you be flying from?"]
+    doc = nlp.get_pipe("slot_tagger")(doc)  # Boston: departure
 """
 
 from __future__ import annotations
@@ -31,8 +39,9 @@ SPANS_KEY = "slots"
 for _name in ("slot_value", "slot_confidence"):
     if not SpacySpan.has_extension(_name):
         SpacySpan.set_extension(_name, default=None)
-if not Doc.has_extension("slot_refused"):
-    Doc.set_extension("slot_refused", default=None)
+for _name in ("slot_refused", "context"):
+    if not Doc.has_extension(_name):
+        Doc.set_extension(_name, default=None)
 
 
 class SlotTagger:
@@ -56,7 +65,10 @@ class SlotTagger:
     def pipe(self, docs: Iterable[Doc], batch_size: int | None = None) -> Iterator[Doc]:
         for batch in minibatch(docs, size=batch_size or self.batch_size):
             texts = [d.text for d in batch]
-            predictions = self.predictor.predict(texts, reference_date=self.reference_date)
+            contexts = [d._.context for d in batch]
+            predictions = self.predictor.predict(
+                texts, reference_date=self.reference_date, contexts=contexts
+            )
             for doc, prediction in zip(batch, predictions, strict=True):
                 yield self._annotate(doc, prediction)
 

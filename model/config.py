@@ -37,3 +37,10 @@ class TaggerConfig(BaseModel):
     )
     use_crf: bool = True
     max_word_chars: int = Field(20, ge=1, description="characters kept per word for the char CNN")
+    context_tokens: int = Field(
+        32,
+        ge=0,
+        le=512,
+        description="tokens of dialogue context (the last turns before the text) the network "
+        "reads first; 0 ignores context (model/context.py)",
+    )

@@ -15,11 +15,12 @@ import numpy as np
 
 from model import artifact, runtime
 from model.artifact import Calibration, LoadedModel, ModelMeta
+from model.context import Context, as_turns, context_tokens
 from model.crf import FastDecoder
 from model.encode import Batch, Encoder
 from model.language import detect
 from model.runtime import DEFAULT_BACKEND, Backend
-from model.spans import Span, allowed_tags, from_bio, to_bio, token_limits
+from model.spans import OUTSIDE_ONLY, Span, allowed_tags, from_bio, to_bio, token_limits
 from model.tokenize import Token, tokenize
 from model.values.dates import DatePolicy, Today, load_dateparser
 from model.values.places import PlaceIndex
@@ -175,11 +176,18 @@ class Predictor:
     def labels(self) -> list[str]:
         return list(self.loaded.meta.labels)
 
+    @property
+    def reads_context(self) -> bool:
+        """Whether this model was trained to read dialogue context (model/context.py); one that
+        was not ignores it."""
+        return self.loaded.config.context_tokens > 0
+
     def predict(
         self,
         texts: Sequence[str],
         batch_size: int = DEFAULT_BATCH_SIZE,
         reference_date: date | Today | None = None,
+        contexts: Sequence[Context] | None = None,
     ) -> list[Prediction]:
         """Tag each text and resolve its spans' values.
 
@@ -188,13 +196,18 @@ class Predictor:
             batch_size: sentences per forward pass (sentences of similar length are grouped).
             reference_date: the "today" dates are read against: a date, ``Today(timezone)``
                 (the date in that zone now), or None, which leaves dates unresolved.
+            contexts: per text, the conversation's earlier turns (oldest first; a string is one
+                turn; None or [] is none), which decide roles the text alone cannot ("Where
+                from?" / "Boston."). Spans are only ever in the text.
 
         Returns:
             One prediction per text, in input order.
         """
         self._check(texts, batch_size)
+        if contexts is not None and len(contexts) != len(texts):
+            raise ValueError(f"expected one context per text ({len(texts)}), got {len(contexts)}")
         reference = _day(reference_date)
-        work = self._prepare(texts, batch_size)
+        work = self._prepare(texts, batch_size, contexts)
         return self._finish(work, self._emissions(work), reference)
 
     def predict_iter(
@@ -202,24 +215,33 @@ class Predictor:
         texts: Iterable[str],
         batch_size: int = DEFAULT_BATCH_SIZE,
         reference_date: date | Today | None = None,
+        contexts: Iterable[Context] | None = None,
     ) -> Iterator[Prediction]:
         """Tag a stream of texts lazily, ``batch_size`` at a time, in input order.
 
-        ``reference_date`` is as for :meth:`predict`; ``Today`` is read once, when the stream
-        starts. Pipelined over two threads: while the network runs on one chunk (outside the
-        GIL, in ONNX Runtime or torch), this thread finishes the chunk before and prepares the
-        next.
+        ``reference_date`` and ``contexts`` (a stream beside the texts) are as for
+        :meth:`predict`; ``Today`` is read once, when the stream starts. Pipelined over two
+        threads: while the network runs on one chunk (outside the GIL, in ONNX Runtime or torch),
+        this thread finishes the chunk before and prepares the next.
         """
         self._check([], batch_size)
         reference = _day(reference_date)
         iterator = iter(texts)
+        context_iterator = iter(contexts) if contexts is not None else None
         with ThreadPoolExecutor(1, thread_name_prefix="slot-tagger-network") as network:
             pending: tuple[_Work, Future[list[np.ndarray]]] | None = None
             while True:
                 chunk = list(itertools.islice(iterator, batch_size))
+                chunk_contexts = (
+                    list(itertools.islice(context_iterator, len(chunk)))
+                    if context_iterator is not None
+                    else None
+                )
+                if chunk_contexts is not None and len(chunk_contexts) != len(chunk):
+                    raise ValueError("expected one context per text, the contexts ran out")
                 running = None
                 if chunk:
-                    work = self._prepare(chunk, batch_size)
+                    work = self._prepare(chunk, batch_size, chunk_contexts)
                     running = (work, network.submit(self._emissions, work))
                 if pending is not None:
                     yield from self._finish(pending[0], pending[1].result(), reference)
@@ -240,9 +262,18 @@ class Predictor:
         if batch_size < 1:
             raise ValueError(f"expected batch_size >= 1, got {batch_size}")
 
-    def _prepare(self, texts: Sequence[str], batch_size: int) -> _Work:
-        """Tokenize, group by length and encode: everything before the network."""
+    def _prepare(
+        self, texts: Sequence[str], batch_size: int, contexts: Sequence[Context] | None = None
+    ) -> _Work:
+        """Tokenize, group by length and encode: everything before the network. A model that
+        reads context gets each text's context tokens first (always tagged O)."""
         token_lists = [tokenize(text) for text in texts]
+        budget = self.loaded.config.context_tokens
+        prefixes = (
+            [context_tokens(as_turns(c), budget) for c in contexts]
+            if contexts is not None and budget > 0
+            else [[] for _ in texts]
+        )
         refusals: list[Refusal | None] = [None] * len(texts)
         if self.english_only:
             for i, tokens in enumerate(token_lists):
@@ -250,19 +281,23 @@ class Predictor:
                     refusals[i] = Refusal(guess.reason, guess.language, guess.confidence)
         order = sorted(
             (i for i, tokens in enumerate(token_lists) if tokens and refusals[i] is None),
-            key=lambda i: len(token_lists[i]),
+            key=lambda i: len(prefixes[i]) + len(token_lists[i]),
         )
         chunks = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
         batches = [
-            self.encoder([[t.text for t in token_lists[i]] for i in chunk]) for chunk in chunks
+            self.encoder([[*prefixes[i], *(t.text for t in token_lists[i])] for i in chunk])
+            for chunk in chunks
         ]
         limits = []  # (B, T) per batch: what each token may be tagged (no span across sentences)
         for chunk, batch in zip(chunks, batches, strict=True):
             rows = np.zeros(batch.mask.shape, dtype=np.int64)  # (B, T); padding is unlimited
             for b, i in enumerate(chunk):
-                rows[b, : len(token_lists[i])] = token_limits(texts[i], token_lists[i])
+                n = len(prefixes[i])
+                rows[b, :n] = OUTSIDE_ONLY  # the context is read, never tagged
+                rows[b, n : n + len(token_lists[i])] = token_limits(texts[i], token_lists[i])
             limits.append(rows)
-        return _Work(texts, token_lists, chunks, batches, limits, refusals)
+        offsets = [len(p) for p in prefixes]
+        return _Work(texts, token_lists, chunks, batches, limits, refusals, offsets)
 
     def _emissions(self, work: _Work) -> list[np.ndarray]:
         """The network on each batch: (B, T, K) scores per batch."""
@@ -286,7 +321,9 @@ class Predictor:
             allowed = allowed_tags(limits, tag_names)  # (B, T, K)
             paths, chosen = decoder.decode(scores, batch.lengths.tolist(), allowed)
             for i, path, sent_scores in zip(chunk, paths, chosen, strict=True):
-                tags = [tags_of(k) for k in path]
+                n = work.offsets[i]  # the context's tokens come first: the text's follow
+                tags = [tags_of(k) for k in path[n:]]
+                sent_scores = sent_scores[n:]
                 spans = from_bio(texts[i], token_lists[i], tags, sent_scores)
                 if self.min_confidence > 0.0:
                     spans = [s for s in spans if s.confidence >= self.min_confidence]
@@ -312,3 +349,4 @@ class _Work:
     batches: list[Batch]
     limits: list[np.ndarray]  # per batch, (B, T) token_limits flags
     refusals: list[Refusal | None]  # per text: not tagged, and why
+    offsets: list[int]  # per text: how many context tokens come before its own

@@ -107,6 +107,36 @@ def predictor(tiny_model_dir: Path) -> Predictor:
     return Predictor.from_dir(tiny_model_dir)
 
 
+FROM = ["where are you flying from?", "which city are you leaving from?"]
+TO = ["where are you flying to?", "and where to?"]
+CITIES = ["Boston", "Denver", "Paris", "Tokyo", "Lima", "Oslo"]
+
+
+def _dialogues() -> list[Example]:
+    examples = []
+    for i, city in enumerate(CITIES):
+        for j, question in enumerate(FROM):
+            text = f"[dep {city}]." if (i + j) % 2 else f"it's [dep {city}]"
+            examples.append(parse_markup(text).model_copy(update={"context": [question]}))
+        for j, question in enumerate(TO):
+            text = f"[dst {city}]." if (i + j) % 2 else f"it's [dst {city}]"
+            examples.append(parse_markup(text).model_copy(update={"context": [question]}))
+        examples.append(parse_markup(f"from [dep {city}] to [dst Rome]"))
+        examples.append(
+            parse_markup(f"from [dep {city}] to [dst Rome]").model_copy(update={"context": TO[:1]})
+        )
+    return examples
+
+
+@pytest.fixture(scope="session")
+def context_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny model that learnt to read the question before a bare answer."""
+    out = tmp_path_factory.mktemp("models") / "context"
+    examples = _dialogues()
+    train(examples, examples, TINY_TAGGER, TINY_TRAINING, out, progress=False)
+    return out
+
+
 @pytest.fixture()
 def client(tiny_model_dir: Path) -> Iterator[TestClient]:
     app = create_app(Settings(model_dir=tiny_model_dir, max_text_chars=50, max_batch_size=4))

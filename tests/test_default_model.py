@@ -95,6 +95,33 @@ def test_conversation_sentences(default: Predictor, text: str, expected) -> None
     assert spans(default, text) == expected
 
 
+@pytest.mark.parametrize(
+    ("context", "text", "expected"),
+    [
+        (["Where will you be flying from?"], "Boston.", [("departure", "Boston")]),
+        (["I need a flight to Denver.", "Sure. Where are you departing from?"], "It's Tucson.",
+         [("departure", "Tucson")]),
+        (["And where are you headed?"], "Boston.", [("destination", "Boston")]),
+        (["Leaving from Boston, right?"], "No, Providence.", [("departure", "Providence")]),
+        (["Leaving from Boston, right?"], "Yes", []),
+        (["What day would you like to travel?"], "The 5th.", [("date", "The 5th")]),
+        (["Where to?"], "from Leeds to York", [("departure", "Leeds"), ("destination", "York")]),
+        ([], "Boston.", [("destination", "Boston")]),
+    ],
+)  # fmt: skip
+def test_the_question_before_an_answer_decides_its_role(
+    default: Predictor, context: list[str], text: str, expected
+) -> None:
+    [prediction] = default.predict([text], contexts=[context])
+    assert [(s.label, s.text) for s in prediction.spans] == expected
+
+
+def test_dialogue_dev_set_floor(default: Predictor) -> None:
+    """With context the model reads the role off the question (README has the figures)."""
+    report = evaluate(default, read_examples("data/dialog_dev.jsonl"))
+    assert report.micro.f1 >= 0.88 and report.micro.precision >= 0.88
+
+
 def test_text_in_another_language_gets_no_spans_and_says_why(default: Predictor) -> None:
     [prediction] = default.predict(["quiero ir de Madrid a Barcelona mañana"])
     assert prediction.spans == [] and prediction.refused is not None

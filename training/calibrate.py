@@ -41,7 +41,9 @@ class Bin:
 
 def outcomes(predictor: Predictor, examples: Sequence[Example]) -> list[tuple[float, bool]]:
     """(confidence, exactly right) for every predicted span."""
-    predictions = predictor.predict([e.text for e in examples])
+    predictions = predictor.predict(
+        [e.text for e in examples], contexts=[e.context for e in examples]
+    )
     result = []
     for example, prediction in zip(examples, predictions, strict=True):
         gold = {(s.start, s.end, s.label) for s in example.spans}

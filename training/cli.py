@@ -8,6 +8,7 @@ and messages to stderr, so ``slot-tagger tag | jq`` always works. What ``--help`
 from __future__ import annotations
 
 import gc
+import itertools
 import json
 import logging
 import os
@@ -209,7 +210,9 @@ def calibrate(
     typer.echo(render(reliability(fitted.after)))
 
 
-def _stdin_texts() -> Iterator[str]:
+def _stdin_items() -> Iterator[tuple[str, list[str]]]:
+    """(text, context) per stdin line: a plain line is a text; a JSON object line gives its
+    ``text`` and optional ``context`` (a list of earlier turns, or one string)."""
     for line in sys.stdin:
         line = line.rstrip("\n")
         if line.lstrip().startswith("{"):
@@ -218,9 +221,13 @@ def _stdin_texts() -> Iterator[str]:
             except json.JSONDecodeError:
                 obj = None
             if isinstance(obj, dict) and isinstance(obj.get("text"), str):
-                yield obj["text"]
-                continue
-        yield line
+                context = obj.get("context") or []
+                if isinstance(context, str):
+                    context = [context]
+                if isinstance(context, list) and all(isinstance(t, str) for t in context):
+                    yield obj["text"], context
+                    continue
+        yield line, []
 
 
 def _reference(reference_date: datetime | None, timezone: str) -> date | Today:
@@ -235,7 +242,11 @@ def _reference(reference_date: datetime | None, timezone: str) -> date | Today:
 @app.command()
 def tag(
     texts: Annotated[
-        list[str] | None, typer.Argument(help="texts to tag (default: stdin lines)")
+        list[str] | None,
+        typer.Argument(
+            help='texts to tag (default: stdin lines; a JSON line {"text": ..., "context": [...]}'
+            " gives a text with the earlier turns of its conversation)"
+        ),
     ] = None,
     model: ModelOption = None,
     batch_size: Annotated[int, typer.Option(min=1)] = 256,
@@ -261,8 +272,15 @@ def tag(
     gc.collect()
     gc.freeze()  # the model, place table and vocabularies stay: spare the collector their scan
     out = sys.stdout.buffer  # orjson writes UTF-8 bytes, 5x sooner than json.dumps
-    stream = texts if texts else _stdin_texts()
-    for prediction in predictor.predict_iter(stream, batch_size, reference_date=reference):
+    items = ((text, []) for text in texts) if texts else _stdin_items()
+    text_stream, context_stream = itertools.tee(items)
+    stream = predictor.predict_iter(
+        (text for text, _ in text_stream),
+        batch_size,
+        reference_date=reference,
+        contexts=(context for _, context in context_stream),
+    )
+    for prediction in stream:
         out.write(orjson.dumps(prediction.to_json(compact=True)) + b"\n")
     out.flush()
 

@@ -11,6 +11,7 @@ from functools import cache
 import torch
 
 from data.example import Example
+from model.context import context_tokens
 from model.encode import Batch, Encoder, Vocabs, word_key
 from model.lexicon import Lexicon
 from model.spans import OUTSIDE, to_bio
@@ -34,8 +35,10 @@ class Aligned:
     n_empty: int
 
 
-def align(examples: Sequence[Example]) -> Aligned:
-    """Tokenize every example and tag its tokens from the gold spans."""
+def align(examples: Sequence[Example], context_budget: int = 0) -> Aligned:
+    """Tokenize every example and tag its tokens from the gold spans. With a ``context_budget``
+    (``TaggerConfig.context_tokens``), an example's context tokens come first, tagged O, as the
+    predictor reads them (model/context.py)."""
     sentences, n_expanded, n_spans, n_empty = [], 0, 0, 0
     for example in examples:
         tokens = tokenize(example.text)
@@ -45,7 +48,10 @@ def align(examples: Sequence[Example]) -> Aligned:
         tags, expanded = to_bio(tokens, [(s.start, s.end, s.label) for s in example.spans])
         n_expanded += expanded
         n_spans += len(example.spans)
-        sentences.append(TaggedSentence([t.text for t in tokens], tags))
+        prefix = context_tokens(example.context, context_budget)
+        sentences.append(
+            TaggedSentence([*prefix, *(t.text for t in tokens)], [OUTSIDE] * len(prefix) + tags)
+        )
     return Aligned(sentences, n_expanded, n_spans, n_empty)
 
 

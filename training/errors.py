@@ -135,7 +135,9 @@ def main(
 ) -> None:
     """Count a model's mistakes on a set by error class."""
     examples = read_examples(data)
-    predictions = Predictor.from_dir(model).predict([e.text for e in examples])
+    predictions = Predictor.from_dir(model).predict(
+        [e.text for e in examples], contexts=[e.context for e in examples]
+    )
     counts, mistakes = count(examples, predictions)
     typer.echo(markdown(counts))
     for kind in CLASSES if show else ():

@@ -120,4 +120,7 @@ def _score(values: dict[str, Any]) -> Score:
 
 def evaluate(predictor: Predictor, examples: Sequence[Example]) -> Report:
     """Tag the examples' texts with ``predictor`` and score them against their gold spans."""
-    return score(examples, predictor.predict([e.text for e in examples]))
+    return score(
+        examples,
+        predictor.predict([e.text for e in examples], contexts=[e.context for e in examples]),
+    )

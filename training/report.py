@@ -4,22 +4,49 @@
 writes the numbers). Sets: the hand-written dev and test sets, the conversation dev and test sets
 (written blind), the held-out-places test (test sentences with every place swapped for a city the
 generator's training split never uses), and the test set lowercased without punctuation, and
-upper-cased; then the error classes (training/errors.py) on the conversation dev set.
+upper-cased; the dialogue dev and test sets (user turns with their earlier turns as context,
+written blind) with their context, without it, and their bare answers alone; then the error
+classes (training/errors.py) on the conversation dev set.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import typer
 
+from data.example import Example
 from data.formats import read_examples
 from data.variants import shouted, spoken, with_heldout_places
 from model.labels import LABELS, PLACE_LABELS
 from model.predictor import Predictor
 from training import errors
 from training.evaluate import Report, evaluate
+
+# Words that give a place its role inside the text itself ("from Leeds", "to York"): an answer
+# with none of them gets its role from the question alone.
+_ROLE_CUES = re.compile(
+    r"\b(from|to|into|out of|leav\w*|depart\w*|arriv\w*|fly\w*|going|via|in|at|back)\b|->|→",
+    re.IGNORECASE,
+)
+
+
+def bare_answers(examples: list[Example]) -> list[Example]:
+    """The examples with context whose places have no role cue in the text: "Boston.", "It's
+    Tucson.", "No, Providence is fine."."""
+    return [
+        e
+        for e in examples
+        if e.context
+        and any(s.label in PLACE_LABELS for s in e.spans)
+        and not _ROLE_CUES.search(e.text)
+    ]
+
+
+def without_context(examples: list[Example]) -> list[Example]:
+    return [e.model_copy(update={"context": []}) for e in examples]
 
 
 def reports(
@@ -29,10 +56,13 @@ def reports(
     conv_dev: Path,
     conv_test: Path,
     seed: int = 0,
+    dialog_dev: Path = Path("data/dialog_dev.jsonl"),
+    dialog_test: Path = Path("data/dialog_test.jsonl"),
 ) -> dict[str, Report]:
     """Evaluate ``predictor`` on every set of the table."""
     dev_examples, test_examples = read_examples(dev), read_examples(test)
     with_places = [e for e in test_examples if any(s.label in PLACE_LABELS for s in e.spans)]
+    dialogues = {"dev": read_examples(dialog_dev), "test": read_examples(dialog_test)}
     return {
         "dev (hand-written)": evaluate(predictor, dev_examples),
         "test (hand-written)": evaluate(predictor, test_examples),
@@ -41,6 +71,16 @@ def reports(
         "held-out places": evaluate(predictor, with_heldout_places(with_places, seed)),
         "test, lowercase no punctuation": evaluate(predictor, [spoken(e) for e in test_examples]),
         "test, UPPERCASE": evaluate(predictor, [shouted(e) for e in test_examples]),
+        **{
+            f"dialogue {name}{variant}": evaluate(predictor, pick(examples))
+            for name, examples in dialogues.items()
+            for variant, pick in (
+                (", with context", list),
+                (", without context", without_context),
+                (", bare answers with context", bare_answers),
+                (", bare answers without context", lambda x: without_context(bare_answers(x))),
+            )
+        },
     }
 
 
@@ -94,7 +134,10 @@ def main(
     typer.echo(markdown(results))
     typer.echo("\n" + per_label(results))
     examples = read_examples(conv_dev)
-    counts, _ = errors.count(examples, predictor.predict([e.text for e in examples]))
+    predictions = predictor.predict(
+        [e.text for e in examples], contexts=[e.context for e in examples]
+    )
+    counts, _ = errors.count(examples, predictions)
     typer.echo(f"\nerror classes on {conv_dev}:\n\n" + errors.markdown(counts))
     if json_out is not None:
         json_out.write_text(json.dumps({k: r.to_json() for k, r in results.items()}, indent=2))

@@ -54,7 +54,7 @@ def data_sha256(examples: Sequence[Example]) -> str:
     """A fingerprint of the training data, stored in the model's metadata."""
     digest = hashlib.sha256()
     for example in examples:
-        digest.update(example.model_dump_json().encode())
+        digest.update(json.dumps(example.to_json(), ensure_ascii=False).encode())
         digest.update(b"\n")
     return digest.hexdigest()
 
@@ -90,7 +90,7 @@ def train(
     """
     _check(train_examples, dev_examples)
     rng = _seed(train_config)
-    aligned = _align(train_examples)
+    aligned = _align(train_examples, tagger_config.context_tokens)
     run = _Run.start(aligned, tagger_config, train_config, rng)
     fingerprint = _fingerprint(train_examples, tagger_config, train_config)
     if resume:
@@ -125,9 +125,10 @@ def _seed(config: TrainConfig) -> random.Random:
     return random.Random(config.seed)
 
 
-def _align(examples: Sequence[Example]) -> Aligned:
-    """Tokens and gold tags; spans off token boundaries are expanded, and that is reported."""
-    aligned = align(examples)
+def _align(examples: Sequence[Example], context_budget: int) -> Aligned:
+    """Tokens and gold tags (after the context's, see :func:`training.dataset.align`); spans
+    off token boundaries are expanded, and that is reported."""
+    aligned = align(examples, context_budget)
     if aligned.n_expanded:
         log.warning(
             "%d of %d gold spans did not fall on token boundaries and were expanded to the tokens "

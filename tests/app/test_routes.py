@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
@@ -171,7 +172,9 @@ def test_openapi_shows_the_configured_limits(client: TestClient, tiny_model_dir)
         components = schema["components"]["schemas"]
         texts = components["BatchTagRequest"]["properties"]["texts"]
         text = components["TagRequest"]["properties"]["text"]
-        return text["maxLength"], texts["maxItems"], texts["items"]["maxLength"]
+        item = components["BatchItem"]["properties"]["text"]
+        assert item["maxLength"] == text["maxLength"]
+        return text["maxLength"], texts["maxItems"], texts["items"]["anyOf"][0]["maxLength"]
 
     assert limits(client.get("/openapi.json").json()) == (50, 4, 50)
     other = Settings(model_dir=tiny_model_dir, max_text_chars=1234, max_batch_size=7)
@@ -239,3 +242,84 @@ def test_the_language_check_can_be_turned_off_by_setting(tiny_model_dir) -> None
     with TestClient(create_app(settings)) as client:
         body = client.post("/tag", json={"text": "quiero ir de Madrid a Barcelona mañana"}).json()
     assert body["refused"] is None
+
+
+def test_openapi_shows_the_context_limits(tiny_model_dir) -> None:
+    settings = Settings(model_dir=tiny_model_dir, max_context_turns=3, max_context_chars=40)
+    components = create_app(settings).openapi()["components"]["schemas"]
+    for body in ("TagRequest", "BatchItem"):
+        turns, one_turn, _ = components[body]["properties"]["context"]["anyOf"]
+        assert (turns["maxItems"], turns["items"]["maxLength"], one_turn["maxLength"]) == (
+            3,
+            40,
+            40,
+        )
+
+
+def test_tag_takes_a_context_and_returns_spans_of_the_text_only(client: TestClient) -> None:
+    body = {"text": "leave Boston on Monday", "context": ["fly to Denver?", "Where from?"]}
+    response = client.post("/tag", json=body)
+    assert response.status_code == 200
+    result = response.json()
+    assert result["text"] == body["text"]
+    assert all(body["text"][s["start"] : s["end"]] == s["text"] for s in result["spans"])
+    assert [t["text"] for t in result["tokens"]] == ["leave", "Boston", "on", "Monday"]
+    one_turn = client.post("/tag", json={**body, "context": "Where from?"})  # a string: one turn
+    assert one_turn.status_code == 200
+
+
+def test_batch_items_carry_their_own_context(client: TestClient) -> None:
+    texts = [
+        {"text": "leave Boston on Monday", "context": ["Where from?"]},
+        "arrive Boston on Monday",
+        {"text": "Boston."},
+    ]
+    response = client.post("/tag/batch", json={"texts": texts})
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert [r["text"] for r in results] == [
+        "leave Boston on Monday",
+        "arrive Boston on Monday",
+        "Boston.",
+    ]
+
+
+def test_context_over_its_limits_is_422_naming_the_limit(tiny_model_dir) -> None:
+    settings = Settings(model_dir=tiny_model_dir, max_context_turns=2, max_context_chars=20)
+    with TestClient(create_app(settings)) as served:
+        turns = served.post("/tag", json={"text": "Boston.", "context": ["a", "b", "c"]})
+        assert turns.status_code == 422
+        assert "context has 3 turns; the limit is 2" in turns.json()["detail"][0]["msg"]
+        long_turn = {"text": "Boston.", "context": ["where from?", "x" * 21]}
+        chars = served.post("/tag", json=long_turn)
+        assert chars.status_code == 422
+        detail = chars.json()["detail"][0]
+        assert detail["msg"] == "context turn has 21 characters; the limit is 20"
+        assert detail["loc"] == ["body", "context", 1]
+        batch = served.post("/tag/batch", json={"texts": [{"text": "a", "context": ["1"] * 3}]})
+        assert batch.status_code == 422
+        assert batch.json()["detail"][0]["loc"] == ["body", "texts", 0, "context"]
+
+
+@pytest.mark.parametrize(
+    "context", [[1, 2], {"turn": "where from?"}, [["nested"]], 5, ["ok", None]]
+)
+def test_a_context_that_is_not_turns_of_text_is_422(client: TestClient, context) -> None:
+    response = client.post("/tag", json={"text": "Boston.", "context": context})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"][:2] == ["body", "context"]
+
+
+def test_metrics_count_the_requests_that_carried_context(client: TestClient) -> None:
+    def counted() -> float:
+        for line in client.get("/metrics").text.splitlines():
+            if line.startswith("slot_tagger_requests_with_context_total "):
+                return float(line.split()[1])
+        raise AssertionError("no context counter on /metrics")
+
+    before = counted()
+    client.post("/tag", json={"text": "Boston.", "context": ["Where from?"]})
+    client.post("/tag", json={"text": "Boston."})
+    client.post("/tag", json={"text": "Boston.", "context": []})
+    client.post("/tag/batch", json={"texts": [{"text": "Boston.", "context": "Where to?"}]})
+    assert counted() == before + 2

@@ -49,7 +49,7 @@ class FakePredictor:
         self.release = threading.Event()
         self.release.set()
 
-    def predict(self, texts, reference_date=None):
+    def predict(self, texts, reference_date=None, contexts=None):
         self.entered.set()
         self.release.wait(5)
         self.calls.append(list(texts))

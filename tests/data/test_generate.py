@@ -86,3 +86,32 @@ def test_expand_resolves_alternatives_and_options() -> None:
     seen = {expand("(a|b)[ c]", random.Random(i)) for i in range(50)}
     assert seen == {"a", "b", "a c", "b c"}
     assert all("(" not in s for s in itertools.islice(seen, 4))
+
+
+def test_dialogue_answers_take_their_role_from_the_question() -> None:
+    from data.generate import Generator
+
+    generator = Generator(1, split_places()[0])
+    asks_from = re.compile(r"\b(from|departure|origin|out of)\b")
+    asks_to = re.compile(r"\b(to|destination|heading|headed|going|arrive)\b")
+    seen = {"departure": 0, "destination": 0}
+    for _ in range(600):
+        example = generator.dialogue()
+        assert example.context and all(turn.strip() for turn in example.context)
+        places = [s for s in example.spans if s.label != "date"]
+        answer = example.text.strip(" .!?").lower()
+        if len(places) != 1 or answer != example.text[places[0].start : places[0].end].lower():
+            continue  # not a bare answer
+        seen[places[0].label] += 1
+        question = example.context[-1].lower()
+        if asks_from.search(question) and not asks_to.search(question):
+            assert places[0].label == "departure", (example.context, example.text)
+        if asks_to.search(question) and not asks_from.search(question):
+            assert places[0].label == "destination", (example.context, example.text)
+    assert seen["departure"] > 20 and seen["destination"] > 20
+
+
+def test_some_examples_are_dialogue_answers_with_context() -> None:
+    examples = list(generate(seed=0, n=1000))
+    with_context = [e for e in examples if e.context]
+    assert 0.12 < len(with_context) / len(examples) < 0.30

@@ -61,3 +61,15 @@ def test_a_doc_in_another_language_gets_no_ents_and_the_reason(tiny_model_dir) -
     spanish, english = nlp.pipe(["quiero ir de Madrid a Barcelona mañana", "from Miami to Atlanta"])
     assert list(spanish.ents) == [] and "English only" in spanish._.slot_refused
     assert english._.slot_refused is None and english.ents
+
+
+def test_doc_context_decides_the_role_of_a_bare_answer(context_model_dir) -> None:
+    nlp = make_nlp(context_model_dir)
+    tagger = nlp.get_pipe("slot_tagger")
+    roles = []
+    for question in ("where are you flying from?", "and where to?"):
+        doc = nlp.make_doc("Denver.")
+        doc._.context = [question]
+        roles.append([(e.text, e.label_) for e in tagger(doc).ents])
+    assert roles == [[("Denver", "departure")], [("Denver", "destination")]]
+    assert nlp("Denver.")._.context is None  # no context: the text alone

@@ -132,3 +132,40 @@ def test_version_prints_the_installed_package_version() -> None:
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0, result.output
     assert result.stdout == f"slot-tagger {version('slot-tagger')}\n"
+
+
+def test_tag_reads_the_context_of_json_lines(context_model_dir) -> None:
+    stdin = "\n".join(
+        json.dumps(line)
+        for line in (
+            {"text": "Denver.", "context": ["where are you flying from?"]},
+            {"text": "Denver.", "context": "and where to?"},
+            {"text": "Denver.", "context": [3]},  # not turns of text: tagged as a plain line
+        )
+    )
+    result = runner.invoke(app, ["tag", "--model", str(context_model_dir)], input=stdin)
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [[s["label"] for s in line["spans"]] for line in lines[:2]] == [
+        ["departure"],
+        ["destination"],
+    ]
+    assert lines[2]["text"].startswith("{")
+
+
+def test_evaluate_scores_with_the_context_of_jsonl_data(context_model_dir, tmp_path) -> None:
+    from data.formats import parse_markup
+
+    data = tmp_path / "dialogues.jsonl"
+    examples = [
+        parse_markup("[dep Denver].").model_copy(
+            update={"context": ["where are you flying from?"]}
+        ),
+        parse_markup("[dst Denver].").model_copy(update={"context": ["and where to?"]}),
+    ]
+    write_jsonl(examples, data)
+    result = runner.invoke(
+        app, ["evaluate", "--model", str(context_model_dir), "--data", str(data), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["micro"]["f1"] == 1.0

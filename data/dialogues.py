@@ -1,0 +1,155 @@
+"""Dialogues for the generator: what a booking agent or bot asks, and how users answer.
+
+A bare answer takes its role from the question before it ("Where will you be flying from?" /
+"[dep Boston]."), a correction from the confirmation it corrects ("Leaving from Boston, right?"
+/ "No, [dep Providence]"), and a cue in the answer itself wins over both ("Where to?" / "from
+[dep Leeds] to [dst York]"). The places the agent names are context, never spans, and often not
+the ones the user picks.
+
+Same mini-language as ``templates.py``. ``{ans}`` is the place the question asks for: the
+generator makes it ``{dep}`` or ``{dst}`` by the question's slot. ``{place}`` and ``{nodate}`` in
+an agent's turn are plain words; so is everything in a context turn.
+"""
+
+from __future__ import annotations
+
+# ----- what the agent asks, by the slot it asks for -----
+ASK: dict[str, list[str]] = {
+    "dep": [
+        "(Where|Where exactly) will you be (flying|travelling|traveling|leaving|departing) from?",
+        "(And |)where are you (departing|leaving|flying|travelling|starting) from?",
+        "What (city|airport|station) (will you be|are you) (departing|leaving|flying) from?",
+        "Which (station|airport|city) would you like to (depart|leave|go) from?",
+        "(OK|Sure|Great|Got it)[(,|.)] (and |)where (are you|will you be) (coming|leaving) from?",
+        "What is your (departure|starting) (city|point|station|airport)?",
+        "(And |)your (departure|origin)?",
+        "From where?",
+        "(where r u|where are u) (flying|leaving|coming) (out of|from)?",
+        "Where do you want to (leave|depart|fly|travel) from?",
+        "Where will the (train|bus|flight|trip) (be leaving|leave|depart) from?",
+        "Where are you (now|based|located)?",
+        "Which city do you start in?",
+        "I can help with that. (Where|What city) (are you|will you be) (travelling|flying) from?",
+    ],
+    "dst": [
+        "(Where|Where exactly) would you like to (go|fly|travel|head)?",
+        "(And |)what is your destination[ (city|station|airport)]?",
+        "(And |)where are you (heading|going|travelling|traveling|flying) to?",
+        "(And |)where (to|will you be going)?",
+        "Which (city|station|airport) (are you|will you be) (flying|travelling|going) (into|to)?",
+        "(OK|Sure|Great|Got it)[(,|.)] (and |)where (would you like to go|are you headed)?",
+        "What's your destination?",
+        "(And |)the destination?",
+        "(where r u|where are u|where do u wanna) (going|headed|heading|go)?",
+        "Where does the (train|bus|trip) need to (go|arrive)?",
+        "Where would you like to (arrive|end up)?",
+        "Where (can|shall) I (book|look for) (you|flights|trains) to?",
+        "Any particular place in mind?",
+    ],
+    "date": [
+        "What (day|date) would you like to (travel|leave|fly|depart|go)?",
+        "When would you like to (leave|travel|fly|go|return|come back)?",
+        "(And |)when (are you|will you be) (leaving|travelling|returning|coming back)?",
+        "What (day|date) (is|will) (the trip|your departure|your return)[ be]?",
+        "(OK|Sure|Great|Got it)[(,|.)] (what|which) (day|date)?",
+        "Which (day|date) works (best |)for you?",
+        "What dates are you looking at?",
+        "(And |)the (date|day)?",
+        "When do you (need|want) to (travel|be there|leave)?",
+        "I found (3|several|two|a few) (trains|buses|flights) to {place}. What day?",
+        "Do you have a (date|day) in mind?",
+    ],
+}
+
+# ----- what the agent offers or confirms: the user may correct it (the role stays the slot's) --
+CONFIRM: dict[str, list[str]] = {
+    "dep": [
+        "(Leaving|Departing|Flying) from {place}, (right|correct|is that right)?",
+        "(So |)you're (starting|leaving|departing) (in|from) {place}?",
+        "Would you like to (fly|leave|depart) (from|out of) {place} instead?",
+        "(Flights|Trains|Buses) (out of|from) {place} are (limited|sold out|expensive) that day. "
+        "Would you like to leave from {place} instead?",
+        "And you're (starting|leaving) (in|from) {place}?",
+        "Booking for (Mr.|Ms.|Mrs.) (Chen|Smith|Garcia|Okafor|Patel). (Leaving|Departing) from "
+        "{place}, right?",
+    ],
+    "dst": [
+        "(So that's|That's|So) to {place}, (right|correct|is that right)?",
+        "(Going|Heading|Flying) to {place}?",
+        "Would you like to (fly|go) (into|to) {place} instead?",
+        "I have (flights|trains|buses) to {place} (and|or) {place}. Which (one|works)?",
+        "(So |)the destination is {place}?",
+        "(Got it|OK)[(,|.)] {place} to {place} on {nodate}. (Correct|Right)?",
+    ],
+}
+
+# ----- how users answer: {ans} is the place the question asks for -----
+ANSWERS: list[str] = [
+    "{ans}",
+    "{ans}",
+    "{ans}.",
+    "{ans} (please|pls|thanks|thank you)",
+    "(it's|its|it is|it'll be|that's) {ans}",
+    "that (would|will|'d) be {ans}",
+    "(make it|let's say|let's do|i'll go with|i'd like) {ans}",
+    "(how about|what about) {ans}?",
+    "{ans}[,] (on|for) {date}",
+    "{ans} {date}",
+    "{ans}, (and |)(returning|back|coming back) {date}",
+    "(um|uh|hmm|ok|okay|well)[,] {ans}[ i (think|guess)]",
+    "{ans}!!",
+    "{ans} (if possible|ideally|preferably)",
+    "(definitely|probably|maybe) {ans}",
+]
+CORRECTIONS: list[str] = [
+    "(no|nope|actually no|no no)[,] {ans}[ (please|is fine|this time|instead)]",
+    "(sorry|oops|my bad)[,] (i meant|it's|it should be) {ans}",
+    "(no wait|wait no|hmm no)[,] {ans}",
+    "(yes|yep|yeah|correct|that's right)[,] {ans}[ (please|thanks)]",
+    "not {place}, {ans}",
+    "{ans} (actually|instead|is better)",
+]
+DATE_ANSWERS: list[str] = [
+    "{date}",
+    "{date}.",
+    "(on|for) {date}",
+    "{date} (please|pls|if possible|ideally)",
+    "(leaving|out|going) {date}[,] (back|returning|coming back) {date2}",
+    "{date}, (returning|back) {date2}",
+    "(hmm|um|ok)[,] {date}[ i think]",
+    "(the earliest|anything) (on|for) {date}",
+    "(i'd like to|i want to|we'd like to) (leave|go|travel) {date}",
+    "{range}",
+]
+# Answers that carry no slot; the agent's last turn may name places and days all the same.
+NO_SLOT: list[str] = [
+    "(yes|yep|yeah|yes please|sure|ok|okay|correct|that's right)",
+    "(that works|sounds good|perfect|great|lovely)[, (book it|thanks|thank you)]",
+    "(1|2|3|4|one|two|three|four) (people|adults|passengers|tickets|seats)",
+    "(economy|business|first class)[ (is fine|please)]",
+    "the (cheaper|earlier|later|faster|direct) one[ please]",
+    "(no thanks|no thank you|nope)[,] (that's all|that's everything|i'm good)",
+    "what time does it (arrive|leave|get in)?",
+    "(how much is it|how long is the journey|is it direct)?",
+    "(around|after|before|at) (9|10|noon|5pm|17:30|8:15)[ (please|if possible)]",
+    "(can you|could you) (book|reserve) it[ (please|for me)]",
+    "i (don't|dont) (mind|care)[, (whatever|whichever) is cheapest]",
+    "not sure yet",
+]
+
+# ----- what opens a conversation, and what the user said before the question -----
+OPENERS: list[str] = [
+    "(Hello|Hi|Hi there|Good morning|Good afternoon)[(,|!)] how can I help (you|)[ today]?",
+    "Welcome to (SkyBook|RailFinder|BusPal|TripDesk|the travel desk)! What can I (do for you|help "
+    "you book)?",
+    "(hey|hi)! what are we booking today?",
+    "Thanks for calling. What can I help you with?",
+    "Is there anything else I can help with?",
+]
+EARLIER_USER: list[str] = [
+    "(i need|i want|i'd like|looking for) a (flight|train|bus|ticket)[ (to|from) {place}]",
+    "(i want|we want|i need) to book a (trip|train|flight)[ for {nodate}]",
+    "(can you|could you) (help me|find me) (a flight|a train|some tickets)",
+    "I'm looking for a train[ on {nodate}]",
+    "(hi|hello)[,] i need to (get|travel) somewhere (cheap|soon)",
+]
