@@ -30,6 +30,19 @@ ASK: dict[str, list[str]] = {
         "Where are you (now|based|located)?",
         "Which city do you start in?",
         "I can help with that. (Where|What city) (are you|will you be) (travelling|flying) from?",
+        "Please tell me your (boarding|departure) (station|city|airport).",
+        "(Which|What) station will you (board at|be boarding at|leave from|start from)?",
+        "Where would you like to (board|start your trip|begin your journey|start)?",
+        "(Where are you boarding|Boarding city|Boarding station|Departure station|Origin)?",
+        "(From where and when|From where and on what day)?",
+        "Where will you be leaving from and on what day?",
+        "Where is your (trip|journey) starting?",
+        "Which city is your (trip|journey) starting in?",
+        "{place} has no direct (flights|trains) to {place} that day. Where else could you "
+        "(fly|leave) from?",
+        "There are no (trains|buses) from {place} on {nodate}. Could you leave from (somewhere|"
+        "anywhere) else?",
+        "(hey! |ok |)where r u (now|based)?",
     ],
     "dst": [
         "(Where|Where exactly) would you like to (go|fly|travel|head)?",
@@ -45,6 +58,15 @@ ASK: dict[str, list[str]] = {
         "Where would you like to (arrive|end up)?",
         "Where (can|shall) I (book|look for) (you|flights|trains) to?",
         "Any particular place in mind?",
+        "Where are you (going|headed|heading|off to|flying|travelling)[ on {nodate}]?",
+        "(going|headed|heading) to?",
+        "(And |)your destination[ today]?",
+        "What's the destination[ station]?",
+        "Where do you (want|need) to (get to|end up|travel to)?",
+        "Which city is your destination?",
+        "Where (to|do you want to go) this time?",
+        "(Nice|Fun|Exciting|Ooh)[(!|.)] (where to|where are you going|where are you headed)?",
+        "(Most airlines allow it|Sure|No problem)[.] Where are you (flying|headed)?",
     ],
     "date": [
         "What (day|date) would you like to (travel|leave|fly|depart|go)?",
@@ -80,6 +102,11 @@ CONFIRM: dict[str, list[str]] = {
         "I have (flights|trains|buses) to {place} (and|or) {place}. Which (one|works)?",
         "(So |)the destination is {place}?",
         "(Got it|OK)[(,|.)] {place} to {place} on {nodate}. (Correct|Right)?",
+        "I can do {place}, {place} or {place} for under (400|$300|500 dollars). Any of those?",
+        "{place} is ($80|$120|a lot|way) cheaper in {nodate}!",
+        "Flights from {place} to {place} start at ($540|$99|$230) (in|on) {nodate}.",
+        "How about {place} instead? It's (cheaper|closer|direct).",
+        "(The|Our) {place} (deal|package) is (sold out|still available)[. Want to see others?]",
     ],
 }
 
@@ -100,13 +127,18 @@ ANSWERS: list[str] = [
     "{ans}!!",
     "{ans} (if possible|ideally|preferably)",
     "(definitely|probably|maybe) {ans}",
+    "{ans} (ofc|lol|obv|obviously|for sure)",
+    "{ans} it is",
+    "{ans} (🌞|🎸|😍|🙏|✈️)",
+    "{ans}, (at|from) the (main|central|north) (terminal|station|stop)[ if possible]",
+    "{ans}[,] (thanks|please|i think)[.] (and|also) (2|3|two) (people|tickets)",
 ]
 CORRECTIONS: list[str] = [
     "(no|nope|actually no|no no)[,] {ans}[ (please|is fine|this time|instead)]",
     "(sorry|oops|my bad)[,] (i meant|it's|it should be) {ans}",
     "(no wait|wait no|hmm no)[,] {ans}",
     "(yes|yep|yeah|correct|that's right)[,] {ans}[ (please|thanks)]",
-    "not {place}, {ans}",
+    "not {place}, (i said|i meant|it's) {ans}",
     "{ans} (actually|instead|is better)",
 ]
 DATE_ANSWERS: list[str] = [
@@ -135,6 +167,33 @@ NO_SLOT: list[str] = [
     "(can you|could you) (book|reserve) it[ (please|for me)]",
     "i (don't|dont) (mind|care)[, (whatever|whichever) is cheapest]",
     "not sure yet",
+]
+
+# ----- other domains: the agent's turn is about a hotel, a table or a taxi -----
+DOMAIN_AGENT: list[str] = [
+    "The (Acorn Guest House|Gonville Hotel|Abbey Lodge|Hobsons House|Lensfield Hotel) is a "
+    "(4 star|moderately priced|cheap) (guesthouse|hotel) in the (north|west|centre)[ with free "
+    "parking]. (Would you like to book it|Shall I book)?",
+    "How many (nights|people)[ will you be staying]?",
+    "(What|Which) day would you like the (table|booking|room|taxi) for?",
+    "(Your|The) (table|room|taxi|booking) (at|for) (the |)(Golden Wok|Varsity Hotel|Grafton Hotel|"
+    "Pizza Hut) is (booked|confirmed)[ for {nodate}]. Reference (7VGN5KQA|TXW3P9|2KX9T1AB).[ "
+    "Anything else?]",
+    "I have (14|5|several) options. Do you have an area in mind?",
+    "(What|Which) price range (are you looking for|do you prefer)?",
+    "What time would you like the taxi?",
+    "(Booked|Done)[(,|.)] reference (1ZLP0ME3|YNZ48MB3). (Can I help with anything else|Anything "
+    "else)?",
+]
+DOMAIN_ANSWERS: list[str] = [
+    "(yes|sure|yes please)[,] for (2|3|4|two|three) (people|guests)[, (2|3|two) nights][ starting "
+    "(from |on |){nodate}]",
+    "(2|3|two|three) nights (from|starting) {nodate}[ please]",
+    "(the|in the) (west|north|centre|east)[ side][ please]",
+    "(cheap|moderate|expensive)[ please]",
+    "(at|around|by) (8:15|19:00|noon|6pm)",
+    "(yes|yeah)[,] under (Martinez|Smith|Chen|Okafor)",
+    "(i'd like to|can i) visit a (museum|college|park) in the (west|centre)[ while i'm in town]",
 ]
 
 # ----- what opens a conversation, and what the user said before the question -----

@@ -31,6 +31,8 @@ from data.dialogues import (
     CONFIRM,
     CORRECTIONS,
     DATE_ANSWERS,
+    DOMAIN_AGENT,
+    DOMAIN_ANSWERS,
     EARLIER_USER,
     NO_SLOT,
     OPENERS,
@@ -89,7 +91,8 @@ TURN_SHARE = 0.45
 DIALOGUE_SHARE = 0.15
 OPENER_SHARE = 0.05
 DIALOGUE_KINDS = (
-    ("place", 42), ("date", 14), ("confirm", 14), ("no_slot", 16), ("cued", 14),
+    ("place", 40), ("date", 12), ("confirm", 14), ("no_slot", 12), ("cued", 10), ("domain", 7),
+    ("switch", 5),
 )  # fmt: skip
 TURN_LENGTHS = ((1, 30), (2, 38), (3, 22), (4, 10))
 TURN_PARTS = (("travel", 40), ("domain", 32), ("follow_up", 18), ("filler", 10))
@@ -208,6 +211,8 @@ class Generator:
             question, answer = rng.choice(CONFIRM[slot]), rng.choice(CORRECTIONS)
         elif kind == "date":
             question, answer = rng.choice(ASK["date"]), rng.choice(DATE_ANSWERS)
+        elif kind in ("domain", "switch"):  # a hotel's, a table's or a taxi's turn
+            question, answer = rng.choice(DOMAIN_AGENT), rng.choice(DOMAIN_ANSWERS)
         else:
             asked = rng.choice([*ASK["dep"], *ASK["dst"], *ASK["date"], *CONFIRM[slot]])
             question, answer = asked, rng.choice(NO_SLOT)
@@ -216,7 +221,7 @@ class Generator:
             context.insert(0, self._context_turn(rng.choice(EARLIER_USER)))
         if rng.random() < 0.3:
             context.insert(0, self._context_turn(rng.choice(OPENERS)))
-        if kind == "cued":  # a cue in the answer wins over the question
+        if kind in ("cued", "switch"):  # a cue in the answer wins over the question
             pieces = self._sentence()
         else:
             pieces = self._fill(expand(answer.replace("{ans}", "{" + slot + "}"), rng))

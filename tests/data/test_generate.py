@@ -92,10 +92,10 @@ def test_dialogue_answers_take_their_role_from_the_question() -> None:
     from data.generate import Generator
 
     generator = Generator(1, split_places()[0])
-    asks_from = re.compile(r"\b(from|departure|origin|out of)\b")
-    asks_to = re.compile(r"\b(to|destination|heading|headed|going|arrive)\b")
+    asks_from = re.compile(r"\b(from|departure|origin|out of|board\w*|start\w*)\b")
+    asks_to = re.compile(r"\b(destination|heading|headed|going|arrive)\b|\bto\W*$")
     seen = {"departure": 0, "destination": 0}
-    for _ in range(600):
+    for _ in range(1500):
         example = generator.dialogue()
         assert example.context and all(turn.strip() for turn in example.context)
         places = [s for s in example.spans if s.label != "date"]
