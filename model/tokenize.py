@@ -48,7 +48,7 @@ _ABBREVIATIONS = (
 # its tokens are exactly spaCy's.
 LONG_RUN = 64
 PIECE = 32
-_LONG_RUN = re.compile(r"\S{%d,}" % (LONG_RUN + 1))
+_LONG_RUN = re.compile(rf"\S{{{LONG_RUN + 1},}}")
 _WORD_CHAR = re.compile(r"\w")
 
 
