@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.concurrency import run_in_threadpool
 
 from app.deps import PredictorDep, SettingsDep, load_predictor
-from app.runner import Overloaded, Runner, TimedOut
+from app.runner import Failed, Gone, Overloaded, Runner, TimedOut
 from app.schemas import (
     BatchTagRequest,
     BatchTagResponse,
@@ -35,6 +35,7 @@ admin_router = APIRouter(
     prefix="/admin", dependencies=[Depends(require_admin)], include_in_schema=False
 )
 RETRY_AFTER_S = "1"
+CLIENT_GONE = 499  # nginx's "client closed request": nobody reads it, the access log shows it
 
 
 def _limit_error(loc: tuple[str | int, ...], message: str) -> RequestValidationError:
@@ -56,6 +57,12 @@ def _check_batch(body: BatchTagRequest, settings: Settings) -> None:
         )
     for i, text in enumerate(body.texts):
         _check_text(text, settings, ("texts", i))
+    total = sum(len(text) for text in body.texts)
+    if total > settings.max_batch_chars:
+        raise _limit_error(
+            ("texts",),
+            f"batch has {total:,} characters in all; the limit is {settings.max_batch_chars:,}",
+        )
 
 
 def _reference(options: ResolveOptions, settings: Settings) -> date | Today:
@@ -83,11 +90,26 @@ def _json(content: dict) -> Response:
 async def _predict(
     request: Request, predictor: Predictor, texts: list[str], reference: date | Today
 ) -> list[Prediction]:
-    """Run the model through the app's runner; overload is 503, a timeout 504."""
+    """Run the model through the app's runner; overload is 503, a timeout 504; a client that
+    disconnects has its texts dropped from the model's work."""
     runner: Runner = request.app.state.runner
     metrics = request.app.state.metrics
+
+    async def gone() -> None:
+        # The body has been read: the next message is the disconnect (or the end of the response).
+        while (await request.receive())["type"] != "http.disconnect":
+            pass
+
     try:
-        predictions = await runner.tag(predictor, texts, reference)
+        predictions = await runner.tag(predictor, texts, reference, gone)
+    except Gone:
+        metrics.rejected.labels("gone").inc()
+        raise HTTPException(status_code=CLIENT_GONE, detail="the client went away") from None
+    except Failed as e:
+        metrics.rejected.labels("failed").inc()
+        raise HTTPException(
+            status_code=500, detail=f"tagging this request failed ({e}); it was logged"
+        ) from None
     except Overloaded:
         metrics.rejected.labels("overloaded").inc()
         raise HTTPException(
