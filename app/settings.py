@@ -22,6 +22,12 @@ class Settings(BaseSettings):
     )
     max_text_chars: int = Field(2000, ge=1, description="longest text accepted, in characters")
     max_batch_size: int = Field(256, ge=1, description="most texts in one /tag/batch request")
+    max_batch_chars: int = Field(
+        64_000,
+        ge=1,
+        description="most characters in all the texts of one /tag/batch request: the work one "
+        "request may ask of the model (about 1 s at worst)",
+    )
     torch_threads: int = Field(
         1, ge=1, description="CPU threads the network may use per worker (torch or ONNX Runtime)"
     )

@@ -115,6 +115,22 @@ def test_batch_over_limit_is_422_naming_the_limit(client: TestClient) -> None:
     assert response.json()["detail"][0]["msg"] == "text has 60 characters; the limit is 50"
 
 
+def test_a_batch_over_the_work_budget_is_422_naming_the_limit(tiny_model_dir) -> None:
+    settings = Settings(model_dir=tiny_model_dir, max_text_chars=50, max_batch_chars=100)
+    with TestClient(create_app(settings)) as client:
+        ok = client.post("/tag/batch", json={"texts": ["leave Boston on Monday" * 2] * 2})
+        assert ok.status_code == 200  # 88 characters in all
+        response = client.post("/tag/batch", json={"texts": ["leave Boston on Monday" * 2] * 3})
+        assert response.status_code == 422
+        assert response.json()["detail"] == [
+            {
+                "type": "value_error",
+                "loc": ["body", "texts"],
+                "msg": "batch has 132 characters in all; the limit is 100",
+            }
+        ]
+
+
 def test_wrong_types_missing_fields_and_bad_json_are_422(client: TestClient) -> None:
     cases = [
         ({"text": 5}, "string_type"),

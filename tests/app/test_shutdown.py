@@ -59,6 +59,7 @@ def test_sigterm_finishes_in_flight_requests_and_exits_0(tiny_model_dir) -> None
         env={
             **os.environ,
             "SLOT_TAGGER_MAX_BATCH_SIZE": "4096",
+            "SLOT_TAGGER_MAX_BATCH_CHARS": "1000000",
             "SLOT_TAGGER_REQUEST_TIMEOUT_S": "60",
         },
     )
