@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -21,7 +22,7 @@ from app.limits import BodySizeLimit
 from app.observability import RequestLog, configure_access_log, instrument
 from app.routes import admin_router, health_router, router
 from app.runner import Runner
-from app.security import require_api_key
+from app.security import DOCS_PATHS, OPEN_PATHS, KeyGate, require_api_key
 from app.settings import Settings
 from model.errors import ModelError
 
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.openapi = lambda: openapi_with_limits(app, settings)  # type: ignore[method-assign]
     app.state.settings = settings
     app.state.predictor = None
+    app.state.reload_lock = asyncio.Lock()
     app.state.runner = Runner(settings.max_queue, settings.request_timeout_s)
     app.state.metrics = instrument(app)
     app.state.metrics.queue_depth.set_function(lambda: app.state.runner.in_flight)
@@ -76,6 +78,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type"],
         )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    if settings.api_key:
+        open_paths = OPEN_PATHS | DOCS_PATHS if settings.docs_public else OPEN_PATHS
+        key = settings.api_key.get_secret_value()
+        app.add_middleware(KeyGate, key=key, open_paths=open_paths)
     if settings.json_logs:
         configure_access_log()
     app.add_middleware(RequestLog, json_logs=settings.json_logs)

@@ -176,9 +176,11 @@ async def model_info(predictor: PredictorDep) -> ModelInfo:
 
 @admin_router.post("/reload", response_model=ModelRef)
 async def reload(request: Request, settings: SettingsDep) -> ModelRef:
-    """Load the model again from SLOT_TAGGER_MODEL_DIR and swap it in; a bad model is refused."""
+    """Load the model again from SLOT_TAGGER_MODEL_DIR and swap it in; a bad model is refused.
+    Reloads run one at a time (each loads and exports a whole model)."""
     try:
-        fresh = await run_in_threadpool(load_predictor, settings)
+        async with request.app.state.reload_lock:
+            fresh = await run_in_threadpool(load_predictor, settings)
     except ModelError as e:
         log.error("reload refused: %s", e)
         raise HTTPException(

@@ -279,10 +279,22 @@ def serve(
 
     from model import artifact
 
+    for secret in ("SLOT_TAGGER_API_KEY", "SLOT_TAGGER_ADMIN_TOKEN"):
+        if secret in os.environ and not os.environ[secret].strip():
+            raise _fail(f"cannot serve: {secret} is set but empty; unset it, or give it a value")
+    if workers > 1 and os.environ.get("SLOT_TAGGER_ADMIN_TOKEN"):
+        # A reload reaches the one worker that takes the request: the others would serve the old
+        # model. Reload by restarting the workers instead (or serve with one).
+        raise _fail(
+            "cannot serve: --workers > 1 with SLOT_TAGGER_ADMIN_TOKEN set; a reload would "
+            "reach one worker only. Use one worker, or unset the token and restart to reload"
+        )
     try:  # refuse to start, in one line, before any worker does
         artifact.load(artifact.DEFAULT_MODEL_DIR if model is None else model)
     except ModelError as e:
         raise _fail(f"cannot serve: {e}") from None
+    except Exception as e:  # noqa: BLE001 - any failure to load is one line, not a traceback
+        raise _fail(f"cannot serve: model cannot be loaded ({type(e).__name__}: {e})") from None
     if model is not None:
         os.environ["SLOT_TAGGER_MODEL_DIR"] = str(model.resolve())
     # uvicorn re-raises SIGTERM/SIGINT once it has shut down gracefully, to die of the signal;
@@ -301,6 +313,9 @@ def serve(
         workers=workers,
         timeout_keep_alive=75,
         access_log=False,
+        # uvicorn's httptools protocol plus a read timeout, a header size limit and a cap on open
+        # connections (SLOT_TAGGER_REQUEST_READ_TIMEOUT_S, _MAX_HEADER_BYTES, _MAX_CONNECTIONS)
+        http="app.connections:BoundedHttpTools",
     )
 
 

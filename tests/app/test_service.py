@@ -210,6 +210,36 @@ def test_api_key_guards_everything_but_health(tiny_model_dir) -> None:
         assert ok.status_code == 200
 
 
+def test_with_a_key_metrics_docs_and_the_schema_need_it_too(tiny_model_dir) -> None:
+    closed = ["/metrics", "/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect", "/nope"]
+    with make_client(tiny_model_dir, api_key="s3cret") as client:
+        for path in closed:
+            response = client.get(path)
+            assert response.status_code == 401, path
+            assert response.headers["www-authenticate"] == "Bearer"
+        auth = {"Authorization": "Bearer s3cret"}
+        assert client.get("/metrics", headers=auth).status_code == 200
+        assert client.get("/openapi.json", headers=auth).status_code == 200
+        assert client.get("/health").status_code == 200
+    with make_client(tiny_model_dir, api_key="s3cret", docs_public=True) as client:
+        assert client.get("/docs").status_code == 200
+        assert client.get("/openapi.json").status_code == 200
+        assert client.get("/metrics").status_code == 401
+
+
+@pytest.mark.parametrize("name", ["api_key", "admin_token"])
+@pytest.mark.parametrize("value", ["", "  "])
+def test_an_empty_key_is_an_error_at_startup(name, value) -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError) as e:
+        Settings(**{name: value})
+    [error] = e.value.errors()
+    assert error["msg"] == (
+        f"Value error, SLOT_TAGGER_{name.upper()} is set but empty; unset it, or give it a value"
+    )
+
+
 def test_admin_reload_is_off_by_default(tiny_model_dir) -> None:
     with make_client(tiny_model_dir) as client:
         assert client.post("/admin/reload").status_code == 404
@@ -323,3 +353,69 @@ def test_a_request_that_breaks_the_model_is_a_short_500_and_others_go_on(
             "it was logged"
         }
         assert client.post("/tag", json={"text": "leave Boston"}).status_code == 200
+
+
+def test_any_failure_to_load_is_one_line_at_start_and_409_on_reload(
+    tiny_model_dir, monkeypatch
+) -> None:
+    from model.predictor import Predictor
+
+    real = Predictor.from_dir
+    with make_client(tiny_model_dir, admin_token="root") as client:
+        before = client.get("/health").json()["model"]
+
+        def broken(*args, **kwargs):
+            raise MemoryError("cannot allocate 4 TB")
+
+        monkeypatch.setattr(Predictor, "from_dir", broken)
+        response = client.post("/admin/reload", headers={"Authorization": "Bearer root"})
+        assert response.status_code == 409
+        assert response.json() == {
+            "detail": "new model refused (CorruptModelError); the previous model is still serving"
+        }
+        assert client.get("/health").json()["model"] == before
+    app = create_app(Settings(model_dir=tiny_model_dir))
+    with pytest.raises(RuntimeError) as e, TestClient(app):
+        pass
+    assert str(e.value) == (
+        f"cannot serve: model at {tiny_model_dir} cannot be loaded "
+        "(MemoryError: cannot allocate 4 TB)"
+    )
+    monkeypatch.setattr(Predictor, "from_dir", real)
+
+
+def test_reloads_run_one_at_a_time(tiny_model_dir, monkeypatch) -> None:
+    import app.routes
+
+    real, running, most = app.routes.load_predictor, [], []
+    entered = threading.Semaphore(0)
+    release = threading.Event()
+
+    def counting(settings):
+        running.append(1)
+        most.append(len(running))
+        entered.release()
+        release.wait(10)
+        try:
+            return real(settings)
+        finally:
+            running.pop()
+
+    monkeypatch.setattr(app.routes, "load_predictor", counting)
+    with make_client(tiny_model_dir, admin_token="root") as client:
+        auth = {"Authorization": "Bearer root"}
+        results = []
+        threads = [
+            threading.Thread(
+                target=lambda: results.append(client.post("/admin/reload", headers=auth))
+            )
+            for _ in range(3)
+        ]
+        for t in threads:
+            t.start()
+        assert entered.acquire(timeout=10)  # one reload is loading
+        release.set()
+        for t in threads:
+            t.join(30)
+        assert [r.status_code for r in results] == [200, 200, 200]
+        assert max(most) == 1
