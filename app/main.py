@@ -33,8 +33,22 @@ async def validation_error(request: Request, exc: Exception) -> JSONResponse:
     """Every 422 the same shape: type, loc and msg of each problem. The offending input is not
     echoed back (it may be huge, or not even representable in JSON, like Infinity)."""
     assert isinstance(exc, RequestValidationError)
-    detail = [{"type": e["type"], "loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
+    detail = [
+        {"type": e["type"], "loc": list(e["loc"])[:8], "msg": _excerpt(e["msg"])}
+        for e in exc.errors()[:MAX_ERRORS]
+    ]
     return JSONResponse(status_code=422, content={"detail": detail})
+
+
+MAX_ERRORS = 20  # problems listed per 422 (a batch of 256 wrong texts would list 256)
+MAX_MESSAGE_CHARS = 300
+
+
+def _excerpt(message: str) -> str:
+    """A message as it is, or its start: no message echoes a long input back."""
+    if len(message) <= MAX_MESSAGE_CHARS:
+        return message
+    return message[:MAX_MESSAGE_CHARS] + f"... ({len(message):,} characters)"
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -113,7 +113,8 @@ def check_timezone(name: str) -> str:
         ValueError: naming ``name``, if it is not one.
     """
     if name not in timezones():
-        raise ValueError(f"unknown timezone {name!r}; expected an IANA name like 'Asia/Shanghai'")
+        shown = repr(name) if len(name) <= 40 else f"{name[:40]!r}... ({len(name):,} characters)"
+        raise ValueError(f"unknown timezone {shown}; expected an IANA name like 'Asia/Shanghai'")
     return name
 
 

@@ -255,3 +255,38 @@ def test_the_language_check_can_be_turned_off_by_setting(tiny_model_dir) -> None
     with TestClient(create_app(settings)) as client:
         body = client.post("/tag", json={"text": "quiero ir de Madrid a Barcelona mañana"}).json()
     assert body["refused"] is None
+
+
+def test_wrong_types_are_422_without_coercion(client: TestClient) -> None:
+    cases = [
+        ({"text": "x", "min_confidence": "0.5"}, "float_type"),
+        ({"text": "x", "min_confidence": True}, "float_type"),
+        ({"text": "x", "reference_date": 0}, "value_error"),
+        ({"text": "x", "reference_date": True}, "value_error"),
+        ({"texts": ["x"], "min_confidence": "1"}, "float_type"),
+    ]
+    for body, kind in cases:
+        route = "/tag" if "text" in body else "/tag/batch"
+        response = client.post(route, json=body)
+        assert response.status_code == 422, body
+        assert response.json()["detail"][0]["type"] == kind, body
+    response = client.post("/tag", json={"text": "x", "reference_date": 0})
+    assert response.json()["detail"][0]["msg"] == (
+        "Value error, expected an ISO date string like '2026-11-23', got a number"
+    )
+    ok = client.post(
+        "/tag", json={"text": "x", "min_confidence": 1, "reference_date": "2026-11-23"}
+    )
+    assert ok.status_code == 200
+
+
+def test_an_error_never_echoes_more_than_an_excerpt_of_the_input(client: TestClient) -> None:
+    zone = "Mars/" + "x" * 2_000_000
+    response = client.post("/tag", json={"text": "x", "timezone": zone})
+    assert response.status_code == 422
+    [problem] = response.json()["detail"]
+    assert problem["msg"] == (
+        f"Value error, unknown timezone {zone[:40]!r}... (2,000,005 characters); expected an "
+        "IANA name like 'Asia/Shanghai'"
+    )
+    assert len(response.content) < 1000
