@@ -11,13 +11,15 @@ import gc
 import json
 import logging
 import os
+import re
 import signal
 import sys
+from collections import deque
 from collections.abc import Iterator
 from datetime import date, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 import typer
@@ -209,18 +211,47 @@ def calibrate(
     typer.echo(render(reliability(fitted.after)))
 
 
-def _stdin_texts() -> Iterator[str]:
-    for line in sys.stdin:
-        line = line.rstrip("\n")
-        if line.lstrip().startswith("{"):
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError:
-                obj = None
-            if isinstance(obj, dict) and isinstance(obj.get("text"), str):
-                yield obj["text"]
-                continue
-        yield line
+DEFAULT_MAX_LINE_BYTES = 65_536
+_SURROGATE = re.compile("[\ud800-\udfff]")
+Line = tuple[int, str | None, str | None]  # line number, its text or None, what is wrong or None
+
+
+def _checked(number: int, text: str) -> Line:
+    if m := _SURROGATE.search(text):
+        return number, None, f"text has an unpaired surrogate at character {m.start()}"
+    return number, text, None
+
+
+def _stdin_lines(max_bytes: int) -> Iterator[Line]:
+    """Standard input line by line: a JSON object's "text", or the line itself. A line that
+    cannot be tagged (over ``max_bytes``, not UTF-8, broken JSON) comes with what is wrong, and
+    is never held whole in memory."""
+    stdin, number = sys.stdin.buffer, 0
+    while raw := stdin.readline(max_bytes + 1):
+        number += 1
+        content = raw[:-1] if raw.endswith(b"\n") else raw
+        if len(content) > max_bytes:
+            while raw and not raw.endswith(b"\n"):  # skip the rest of the line, a piece at a time
+                raw = stdin.readline(65_536)
+            yield number, None, f"line is longer than {max_bytes:,} bytes (--max-line-bytes)"
+            continue
+        try:
+            line = content.decode("utf-8")
+        except UnicodeDecodeError as e:
+            yield number, None, f"line is not valid UTF-8 (byte {e.start + 1})"
+            continue
+        if not line.lstrip().startswith("{"):
+            yield _checked(number, line)
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as e:
+            yield number, None, f"line starts with '{{' but is not JSON ({e.msg}, column {e.colno})"
+            continue
+        if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
+            yield number, None, 'a JSON line needs a string "text" field'
+            continue
+        yield _checked(number, obj["text"])
 
 
 def _reference(reference_date: datetime | None, timezone: str) -> date | Today:
@@ -254,17 +285,55 @@ def tag(
             "beside the Python work",
         ),
     ] = 1,
+    max_line_bytes: Annotated[
+        int, typer.Option(min=1, help="longest stdin line; a longer one is an error line")
+    ] = DEFAULT_MAX_LINE_BYTES,
 ) -> None:
-    """Tag texts, one JSON object per input on stdout, streaming in input order."""
+    """Tag texts, one JSON object per input on stdout, streaming in input order.
+
+    A line that cannot be tagged gets {"line": N, "error": "..."} in its place; the others go
+    on, and the exit code is 1 if any line failed."""
     reference = _reference(reference_date, timezone)
     predictor = _load(model, threads)
     gc.collect()
     gc.freeze()  # the model, place table and vocabularies stay: spare the collector their scan
     out = sys.stdout.buffer  # orjson writes UTF-8 bytes, 5x sooner than json.dumps
-    stream = texts if texts else _stdin_texts()
-    for prediction in predictor.predict_iter(stream, batch_size, reference_date=reference):
-        out.write(orjson.dumps(prediction.to_json(compact=True)) + b"\n")
+    lines = (
+        (_checked(i, t) for i, t in enumerate(texts, 1)) if texts else _stdin_lines(max_line_bytes)
+    )
+    failed = _write_tagged(predictor, lines, batch_size, reference, out)
     out.flush()
+    if failed:
+        typer.echo(f"{failed:,} line(s) could not be tagged; see their error objects", err=True)
+        raise typer.Exit(code=1)
+
+
+def _write_tagged(
+    predictor: Predictor, lines: Iterator[Line], batch_size: int, reference: date | Today, out: Any
+) -> int:
+    """Write each line's prediction, or its error object, in input order; returns the errors."""
+    waiting: deque[tuple[int, str | None]] = deque()  # lines read ahead: number, error or None
+    failed = 0
+
+    def texts() -> Iterator[str]:
+        for number, text, error in lines:
+            waiting.append((number, error))
+            if text is not None:
+                yield text
+
+    def write_errors() -> None:
+        nonlocal failed
+        while waiting and waiting[0][1] is not None:
+            number, error = waiting.popleft()
+            out.write(orjson.dumps({"line": number, "error": error}) + b"\n")
+            failed += 1
+
+    for prediction in predictor.predict_iter(texts(), batch_size, reference_date=reference):
+        write_errors()
+        waiting.popleft()
+        out.write(orjson.dumps(prediction.to_json(compact=True)) + b"\n")
+    write_errors()
+    return failed
 
 
 @app.command()
