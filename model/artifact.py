@@ -225,7 +225,8 @@ def write_directory(out_dir: str | Path, contents: dict[str, bytes]) -> None:
     out = Path(out_dir).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     recover(out)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    _remove_stale_copies(out)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{os.getpid()}-", dir=out.parent))
     tmp.chmod(0o755)  # mkdtemp makes it private; a model is read by other users (a container)
     try:
         for filename, data in contents.items():
@@ -245,6 +246,26 @@ def write_directory(out_dir: str | Path, contents: dict[str, bytes]) -> None:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _remove_stale_copies(out: Path) -> None:
+    """Delete the temporary copies a killed save left (``.<name>.tmp-<pid>-*`` of a process that
+    is gone, or of a release that did not name the process); a running save's copy stays."""
+    for copy in out.parent.glob(f".{out.name}.tmp-*"):
+        pid = copy.name.removeprefix(f".{out.name}.tmp-").partition("-")[0]
+        if pid.isdigit() and _alive(int(pid)):
+            continue
+        shutil.rmtree(copy, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def recover(out_dir: str | Path) -> None:

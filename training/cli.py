@@ -169,6 +169,8 @@ def train(
         )
     except ValueError as e:
         raise _fail(str(e)) from None
+    except OSError as e:  # disk full, permission: one line, and no temporary copy left behind
+        raise _fail(f"cannot write to {e.filename or out}: {e.strerror or e}") from None
     typer.echo(
         f"kept epoch {result.best_epoch}; model {result.meta.version} saved to {out}", err=True
     )
@@ -201,7 +203,10 @@ def calibrate(
     from training.calibrate import fit, reliability, render
 
     fitted = fit(_load(model), _examples(data))
-    meta = artifact.store_calibration(model, fitted.calibration)
+    try:
+        meta = artifact.store_calibration(model, fitted.calibration)
+    except OSError as e:  # disk full, permission: one line; the model stays as it was
+        raise _fail(f"cannot write to {e.filename or model}: {e.strerror or e}") from None
     c = fitted.calibration
     typer.echo(
         f"temperature {c['temperature']}; ECE {c['ece_before']} -> {c['ece_after']} on "

@@ -286,3 +286,17 @@ def test_an_absurd_config_is_refused_in_one_line(tiny_model_dir, tmp_path, chang
     with pytest.raises(CorruptModelError, match=message) as e:
         artifact.load(model)
     assert "\n" not in str(e.value)
+
+
+def test_a_save_removes_the_copies_a_killed_save_left(tiny_model_dir, tmp_path) -> None:
+    import os
+
+    model = copy_model(tiny_model_dir, tmp_path)
+    dead = tmp_path / ".model.tmp-999999999-abc"  # a pid no process has
+    legacy = tmp_path / ".model.tmp-k3j2"  # written before copies named their process
+    running = tmp_path / f".model.tmp-{os.getppid()}-xyz"  # a save still running
+    for copy in (dead, legacy, running):
+        copy.mkdir()
+        (copy / "weights.safetensors").write_bytes(b"half")
+    artifact.save(model, artifact.load(model).tagger, name="again")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["model", running.name])

@@ -175,3 +175,29 @@ def test_version_prints_the_installed_package_version() -> None:
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0, result.output
     assert result.stdout == f"slot-tagger {version('slot-tagger')}\n"
+
+
+def test_training_on_a_full_disk_ends_with_one_line_and_no_copy(
+    tiny_examples, tmp_path, monkeypatch
+) -> None:
+    import errno
+
+    from model import artifact
+
+    data = tmp_path / "train.jsonl"
+    write_jsonl(tiny_examples, data)
+    real_fsync = artifact.os.fsync
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(artifact.os, "fsync", full)
+    out = tmp_path / "models" / "m"
+    args = ["train", "--train", str(data), "--dev", str(data), "--out", str(out)]
+    result = runner.invoke(app, [*args, "--epochs", "1", "--hidden-dim", "8", "--word-dim", "8"])
+    monkeypatch.setattr(artifact.os, "fsync", real_fsync)
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"error: cannot write to {out}: No space left on device"
+    )
+    assert [p.name for p in out.parent.iterdir() if ".tmp-" in p.name] == []
