@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 
 from app.settings import Settings
+from model.errors import CorruptModelError, ModelError
 from model.predictor import Predictor
 from model.values.dates import DatePolicy
 
@@ -31,14 +32,25 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 def load_predictor(settings: Settings) -> Predictor:
-    """The predictor the settings name. Raises ModelError, with one clear message, if it cannot."""
+    """The predictor the settings name. Raises ModelError, with one clear message, if it cannot:
+    any failure while loading, exporting or warming up the model (an absurd size in its config,
+    a number JSON cannot hold, memory) is one, so a model that cannot serve is never served."""
     policy = DatePolicy(prefer=settings.date_prefer, date_order=settings.date_order)
-    predictor = Predictor.from_dir(
-        settings.model_dir,
-        policy,
-        backend=settings.backend,
-        threads=settings.torch_threads,
-        english_only=settings.english_only,
-    )
-    predictor.warm_up()
+    try:
+        predictor = Predictor.from_dir(
+            settings.model_dir,
+            policy,
+            backend=settings.backend,
+            threads=settings.torch_threads,
+            english_only=settings.english_only,
+        )
+        predictor.warm_up()
+    except ModelError:
+        raise
+    except Exception as e:  # noqa: BLE001 - turned into the one error a load can raise
+        where = settings.model_dir or "the default model directory"
+        first = str(e).strip().splitlines()[0][:200] if str(e).strip() else ""
+        raise CorruptModelError(
+            f"model at {where} cannot be loaded ({type(e).__name__}: {first})"
+        ) from e
     return predictor

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -21,7 +22,7 @@ from app.limits import BodySizeLimit
 from app.observability import RequestLog, configure_access_log, instrument
 from app.routes import admin_router, health_router, router
 from app.runner import Runner
-from app.security import require_api_key
+from app.security import DOCS_PATHS, OPEN_PATHS, KeyGate, require_api_key
 from app.settings import Settings
 from model.errors import ModelError
 
@@ -32,8 +33,22 @@ async def validation_error(request: Request, exc: Exception) -> JSONResponse:
     """Every 422 the same shape: type, loc and msg of each problem. The offending input is not
     echoed back (it may be huge, or not even representable in JSON, like Infinity)."""
     assert isinstance(exc, RequestValidationError)
-    detail = [{"type": e["type"], "loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
+    detail = [
+        {"type": e["type"], "loc": list(e["loc"])[:8], "msg": _excerpt(e["msg"])}
+        for e in exc.errors()[:MAX_ERRORS]
+    ]
     return JSONResponse(status_code=422, content={"detail": detail})
+
+
+MAX_ERRORS = 20  # problems listed per 422 (a batch of 256 wrong texts would list 256)
+MAX_MESSAGE_CHARS = 300
+
+
+def _excerpt(message: str) -> str:
+    """A message as it is, or its start: no message echoes a long input back."""
+    if len(message) <= MAX_MESSAGE_CHARS:
+        return message
+    return message[:MAX_MESSAGE_CHARS] + f"... ({len(message):,} characters)"
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -57,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.openapi = lambda: openapi_with_limits(app, settings)  # type: ignore[method-assign]
     app.state.settings = settings
     app.state.predictor = None
+    app.state.reload_lock = asyncio.Lock()
     app.state.runner = Runner(settings.max_queue, settings.request_timeout_s)
     app.state.metrics = instrument(app)
     app.state.metrics.queue_depth.set_function(lambda: app.state.runner.in_flight)
@@ -76,6 +92,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type"],
         )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    if settings.api_key:
+        open_paths = OPEN_PATHS | DOCS_PATHS if settings.docs_public else OPEN_PATHS
+        key = settings.api_key.get_secret_value()
+        app.add_middleware(KeyGate, key=key, open_paths=open_paths)
     if settings.json_logs:
         configure_access_log()
     app.add_middleware(RequestLog, json_logs=settings.json_logs)

@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.concurrency import run_in_threadpool
 
 from app.deps import PredictorDep, SettingsDep, load_predictor
-from app.runner import Overloaded, Runner, TimedOut
+from app.runner import Failed, Gone, Overloaded, Runner, TimedOut
 from app.schemas import (
     BatchTagRequest,
     BatchTagResponse,
@@ -35,6 +35,7 @@ admin_router = APIRouter(
     prefix="/admin", dependencies=[Depends(require_admin)], include_in_schema=False
 )
 RETRY_AFTER_S = "1"
+CLIENT_GONE = 499  # nginx's "client closed request": nobody reads it, the access log shows it
 
 
 def _limit_error(loc: tuple[str | int, ...], message: str) -> RequestValidationError:
@@ -77,6 +78,12 @@ def _check_batch(texts: list[str], contexts: list[list[str]] | None, settings: S
         _check_text(text, settings, ("texts", i))
     for i, context in enumerate(contexts or []):
         _check_context(context, settings, ("texts", i, "context"))
+    total = sum(len(text) for text in texts)
+    if total > settings.max_batch_chars:
+        raise _limit_error(
+            ("texts",),
+            f"batch has {total:,} characters in all; the limit is {settings.max_batch_chars:,}",
+        )
 
 
 def _reference(options: ResolveOptions, settings: Settings) -> date | Today:
@@ -108,13 +115,28 @@ async def _predict(
     reference: date | Today,
     contexts: list[list[str]] | None = None,
 ) -> list[Prediction]:
-    """Run the model through the app's runner; overload is 503, a timeout 504."""
+    """Run the model through the app's runner; overload is 503, a timeout 504; a client that
+    disconnects has its texts dropped from the model's work."""
     runner: Runner = request.app.state.runner
     metrics = request.app.state.metrics
+
+    async def gone() -> None:
+        # The body has been read: the next message is the disconnect (or the end of the response).
+        while (await request.receive())["type"] != "http.disconnect":
+            pass
+
     if contexts is not None and any(contexts):
         metrics.with_context.inc()
     try:
-        predictions = await runner.tag(predictor, texts, reference, contexts)
+        predictions = await runner.tag(predictor, texts, reference, gone, contexts)
+    except Gone:
+        metrics.rejected.labels("gone").inc()
+        raise HTTPException(status_code=CLIENT_GONE, detail="the client went away") from None
+    except Failed as e:
+        metrics.rejected.labels("failed").inc()
+        raise HTTPException(
+            status_code=500, detail=f"tagging this request failed ({e}); it was logged"
+        ) from None
     except Overloaded:
         metrics.rejected.labels("overloaded").inc()
         raise HTTPException(
@@ -186,9 +208,11 @@ async def model_info(predictor: PredictorDep) -> ModelInfo:
 
 @admin_router.post("/reload", response_model=ModelRef)
 async def reload(request: Request, settings: SettingsDep) -> ModelRef:
-    """Load the model again from SLOT_TAGGER_MODEL_DIR and swap it in; a bad model is refused."""
+    """Load the model again from SLOT_TAGGER_MODEL_DIR and swap it in; a bad model is refused.
+    Reloads run one at a time (each loads and exports a whole model)."""
     try:
-        fresh = await run_in_threadpool(load_predictor, settings)
+        async with request.app.state.reload_lock:
+            fresh = await run_in_threadpool(load_predictor, settings)
     except ModelError as e:
         log.error("reload refused: %s", e)
         raise HTTPException(

@@ -23,12 +23,28 @@ class ResolveOptions(BaseModel):
         description="IANA zone whose today is the default reference date, e.g. Asia/Shanghai",
         json_schema_extra={"enum": TIMEZONES},
     )
-    min_confidence: float = Field(0.0, ge=0.0, le=1.0, description="drop spans below this")
+    min_confidence: float = Field(
+        0.0, ge=0.0, le=1.0, strict=True, description="drop spans below this"
+    )
+
+    @field_validator("reference_date", mode="before")
+    @classmethod
+    def _date_is_a_string(cls, value: object) -> object:
+        # JSON has no date: only an ISO string is one (pydantic would read 0 as 1970-01-01).
+        if value is not None and not isinstance(value, str):
+            raise ValueError(f"expected an ISO date string like '2026-11-23', got {_kind(value)}")
+        return value
 
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str | None) -> str | None:
         return value if value is None else check_timezone(value)
+
+
+def _kind(value: object) -> str:
+    """A JSON value's kind, for a message that does not echo the value."""
+    names = {bool: "a boolean", int: "a number", float: "a number", list: "an array"}
+    return names.get(type(value), "an object" if isinstance(value, dict) else "another type")
 
 
 def _valid_unicode(text: str) -> str:

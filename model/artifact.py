@@ -15,7 +15,8 @@ A model's version is computed from its files (:func:`version_of`): the weights, 
 vocabularies, the lexicon and the calibration's temperature and confidence floor, everything that
 changes its answers, so a recalibrated model gets a new version. ``meta.json`` records it; a
 directory whose ``meta.json`` records another (one written before this rule) is read with the
-computed one.
+computed one; a format 2 directory recording a version neither rule gives (its files changed after
+it was saved) is refused.
 """
 
 from __future__ import annotations
@@ -224,7 +225,8 @@ def write_directory(out_dir: str | Path, contents: dict[str, bytes]) -> None:
     out = Path(out_dir).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     recover(out)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    _remove_stale_copies(out)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{os.getpid()}-", dir=out.parent))
     tmp.chmod(0o755)  # mkdtemp makes it private; a model is read by other users (a container)
     try:
         for filename, data in contents.items():
@@ -246,6 +248,26 @@ def write_directory(out_dir: str | Path, contents: dict[str, bytes]) -> None:
         raise
 
 
+def _remove_stale_copies(out: Path) -> None:
+    """Delete the temporary copies a killed save left (``.<name>.tmp-<pid>-*`` of a process that
+    is gone, or of a release that did not name the process); a running save's copy stays."""
+    for copy in out.parent.glob(f".{out.name}.tmp-*"):
+        pid = copy.name.removeprefix(f".{out.name}.tmp-").partition("-")[0]
+        if pid.isdigit() and _alive(int(pid)):
+            continue
+        shutil.rmtree(copy, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
 def recover(out_dir: str | Path) -> None:
     """Put back ``.<name>.old`` if a crash came between the two renames of a save."""
     out = Path(out_dir)
@@ -265,14 +287,14 @@ def _fsync_dir(path: Path) -> None:
 def _json(path: Path, data: bytes) -> Any:
     try:
         return json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+    except (ValueError, RecursionError) as e:  # bad UTF-8 or JSON, an integer of 5,000 digits
         raise CorruptModelError(f"model file {path} is not readable JSON: {e}") from e
 
 
 def _gzipped_json(path: Path, data: bytes) -> Any:
     try:
         return json.loads(gzip.decompress(data).decode("utf-8"))
-    except (OSError, EOFError, UnicodeDecodeError, json.JSONDecodeError) as e:
+    except (OSError, EOFError, ValueError, RecursionError) as e:
         raise CorruptModelError(f"model file {path} is not readable gzipped JSON: {e}") from e
 
 
@@ -288,11 +310,27 @@ def _answer_files(path: Path) -> dict[str, bytes]:
     return {name: _read(path / name) for name in ANSWER_FILES if (path / name).is_file()}
 
 
-def _with_version(meta: ModelMeta, files: Mapping[str, bytes]) -> ModelMeta:
+def _with_version(path: Path, meta: ModelMeta, files: Mapping[str, bytes]) -> ModelMeta:
     """The metadata with the version computed from the files (a directory written before the
-    version covered the config and the calibration records the weights' hash alone)."""
+    version covered the config and the calibration records the weights' hash alone).
+
+    Raises:
+        CorruptModelError: a format 2 ``meta.json`` records a version neither rule gives: the
+            files were changed after the model was saved (weights copied over, say). Format 1
+            directories, from the first release, are read with the computed version.
+    """
     version = version_of(files, meta.calibration)
-    return meta if meta.version == version else meta.model_copy(update={"version": version})
+    if meta.version == version:
+        return meta
+    weights = files.get("weights.safetensors", b"")
+    legacy = hashlib.sha256(weights).hexdigest()[:12]
+    if meta.format_version >= 2 and meta.version != legacy:
+        raise CorruptModelError(
+            f"model at {path}: meta.json records version {meta.version!r:.40} but its files give "
+            f"{version!r}; the files were changed after it was saved — save it again with "
+            "`slot-tagger train` (or model.artifact.save)"
+        )
+    return meta.model_copy(update={"version": version})
 
 
 def _stored_meta(path: Path) -> ModelMeta:
@@ -319,7 +357,42 @@ def _stored_meta(path: Path) -> ModelMeta:
     try:
         return ModelMeta.model_validate(raw)
     except ValidationError as e:
-        raise CorruptModelError(f"model at {path} has an invalid meta.json: {e}") from e
+        raise CorruptModelError(f"model at {path} has an invalid meta.json: {_one_line(e)}") from e
+
+
+def _one_line(error: Exception) -> str:
+    """An error as one line (pydantic's span several): what is wrong, and where."""
+    if isinstance(error, ValidationError):
+        problems = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()]
+        return "; ".join(problems[:3])
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
+def _check_weights(
+    path: Path, config: TaggerConfig, vocabs: Vocabs, state: Mapping[str, torch.Tensor]
+) -> None:
+    """Refuse weights that cannot serve before the network is built: shapes its config does not
+    give (built on the meta device first, which allocates nothing, so an absurd size in
+    config.json costs nothing), and NaN or infinite values (such a model tags nothing)."""
+    try:
+        with torch.device("meta"):
+            shapes = {
+                k: tuple(v.shape) for k, v in BiLSTMTagger(config, vocabs).state_dict().items()
+            }
+    except Exception as e:  # noqa: BLE001 - any config the network cannot be built from
+        raise CorruptModelError(f"model at {path}: its config cannot build a network ({e})") from e
+    stored = {k: tuple(v.shape) for k, v in state.items()}
+    if shapes != stored:
+        wrong = sorted(set(shapes.items()) ^ set(stored.items()))[0][0]
+        raise CorruptModelError(
+            f"model at {path}: weights do not match its config and vocabularies ({wrong!r} "
+            f"has shape {stored.get(wrong)}; the config gives {shapes.get(wrong)})"
+        )
+    for name, tensor in state.items():
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise CorruptModelError(
+                f"model at {path}: weights {name!r} hold NaN or infinite values; retrain it"
+            )
 
 
 def read_meta(model_dir: str | Path) -> ModelMeta:
@@ -333,7 +406,7 @@ def read_meta(model_dir: str | Path) -> ModelMeta:
     """
     path = Path(model_dir)
     meta = _stored_meta(path)
-    return _with_version(meta, _answer_files(path))
+    return _with_version(path, meta, _answer_files(path))
 
 
 def load(model_dir: str | Path) -> LoadedModel:
@@ -345,7 +418,6 @@ def load(model_dir: str | Path) -> LoadedModel:
     path = Path(model_dir)
     meta = _stored_meta(path)
     files = _answer_files(path)
-    meta = _with_version(meta, files)
     try:
         raw_config = _json(path / "config.json", files["config.json"])
         if meta.format_version == 1 and isinstance(raw_config, dict):
@@ -367,7 +439,8 @@ def load(model_dir: str | Path) -> LoadedModel:
         )
     except (ValidationError, KeyError, TypeError, ValueError) as e:
         raise CorruptModelError(
-            f"model at {path} has an invalid config.json, vocab.json or {LEXICON_FILE}: {e}"
+            f"model at {path} has an invalid config.json, vocab.json or {LEXICON_FILE}: "
+            f"{_one_line(e)}"
         ) from e
     if labels_of(vocabs.tags) != sorted(meta.labels):
         raise CorruptModelError(
@@ -378,6 +451,7 @@ def load(model_dir: str | Path) -> LoadedModel:
         state = safetensors.torch.load(files["weights.safetensors"])
     except (OSError, safetensors.SafetensorError) as e:
         raise CorruptModelError(f"model at {path} has unreadable weights: {e}") from e
+    _check_weights(path, config, vocabs, state)
     tagger = BiLSTMTagger(config, vocabs)
     try:
         tagger.load_state_dict(state, strict=True)
@@ -387,4 +461,6 @@ def load(model_dir: str | Path) -> LoadedModel:
             f"model at {path}: weights do not match its config and vocabularies ({first})"
         ) from e
     tagger.eval()
+    # Last, so that a missing or unreadable file is reported as what it is.
+    meta = _with_version(path, meta, files)
     return LoadedModel(meta=meta, config=config, tagger=tagger, path=path.resolve())

@@ -36,7 +36,9 @@ class TaggerConfig(BaseModel):
         0.15, ge=0.0, lt=1.0, description="share of known words replaced by <unk> in training"
     )
     use_crf: bool = True
-    max_word_chars: int = Field(20, ge=1, description="characters kept per word for the char CNN")
+    max_word_chars: int = Field(
+        20, ge=1, le=100, description="characters kept per word for the char CNN"
+    )
     context_tokens: int = Field(
         32,
         ge=0,

@@ -27,6 +27,10 @@ from model.values.places import PlaceIndex
 from model.values.resolve import resolve_values
 
 DEFAULT_BATCH_SIZE = 128
+# Tokens per forward pass (sentences x the longest's tokens): the network's memory grows with it,
+# and ONNX Runtime keeps what it once allocated; a batch of 64 texts of 2,000 emoji took 1 GB.
+# Sentences of ordinary length (128 of 60 tokens) are far under it.
+MAX_BATCH_TOKENS = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,7 +287,12 @@ class Predictor:
             (i for i, tokens in enumerate(token_lists) if tokens and refusals[i] is None),
             key=lambda i: len(prefixes[i]) + len(token_lists[i]),
         )
-        chunks = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+        chunks: list[list[int]] = []
+        for i in order:  # shortest first: the one added is a chunk's longest
+            room = MAX_BATCH_TOKENS // max(len(token_lists[i]), 1)
+            if not chunks or len(chunks[-1]) >= min(batch_size, room):
+                chunks.append([])
+            chunks[-1].append(i)
         batches = [
             self.encoder([[*prefixes[i], *(t.text for t in token_lists[i])] for i in chunk])
             for chunk in chunks

@@ -8,17 +8,18 @@ and messages to stderr, so ``slot-tagger tag | jq`` always works. What ``--help`
 from __future__ import annotations
 
 import gc
-import itertools
 import json
 import logging
 import os
+import re
 import signal
 import sys
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 import typer
@@ -168,6 +169,8 @@ def train(
         )
     except ValueError as e:
         raise _fail(str(e)) from None
+    except OSError as e:  # disk full, permission: one line, and no temporary copy left behind
+        raise _fail(f"cannot write to {e.filename or out}: {e.strerror or e}") from None
     typer.echo(
         f"kept epoch {result.best_epoch}; model {result.meta.version} saved to {out}", err=True
     )
@@ -200,7 +203,10 @@ def calibrate(
     from training.calibrate import fit, reliability, render
 
     fitted = fit(_load(model), _examples(data))
-    meta = artifact.store_calibration(model, fitted.calibration)
+    try:
+        meta = artifact.store_calibration(model, fitted.calibration)
+    except OSError as e:  # disk full, permission: one line; the model stays as it was
+        raise _fail(f"cannot write to {e.filename or model}: {e.strerror or e}") from None
     c = fitted.calibration
     typer.echo(
         f"temperature {c['temperature']}; ECE {c['ece_before']} -> {c['ece_after']} on "
@@ -210,24 +216,67 @@ def calibrate(
     typer.echo(render(reliability(fitted.after)))
 
 
-def _stdin_items() -> Iterator[tuple[str, list[str]]]:
-    """(text, context) per stdin line: a plain line is a text; a JSON object line gives its
-    ``text`` and optional ``context`` (a list of earlier turns, or one string)."""
-    for line in sys.stdin:
-        line = line.rstrip("\n")
-        if line.lstrip().startswith("{"):
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError:
-                obj = None
-            if isinstance(obj, dict) and isinstance(obj.get("text"), str):
-                context = obj.get("context") or []
-                if isinstance(context, str):
-                    context = [context]
-                if isinstance(context, list) and all(isinstance(t, str) for t in context):
-                    yield obj["text"], context
-                    continue
-        yield line, []
+DEFAULT_MAX_LINE_BYTES = 65_536
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# line number, its text or None, what is wrong or None, the text's dialogue context
+Line = tuple[int, str | None, str | None, list[str]]
+
+
+def _checked(number: int, text: str, context: Sequence[str] = ()) -> Line:
+    for part in (text, *context):
+        if m := _SURROGATE.search(part):
+            return number, None, f"text has an unpaired surrogate at character {m.start()}", []
+    return number, text, None, list(context)
+
+
+def _context_of(obj: dict[str, Any]) -> list[str] | None:
+    """A JSON line's "context": its earlier turns (a list of strings, or one string; None if it
+    is neither)."""
+    context = obj.get("context")
+    if context is None:
+        return []
+    if isinstance(context, str):
+        return [context]
+    if isinstance(context, list) and all(isinstance(turn, str) for turn in context):
+        return context
+    return None
+
+
+def _stdin_lines(max_bytes: int) -> Iterator[Line]:
+    """Standard input line by line: a JSON object's "text" (and "context"), or the line itself.
+    A line that
+    cannot be tagged (over ``max_bytes``, not UTF-8, broken JSON) comes with what is wrong, and
+    is never held whole in memory."""
+    stdin, number = sys.stdin.buffer, 0
+    while raw := stdin.readline(max_bytes + 1):
+        number += 1
+        content = raw[:-1] if raw.endswith(b"\n") else raw
+        if len(content) > max_bytes:
+            while raw and not raw.endswith(b"\n"):  # skip the rest of the line, a piece at a time
+                raw = stdin.readline(65_536)
+            yield number, None, f"line is longer than {max_bytes:,} bytes (--max-line-bytes)", []
+            continue
+        try:
+            line = content.decode("utf-8")
+        except UnicodeDecodeError as e:
+            yield number, None, f"line is not valid UTF-8 (byte {e.start + 1})", []
+            continue
+        if not line.lstrip().startswith("{"):
+            yield _checked(number, line)
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as e:
+            error = f"line starts with '{{' but is not JSON ({e.msg}, column {e.colno})"
+            yield number, None, error, []
+            continue
+        if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
+            yield number, None, 'a JSON line needs a string "text" field', []
+            continue
+        if (context := _context_of(obj)) is None:
+            yield number, None, 'a JSON line\'s "context" must be a list of strings or a string', []
+            continue
+        yield _checked(number, obj["text"], context)
 
 
 def _reference(reference_date: datetime | None, timezone: str) -> date | Today:
@@ -242,11 +291,7 @@ def _reference(reference_date: datetime | None, timezone: str) -> date | Today:
 @app.command()
 def tag(
     texts: Annotated[
-        list[str] | None,
-        typer.Argument(
-            help='texts to tag (default: stdin lines; a JSON line {"text": ..., "context": [...]}'
-            " gives a text with the earlier turns of its conversation)"
-        ),
+        list[str] | None, typer.Argument(help="texts to tag (default: stdin lines)")
     ] = None,
     model: ModelOption = None,
     batch_size: Annotated[int, typer.Option(min=1)] = 256,
@@ -265,24 +310,76 @@ def tag(
             "beside the Python work",
         ),
     ] = 1,
+    max_line_bytes: Annotated[
+        int, typer.Option(min=1, help="longest stdin line; a longer one is an error line")
+    ] = DEFAULT_MAX_LINE_BYTES,
 ) -> None:
-    """Tag texts, one JSON object per input on stdout, streaming in input order."""
+    """Tag texts, one JSON object per input on stdout, streaming in input order.
+
+    A line that cannot be tagged gets {"line": N, "error": "..."} in its place; the others go
+    on, and the exit code is 1 if any line failed."""
     reference = _reference(reference_date, timezone)
     predictor = _load(model, threads)
     gc.collect()
     gc.freeze()  # the model, place table and vocabularies stay: spare the collector their scan
     out = sys.stdout.buffer  # orjson writes UTF-8 bytes, 5x sooner than json.dumps
-    items = ((text, []) for text in texts) if texts else _stdin_items()
-    text_stream, context_stream = itertools.tee(items)
+    lines = (
+        (_checked(i, t) for i, t in enumerate(texts, 1)) if texts else _stdin_lines(max_line_bytes)
+    )
+    failed = _write_tagged(predictor, lines, batch_size, reference, out)
+    out.flush()
+    if failed:
+        typer.echo(f"{failed:,} line(s) could not be tagged; see their error objects", err=True)
+        raise typer.Exit(code=1)
+
+
+class _Queued:
+    """An iterator over a deque another loop fills: empty now is not the end. The predictor
+    takes a chunk's contexts right after its texts, which put them here."""
+
+    def __init__(self, items: deque[list[str]]) -> None:
+        self.items = items
+
+    def __iter__(self) -> _Queued:
+        return self
+
+    def __next__(self) -> list[str]:
+        if not self.items:
+            raise StopIteration
+        return self.items.popleft()
+
+
+def _write_tagged(
+    predictor: Predictor, lines: Iterator[Line], batch_size: int, reference: date | Today, out: Any
+) -> int:
+    """Write each line's prediction, or its error object, in input order; returns the errors."""
+    waiting: deque[tuple[int, str | None]] = deque()  # lines read ahead: number, error or None
+    read_contexts: deque[list[str]] = deque()  # the contexts of texts read, not yet handed on
+    failed = 0
+
+    def texts() -> Iterator[str]:
+        for number, text, error, context in lines:
+            waiting.append((number, error))
+            if text is not None:
+                read_contexts.append(context)
+                yield text
+
+    def write_errors() -> None:
+        nonlocal failed
+        while waiting and waiting[0][1] is not None:
+            number, error = waiting.popleft()
+            out.write(orjson.dumps({"line": number, "error": error}) + b"\n")
+            failed += 1
+
     stream = predictor.predict_iter(
-        (text for text, _ in text_stream),
-        batch_size,
-        reference_date=reference,
-        contexts=(context for _, context in context_stream),
+        texts(), batch_size, reference_date=reference, contexts=_Queued(read_contexts)
     )
     for prediction in stream:
+        write_errors()
+        waiting.popleft()
         out.write(orjson.dumps(prediction.to_json(compact=True)) + b"\n")
-    out.flush()
+    write_errors()
+    return failed
 
 
 @app.command()
@@ -297,10 +394,22 @@ def serve(
 
     from model import artifact
 
+    for secret in ("SLOT_TAGGER_API_KEY", "SLOT_TAGGER_ADMIN_TOKEN"):
+        if secret in os.environ and not os.environ[secret].strip():
+            raise _fail(f"cannot serve: {secret} is set but empty; unset it, or give it a value")
+    if workers > 1 and os.environ.get("SLOT_TAGGER_ADMIN_TOKEN"):
+        # A reload reaches the one worker that takes the request: the others would serve the old
+        # model. Reload by restarting the workers instead (or serve with one).
+        raise _fail(
+            "cannot serve: --workers > 1 with SLOT_TAGGER_ADMIN_TOKEN set; a reload would "
+            "reach one worker only. Use one worker, or unset the token and restart to reload"
+        )
     try:  # refuse to start, in one line, before any worker does
         artifact.load(artifact.DEFAULT_MODEL_DIR if model is None else model)
     except ModelError as e:
         raise _fail(f"cannot serve: {e}") from None
+    except Exception as e:  # noqa: BLE001 - any failure to load is one line, not a traceback
+        raise _fail(f"cannot serve: model cannot be loaded ({type(e).__name__}: {e})") from None
     if model is not None:
         os.environ["SLOT_TAGGER_MODEL_DIR"] = str(model.resolve())
     # uvicorn re-raises SIGTERM/SIGINT once it has shut down gracefully, to die of the signal;
@@ -319,6 +428,9 @@ def serve(
         workers=workers,
         timeout_keep_alive=75,
         access_log=False,
+        # uvicorn's httptools protocol plus a read timeout, a header size limit and a cap on open
+        # connections (SLOT_TAGGER_REQUEST_READ_TIMEOUT_S, _MAX_HEADER_BYTES, _MAX_CONNECTIONS)
+        http="app.connections:BoundedHttpTools",
     )
 
 

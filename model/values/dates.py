@@ -113,7 +113,8 @@ def check_timezone(name: str) -> str:
         ValueError: naming ``name``, if it is not one.
     """
     if name not in timezones():
-        raise ValueError(f"unknown timezone {name!r}; expected an IANA name like 'Asia/Shanghai'")
+        shown = repr(name) if len(name) <= 40 else f"{name[:40]!r}... ({len(name):,} characters)"
+        raise ValueError(f"unknown timezone {shown}; expected an IANA name like 'Asia/Shanghai'")
     return name
 
 
@@ -330,14 +331,18 @@ def _resolve_date(
         anchor: the previous date of the same text, for "the following day" and "the same day".
 
     Returns:
-        ``{"type": "date", "date", "grain"}`` or ``{"type": "range", "start", "end", "grain"}``.
+        ``{"type": "date", "date", "grain"}`` or ``{"type": "range", "start", "end", "grain"}``;
+        None for a date that cannot be on the calendar (year 0, after 9999-12-31), never an error.
     """
     reading = Reading(normalize(text), reference, policy, anchor)
     if not reading.text or len(reading.text) > 60:
         return None
     for rule in RULES:
         if m := rule.pattern.fullmatch(reading.text):
-            outcome = rule.read(m, reading)
+            try:
+                outcome = rule.read(m, reading)
+            except (ValueError, OverflowError):  # off the calendar: "march 0000", 9999-12-31 + 1
+                return None
             if not isinstance(outcome, Reading):
                 return outcome
             reading = outcome  # a weekday said before a date: the later rules read the rest

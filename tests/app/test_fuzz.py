@@ -28,6 +28,7 @@ def fuzz_app(tiny_model_dir):
             max_body_bytes=65536,
             admin_token="admin",
             api_key="key",
+            docs_public=True,  # schemathesis reads /openapi.json without the key
         )
     )
     app.state.predictor = load_predictor(app.state.settings)

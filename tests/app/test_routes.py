@@ -116,6 +116,22 @@ def test_batch_over_limit_is_422_naming_the_limit(client: TestClient) -> None:
     assert response.json()["detail"][0]["msg"] == "text has 60 characters; the limit is 50"
 
 
+def test_a_batch_over_the_work_budget_is_422_naming_the_limit(tiny_model_dir) -> None:
+    settings = Settings(model_dir=tiny_model_dir, max_text_chars=50, max_batch_chars=100)
+    with TestClient(create_app(settings)) as client:
+        ok = client.post("/tag/batch", json={"texts": ["leave Boston on Monday" * 2] * 2})
+        assert ok.status_code == 200  # 88 characters in all
+        response = client.post("/tag/batch", json={"texts": ["leave Boston on Monday" * 2] * 3})
+        assert response.status_code == 422
+        assert response.json()["detail"] == [
+            {
+                "type": "value_error",
+                "loc": ["body", "texts"],
+                "msg": "batch has 132 characters in all; the limit is 100",
+            }
+        ]
+
+
 def test_wrong_types_missing_fields_and_bad_json_are_422(client: TestClient) -> None:
     cases = [
         ({"text": 5}, "string_type"),
@@ -323,3 +339,38 @@ def test_metrics_count_the_requests_that_carried_context(client: TestClient) -> 
     client.post("/tag", json={"text": "Boston.", "context": []})
     client.post("/tag/batch", json={"texts": [{"text": "Boston.", "context": "Where to?"}]})
     assert counted() == before + 2
+
+
+def test_wrong_types_are_422_without_coercion(client: TestClient) -> None:
+    cases = [
+        ({"text": "x", "min_confidence": "0.5"}, "float_type"),
+        ({"text": "x", "min_confidence": True}, "float_type"),
+        ({"text": "x", "reference_date": 0}, "value_error"),
+        ({"text": "x", "reference_date": True}, "value_error"),
+        ({"texts": ["x"], "min_confidence": "1"}, "float_type"),
+    ]
+    for body, kind in cases:
+        route = "/tag" if "text" in body else "/tag/batch"
+        response = client.post(route, json=body)
+        assert response.status_code == 422, body
+        assert response.json()["detail"][0]["type"] == kind, body
+    response = client.post("/tag", json={"text": "x", "reference_date": 0})
+    assert response.json()["detail"][0]["msg"] == (
+        "Value error, expected an ISO date string like '2026-11-23', got a number"
+    )
+    ok = client.post(
+        "/tag", json={"text": "x", "min_confidence": 1, "reference_date": "2026-11-23"}
+    )
+    assert ok.status_code == 200
+
+
+def test_an_error_never_echoes_more_than_an_excerpt_of_the_input(client: TestClient) -> None:
+    zone = "Mars/" + "x" * 2_000_000
+    response = client.post("/tag", json={"text": "x", "timezone": zone})
+    assert response.status_code == 422
+    [problem] = response.json()["detail"]
+    assert problem["msg"] == (
+        f"Value error, unknown timezone {zone[:40]!r}... (2,000,005 characters); expected an "
+        "IANA name like 'Asia/Shanghai'"
+    )
+    assert len(response.content) < 1000

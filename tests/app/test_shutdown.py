@@ -59,6 +59,7 @@ def test_sigterm_finishes_in_flight_requests_and_exits_0(tiny_model_dir) -> None
         env={
             **os.environ,
             "SLOT_TAGGER_MAX_BATCH_SIZE": "4096",
+            "SLOT_TAGGER_MAX_BATCH_CHARS": "1000000",
             "SLOT_TAGGER_REQUEST_TIMEOUT_S": "60",
         },
     )
@@ -93,3 +94,30 @@ def test_serve_refuses_a_bad_model_in_one_line(tmp_path) -> None:
     )
     assert done.returncode == 2
     assert done.stderr.strip() == f"error: cannot serve: no model directory at {tmp_path / 'none'}"
+
+
+def _serve(*args: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "training.cli", "serve", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **env},
+    )
+
+
+def test_serve_refuses_an_empty_key_in_one_line() -> None:
+    done = _serve(SLOT_TAGGER_API_KEY="")
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        "error: cannot serve: SLOT_TAGGER_API_KEY is set but empty; unset it, or give it a value"
+    )
+
+
+def test_serve_refuses_several_workers_with_an_admin_token() -> None:
+    done = _serve("--workers", "2", SLOT_TAGGER_ADMIN_TOKEN="root")
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        "error: cannot serve: --workers > 1 with SLOT_TAGGER_ADMIN_TOKEN set; a reload would "
+        "reach one worker only. Use one worker, or unset the token and restart to reload"
+    )

@@ -429,13 +429,62 @@ def service_memory_and_cold_start() -> None:
     record("service", "place table on disk", places, "MB")
 
 
+def hostile() -> None:
+    """What hostile input costs: the tokenizer on long runs of punctuation, and the worst request
+    the default limits allow (SLOT_TAGGER_MAX_BATCH_CHARS of characters that each make a token),
+    its time and the service's memory before and after (freed memory returned, as the runner
+    does after a big batch)."""
+    from app.runner import _return_freed_memory
+    from app.settings import Settings
+    from model.predictor import Predictor
+    from model.tokenize import tokenize
+
+    for name, unit in (("'.,!?;:'", ".,!?;:"), ("emoji", "😀")):
+        text = (unit * 2000)[:2000]
+        record(
+            "hostile",
+            f"tokenize 2,000 characters of {name}",
+            _per_call_us(lambda text=text: tokenize(text), 20) / 1e3,
+            "ms",
+        )
+
+    def rss() -> float:
+        return (
+            int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGESIZE") / 1e6
+        )
+
+    settings = Settings()
+    predictor = Predictor.from_dir(None)
+    predictor.warm_up()
+    for text in SENTENCES * 100:
+        predictor.predict([text])
+    _return_freed_memory()
+    before = rss()
+    count = settings.max_batch_chars // settings.max_text_chars
+    for name, unit in (("'.,!?;:'", ".,!?;:"), ("emoji", "😀")):
+        texts = [(unit * settings.max_text_chars)[: settings.max_text_chars]] * count
+        started = time.perf_counter()
+        predictor.predict(texts)
+        record(
+            "hostile",
+            f"worst batch: {count} texts of {settings.max_text_chars:,} {name}",
+            time.perf_counter() - started,
+            "s",
+        )
+        _return_freed_memory()
+        record(
+            "hostile", f"RSS after it, against {before:.0f} MB before", rss(), "MB", "within 10 %"
+        )
+
+
 def main(
     seconds: int = typer.Option(5, help="seconds per HTTP measurement"),
     lines: int = typer.Option(100_000, help="lines for the CLI streaming test"),
     device: str = typer.Option("cpu", help="cpu or cuda (model-only benchmark)"),
     out: Path = typer.Option(ROOT / "bench-results" / "bench.json"),
     only: list[str] = typer.Option(
-        [], help="model, cli, http, service, micro, train (train runs only when named: 6 min)"
+        [],
+        help="model, cli, http, service, micro, hostile, train (train runs only when named: 6 min)",
     ),
 ) -> None:
     """Run the benchmarks and print the table."""
@@ -445,6 +494,7 @@ def main(
         "http": lambda: http(seconds),
         "service": service_memory_and_cold_start,
         "micro": micro,
+        "hostile": hostile,
         "train": training_time,
     }
     for name, run in parts.items():

@@ -228,3 +228,75 @@ def test_another_calibration_is_a_new_predictor_sharing_the_network(tiny_model_d
     [cool], [hot] = predictor.predict([TEXTS[0]]), hotter.predict([TEXTS[0]])
     assert cool.tags == hot.tags  # the best path does not change
     assert all(h.confidence < c.confidence for c, h in zip(cool.spans, hot.spans, strict=True))
+
+
+def _rewrite_weights(model: Path, change) -> None:
+    """Change the weights and record the version the files then give, as a save would."""
+    import safetensors.torch
+
+    state = safetensors.torch.load((model / "weights.safetensors").read_bytes())
+    change(state)
+    (model / "weights.safetensors").write_bytes(safetensors.torch.save(state))
+    meta = json.loads((model / "meta.json").read_text())
+    meta["version"] = artifact.version_of(files_of(model), meta["calibration"])
+    (model / "meta.json").write_text(json.dumps(meta))
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_weights_that_are_not_finite_are_refused(tiny_model_dir, tmp_path, bad) -> None:
+    model = copy_model(tiny_model_dir, tmp_path)
+    _rewrite_weights(model, lambda state: state["crf.transitions"].fill_(bad))
+    with pytest.raises(CorruptModelError) as e:
+        artifact.load(model)
+    assert str(e.value) == (
+        f"model at {model}: weights 'crf.transitions' hold NaN or infinite values; retrain it"
+    )
+
+
+def test_a_recorded_version_the_files_do_not_give_is_refused(tiny_model_dir, tmp_path) -> None:
+    model = copy_model(tiny_model_dir, tmp_path)
+    recorded = json.loads((model / "meta.json").read_text())["version"]
+    other = copy_model(tiny_model_dir, tmp_path / "other")
+    _rewrite_weights(other, lambda state: state["crf.transitions"].mul_(2))
+    shutil.copy(other / "weights.safetensors", model / "weights.safetensors")  # copied over
+    given = artifact.version_of(files_of(model), {})
+    with pytest.raises(CorruptModelError) as e:
+        artifact.load(model)
+    assert str(e.value) == (
+        f"model at {model}: meta.json records version {recorded!r} but its files give "
+        f"{given!r}; the files were changed after it was saved — save it again with "
+        "`slot-tagger train` (or model.artifact.save)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"hidden_dim": 10**9}, "its config cannot build a network"),
+        ({"hidden_dim": 4096}, "weights do not match its config and vocabularies"),
+        ({"max_word_chars": 10**9}, "invalid config.json"),
+        ({"word_dim": "9" * 5000}, "is not readable JSON"),
+    ],
+)
+def test_an_absurd_config_is_refused_in_one_line(tiny_model_dir, tmp_path, change, message):
+    model = copy_model(tiny_model_dir, tmp_path)
+    config = json.loads((model / "config.json").read_text())
+    text = json.dumps({**config, **change})
+    (model / "config.json").write_text(text.replace('"' + "9" * 5000 + '"', "9" * 5000))
+    with pytest.raises(CorruptModelError, match=message) as e:
+        artifact.load(model)
+    assert "\n" not in str(e.value)
+
+
+def test_a_save_removes_the_copies_a_killed_save_left(tiny_model_dir, tmp_path) -> None:
+    import os
+
+    model = copy_model(tiny_model_dir, tmp_path)
+    dead = tmp_path / ".model.tmp-999999999-abc"  # a pid no process has
+    legacy = tmp_path / ".model.tmp-k3j2"  # written before copies named their process
+    running = tmp_path / f".model.tmp-{os.getppid()}-xyz"  # a save still running
+    for copy in (dead, legacy, running):
+        copy.mkdir()
+        (copy / "weights.safetensors").write_bytes(b"half")
+    artifact.save(model, artifact.load(model).tagger, name="again")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["model", running.name])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -65,6 +66,9 @@ def test_a_model_saved_before_context_existed_ignores_it(
     config = json.loads((old / "config.json").read_text())
     del config["context_tokens"]  # as every model saved before dialogue context
     (old / "config.json").write_text(json.dumps(config))
+    meta = json.loads((old / "meta.json").read_text())  # its version then: the weights' hash
+    meta["version"] = hashlib.sha256((old / "weights.safetensors").read_bytes()).hexdigest()[:12]
+    (old / "meta.json").write_text(json.dumps(meta))
     predictor = Predictor.from_dir(old)
     assert not predictor.reads_context
     texts = ["arrive Boston on Monday", "Boston.", "leave Beijing on November 2nd"]

@@ -144,3 +144,17 @@ def test_tags_say_what_the_spans_say_when_the_decoder_tags_a_trailing_comma(
     [prediction] = predictor._finish(work, [scores], None)
     assert [s.text for s in prediction.spans] == ["Cancun"]
     assert prediction.tags == ["O", "O", "B-destination", "O", "O"]
+
+
+def test_a_forward_pass_holds_a_bounded_number_of_tokens(predictor) -> None:
+    """Long texts go through the network a few at a time (its memory grows with sentences x
+    tokens, and ONNX Runtime keeps what it allocated); the answers are the same."""
+    from model.predictor import MAX_BATCH_TOKENS
+
+    texts = ["leave Boston on Monday " * 150, "arrive Denver", "😀" * 2000] * 4
+    work = predictor._prepare(texts, 128)
+    assert len(work.batches) > 1
+    for batch in work.batches:
+        assert batch.word_ids.shape[0] * batch.word_ids.shape[1] <= MAX_BATCH_TOKENS
+    together = predictor.predict(texts)
+    assert together == [p for text in texts for p in predictor.predict([text])]

@@ -88,15 +88,58 @@ def test_tag_reads_stdin_lines_and_json_objects(tiny_model_dir) -> None:
     result = runner.invoke(
         app, ["tag", "--model", str(tiny_model_dir), "--batch-size", "2"], input=stdin
     )
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # the broken JSON line failed
     lines = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [line["text"] for line in lines] == [
+    assert [line.get("text") for line in lines] == [
         "arrive Boston on Monday",
         "from Miami to Atlanta",
-        "{not json",
+        None,
         "",
     ]
     assert lines[1]["spans"][0]["label"] == "departure"
+    assert lines[2] == {
+        "line": 3,
+        "error": "line starts with '{' but is not JSON (Expecting property name enclosed in "
+        "double quotes, column 2)",
+    }
+
+
+def test_a_bad_line_gets_an_error_object_and_the_rest_goes_on(tiny_model_dir) -> None:
+    stdin = b"".join(
+        [
+            b"leave Boston on Monday\n",
+            b'{"text": "bad \\ud800 half"}\n',  # a lone surrogate, escaped in JSON
+            b"caf\xe9 in latin-1\n",  # not UTF-8
+            b'{"id": 3}\n',
+            b"a" * 200 + b"\n",  # over --max-line-bytes
+            b"[1, 2]\n",  # JSON, but not an object: a text like any other
+            b"from Miami to Atlanta",  # no final newline
+        ]
+    )
+    result = runner.invoke(
+        app,
+        ["tag", "--model", str(tiny_model_dir), "--batch-size", "2", "--max-line-bytes", "100"],
+        input=stdin,
+    )
+    assert result.exit_code == 1
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line.get("text") for line in lines] == [
+        "leave Boston on Monday",
+        None,
+        None,
+        None,
+        None,
+        "[1, 2]",
+        "from Miami to Atlanta",
+    ]
+    assert lines[1:5] == [
+        {"line": 2, "error": "text has an unpaired surrogate at character 4"},
+        {"line": 3, "error": "line is not valid UTF-8 (byte 4)"},
+        {"line": 4, "error": 'a JSON line needs a string "text" field'},
+        {"line": 5, "error": "line is longer than 100 bytes (--max-line-bytes)"},
+    ]
+    assert set(lines[0]) == {"text", "spans"}  # good lines keep their shape
+    assert "4 line(s) could not be tagged" in result.stderr
 
 
 def test_a_bad_model_directory_is_one_clear_error(tmp_path) -> None:
@@ -140,17 +183,20 @@ def test_tag_reads_the_context_of_json_lines(context_model_dir) -> None:
         for line in (
             {"text": "Denver.", "context": ["where are you flying from?"]},
             {"text": "Denver.", "context": "and where to?"},
-            {"text": "Denver.", "context": [3]},  # not turns of text: tagged as a plain line
+            {"text": "Denver.", "context": [3]},  # not turns of text: an error object
         )
     )
     result = runner.invoke(app, ["tag", "--model", str(context_model_dir)], input=stdin)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # one line failed
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [[s["label"] for s in line["spans"]] for line in lines[:2]] == [
         ["departure"],
         ["destination"],
     ]
-    assert lines[2]["text"].startswith("{")
+    assert lines[2] == {
+        "line": 3,
+        "error": 'a JSON line\'s "context" must be a list of strings or a string',
+    }
 
 
 def test_evaluate_scores_with_the_context_of_jsonl_data(context_model_dir, tmp_path) -> None:
@@ -169,3 +215,29 @@ def test_evaluate_scores_with_the_context_of_jsonl_data(context_model_dir, tmp_p
     )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["micro"]["f1"] == 1.0
+
+
+def test_training_on_a_full_disk_ends_with_one_line_and_no_copy(
+    tiny_examples, tmp_path, monkeypatch
+) -> None:
+    import errno
+
+    from model import artifact
+
+    data = tmp_path / "train.jsonl"
+    write_jsonl(tiny_examples, data)
+    real_fsync = artifact.os.fsync
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(artifact.os, "fsync", full)
+    out = tmp_path / "models" / "m"
+    args = ["train", "--train", str(data), "--dev", str(data), "--out", str(out)]
+    result = runner.invoke(app, [*args, "--epochs", "1", "--hidden-dim", "8", "--word-dim", "8"])
+    monkeypatch.setattr(artifact.os, "fsync", real_fsync)
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"error: cannot write to {out}: No space left on device"
+    )
+    assert [p.name for p in out.parent.iterdir() if ".tmp-" in p.name] == []

@@ -195,3 +195,53 @@ def test_no_date_phrase_and_reference_date_raise(template: str, n: int, referenc
     text = template.format(n=n)
     [span] = resolve_values([Span("date", 0, len(text), text)], reference, DatePolicy(), None)
     assert span.value is None or span.value["type"] in ("date", "range")
+
+
+NUMBERED_PHRASES = [
+    "in {n} days",
+    "in {n} weeks",
+    "{n} days from tomorrow",
+    "march {n}",
+    "march {n} {n}",
+    "the {n}th",
+    "the {n}th of next month",
+    "{n}/{n}/{n}",
+    "{n}/{n}",
+    "the {n}th of march {n}",
+    "monday the {n}th",
+    "early march {n}",
+    "the last week of december",
+    "tomorrow",
+    "the day after tomorrow",
+    "next week",
+    "next weekend",
+    "next month",
+    "next friday",
+    "friday next week",
+    "christmas",
+    "a week from tomorrow",
+    "in {n} months",
+]
+
+
+@given(
+    st.sampled_from(NUMBERED_PHRASES),
+    st.one_of(st.integers(0, 10_000), st.integers(-(10**12), 10**12)),
+    st.dates(min_value=date(1, 1, 1), max_value=date(9999, 12, 31)),
+    st.sampled_from([DatePolicy(), DatePolicy("past"), DatePolicy("nearest", "DMY")]),
+)
+@example("tomorrow", 0, date(9999, 12, 31), DatePolicy())
+@example("next week", 0, date(9999, 12, 31), DatePolicy())
+@example("march {n} 0000", 3, date(2026, 11, 23), DatePolicy())
+@example("in {n} days", 10**9, date(2026, 11, 23), DatePolicy())
+@example("the {n}th", 5, date(1, 1, 1), DatePolicy("past"))
+def test_a_date_off_the_calendar_is_none_never_an_error(
+    template: str, n: int, reference: date, policy: DatePolicy
+) -> None:
+    """Any number in a date phrase, against any reference day from year 1 to 9999: a value that
+    lies on the calendar, or None."""
+    value = resolve_date(template.format(n=n), reference, policy, anchor=reference)
+    if value is not None:
+        for key in ("date", "start", "end"):
+            if key in value:
+                date.fromisoformat(value[key])
