@@ -268,6 +268,27 @@ def tag(
 
 
 @app.command()
+def export(
+    model_dir: Annotated[Path, typer.Argument(help="model directory, rewritten atomically")],
+) -> None:
+    """Save the model's network as ONNX graphs in its directory, so serving needs no torch.
+
+    Training saves them; this is for models saved before, or whose graph was refused. The weights
+    and every other file stay as they are, and so does the model's version. Needs torch
+    (pip install 'slot-tagger[train]').
+    """
+    from model import artifact, graph
+
+    try:
+        artifact.export_graph(model_dir)
+    except ModelError as e:
+        raise _fail(str(e)) from None
+    names = (graph.TOKEN_GRAPH, graph.CONTEXTUAL_GRAPH, graph.GRAPH_FILE)
+    sizes = ", ".join(f"{n} {(model_dir / n).stat().st_size:,} bytes" for n in names)
+    typer.echo(f"exported the graph of {model_dir}: {sizes}", err=True)
+
+
+@app.command()
 def serve(
     model: ModelOption = None,
     host: str = "127.0.0.1",
@@ -277,10 +298,10 @@ def serve(
     """Serve the HTTP API (uvicorn) for a model."""
     import uvicorn
 
-    from model import artifact
+    from model.predictor import load_model
 
-    try:  # refuse to start, in one line, before any worker does
-        artifact.load(artifact.DEFAULT_MODEL_DIR if model is None else model)
+    try:  # refuse to start, in one line, before any worker does (as serving loads it: no torch)
+        load_model(model)
     except ModelError as e:
         raise _fail(f"cannot serve: {e}") from None
     if model is not None:
