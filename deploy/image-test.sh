@@ -36,6 +36,13 @@ size=$(podman image inspect "$image" --format '{{.Size}}')
 say "image size: $((size / 1000000)) MB (limit ${limit_mb} MB)"
 ((size <= limit_mb * 1000000)) || fail "the image is over ${limit_mb} MB"
 
+# The serving install: nothing that only training needs is in the image.
+quiet podman run --rm "$image" python -c "
+import importlib.util, sys
+found = [m for m in ('torch', 'onnx', 'seqeval', 'sklearn', 'scipy') if importlib.util.find_spec(m)]
+sys.exit(f'the image has {found}' if found else 0)" || fail "the image has training packages"
+say "no torch, onnx, seqeval, scikit-learn or scipy in the image"
+
 uid=$(quiet podman run --rm --read-only "$image" id -u)
 [[ $uid != 0 ]] || fail "the image runs as root"
 say "runs as uid $uid"

@@ -253,7 +253,7 @@ def store_calibration(model_dir: str | Path, calibration: dict[str, float]) -> M
     Raises:
         ModelNotFoundError, IncompatibleModelError, CorruptModelError: see :func:`load`.
     """
-    loaded = load(model_dir)
+    loaded = load(model_dir, graph=False)  # the graph is exported again
     return save(
         model_dir,
         loaded.tagger,

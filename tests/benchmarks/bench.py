@@ -120,15 +120,15 @@ def model_on_device(device: str) -> None:
     texts = SENTENCES * 4096
     for batch_size in (512, 4096):
         work = predictor._prepare(texts, batch_size)
-        batches = [  # lengths stay on the CPU, as packing wants them
+        batches = [  # NumPy batches to tensors on the device; lengths stay on the CPU (packing)
             dataclasses.replace(
                 b,
-                word_ids=b.word_ids.to(device),
-                char_ids=b.char_ids.to(device),
-                shape_ids=b.shape_ids.to(device),
-                frequency_ids=b.frequency_ids.to(device),
-                gazetteer_ids=b.gazetteer_ids.to(device),
-                mask=b.mask.to(device),
+                word_ids=torch.as_tensor(b.word_ids, device=device),
+                char_ids=torch.as_tensor(b.char_ids, device=device),
+                shape_ids=torch.as_tensor(b.shape_ids, device=device),
+                frequency_ids=torch.as_tensor(b.frequency_ids, device=device),
+                gazetteer_ids=torch.as_tensor(b.gazetteer_ids, device=device),
+                mask=torch.as_tensor(b.mask, device=device),
             )
             for b in work.batches
         ]

@@ -126,3 +126,12 @@ def test_weights_overwritten_under_a_running_predictor_do_not_crash_it(
     expected = predictor.predict(TEXTS)
     (model / "weights.safetensors").write_bytes(b"garbage")
     assert predictor.predict(TEXTS) == expected
+
+
+def test_calibrating_a_model_with_a_stale_graph_saves_a_good_one(tiny_model_dir, tmp_path) -> None:
+    model = copy_model(tiny_model_dir, tmp_path)
+    state = safetensors.torch.load_file(model / "weights.safetensors")
+    state["output.bias"] = state["output.bias"] + 1.0
+    safetensors.torch.save_file(state, model / "weights.safetensors")
+    artifact.store_calibration(model, {"temperature": 1.5, "min_confidence": 0.0})
+    assert artifact.load(model, with_tagger=False).graph is not None
