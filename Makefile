@@ -5,17 +5,25 @@ PY := $(VENV)/bin/python
 CLI := $(VENV)/bin/slot-tagger
 SEED ?= 0
 N_TRAIN ?= 40000
+# The serving install's pinned versions (the image installs exactly these; tests/test_lock.py).
+LOCK := deploy/requirements-serve.txt
+# This machine's container preparation (podman, a stand-in base image): beside the repository
+# (../shared), else where the workspace keeps it.
+CONTAINER_PREPARE ?= $(firstword $(wildcard ../shared/container/prepare.sh) \
+	/work/shared/container/prepare.sh)
 
-.PHONY: install serve test lint data train-default report ablation bench soak clean
+.PHONY: install serve test lint data train-default export-default report ablation bench soak \
+	lock image-test clean
 
 install: $(VENV)/.installed
 
 # torch first, pinned: its CPU wheel is on local disk here, and a looser pin fetches a CUDA build.
-$(VENV)/.installed: pyproject.toml
+# The serving packages at the lock's versions, so the tests run what the image runs.
+$(VENV)/.installed: pyproject.toml $(LOCK)
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -c $(LOCK) -e '.[dev]'
 	touch $@
 
 serve: install
@@ -41,6 +49,11 @@ train-default: install data/train.jsonl
 	$(CLI) train --train data/train.jsonl --dev data/dev.txt --dev data/conv_dev.txt --dev data/dialog_dev.jsonl \
 		--out model/default --name slot-tagger-default --seed $(SEED)
 	$(CLI) calibrate --data data/conv_dev.txt --model model/default
+	$(CLI) export model/default
+
+# The shipped model's ONNX graph again (training and calibrating write it too): the weights stay.
+export-default: install
+	$(CLI) export model/default
 
 # The place table the service resolves spans against (model/places.json.gz).
 places: install
@@ -66,5 +79,17 @@ bench: install
 soak: install
 	$(PY) tests/benchmarks/soak.py
 
+# Pin the serving install again: resolve `pip install .` (no extras) in an empty environment.
+lock: install
+	rm -rf .lock-venv && python3 -m venv --without-pip .lock-venv
+	$(PY) -m pip --python .lock-venv/bin/python install -q .
+	{ sed -n '/^#/p' $(LOCK); \
+	  $(PY) -m pip --python .lock-venv/bin/python freeze --all --exclude slot-tagger; } >$(LOCK).new
+	mv $(LOCK).new $(LOCK) && rm -rf .lock-venv build
+
+# Build the image with podman and smoke-test it (CI runs this after `make test`; needs root).
+image-test:
+	bash deploy/image-test.sh $(CONTAINER_PREPARE) slot-tagger
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis runs
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis runs .lock-venv

@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import torch
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
@@ -57,7 +56,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        torch.set_num_threads(settings.torch_threads)
+        if settings.backend == "torch":  # torch is imported only for the backend that needs it
+            import torch
+
+            torch.set_num_threads(settings.torch_threads)
         meta = app.state.predictor.meta
         log.info("serving model %s %s", meta.name, meta.version)
         yield

@@ -8,6 +8,9 @@ Layout (format_version 2)::
     lexicon.json.gz      word frequencies and place names (model.lexicon), gzipped JSON (0.7 MB;
                          2.3 MB unpacked), when the config uses them
     weights.safetensors  the state_dict tensors and nothing else (no pickle anywhere)
+    graph.json, token_inputs.onnx, contextual.onnx
+                         the network exported for ONNX Runtime, its tensors read from the
+                         weights file (model/graph.py); what serving runs, without torch
 
 Format version 1 (before the lexicon) still loads: its config has no frequency or gazetteer input.
 
@@ -17,6 +20,10 @@ changes its answers, so a recalibrated model gets a new version. ``meta.json`` r
 directory whose ``meta.json`` records another (one written before this rule) is read with the
 computed one; a format 2 directory recording a version neither rule gives (its files changed after
 it was saved) is refused.
+
+:func:`load` builds the torch tagger; ``load(dir, with_tagger=False)`` reads everything else without
+importing torch (the vocabularies, the CRF's scores, the checked graph), which is what serving
+needs.
 """
 
 from __future__ import annotations
@@ -33,20 +40,24 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import safetensors
-import safetensors.torch
+import numpy as np
 import spacy
-import torch
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from model import graph as graphs
 from model.config import TaggerConfig
+from model.decode import CRFScores
 from model.encode import Vocabs
 from model.errors import CorruptModelError, IncompatibleModelError, ModelNotFoundError
 from model.lexicon import Lexicon
-from model.tagger import BiLSTMTagger
 from model.vocab import Vocab
+
+if TYPE_CHECKING:  # torch is imported only where a tagger is built or saved
+    import torch
+
+    from model.tagger import BiLSTMTagger
 
 FORMAT = "slot-tagger"
 FORMAT_VERSION = 2
@@ -98,15 +109,35 @@ class Calibration:
 
 @dataclass(frozen=True, slots=True)
 class LoadedModel:
-    """A model read back from disk, in eval mode."""
+    """A model read back from disk, in eval mode.
+
+    Attributes:
+        tagger: the torch network; None when loaded without torch
+            (``load(dir, with_tagger=False)``).
+        vocabs: the tagger's vocabularies (given or not, they are the tagger's when it has one).
+        crf: the CRF's scores read from the weights file, when there is no tagger to ask.
+        graph: the saved ONNX graph, checked against the weights; None if the directory has
+            none.
+    """
 
     meta: ModelMeta
     config: TaggerConfig
-    tagger: BiLSTMTagger
+    tagger: BiLSTMTagger | None
     path: Path
+    vocabs: Vocabs = None  # type: ignore[assignment]  # filled from the tagger when not given
+    crf: CRFScores | None = None
+    graph: graphs.Graph | None = None
+
+    def __post_init__(self) -> None:
+        if self.vocabs is None:
+            if self.tagger is None:
+                raise ValueError("expected a tagger or vocabularies, got neither")
+            object.__setattr__(self, "vocabs", self.tagger.vocabs)
 
 
 def library_versions() -> dict[str, str]:
+    import torch
+
     return {
         "slot_tagger": SLOT_TAGGER_VERSION,
         "torch": torch.__version__,
@@ -145,8 +176,10 @@ def save(
     train_data_sha256: str | None = None,
     dev_metrics: dict[str, Any] | None = None,
     calibration: dict[str, float] | None = None,
+    graph: bool = True,
 ) -> ModelMeta:
-    """Write ``tagger`` to ``out_dir`` atomically.
+    """Write ``tagger`` to ``out_dir`` atomically, with its exported graph unless ``graph`` is
+    False (model/graph.py: what serving runs without torch).
 
     Everything goes into a sibling temporary directory first, each file fsynced; then the old
     directory is moved aside, the new one renamed into place and the old one deleted. A crash at any
@@ -155,6 +188,8 @@ def save(
     Returns:
         The metadata written.
     """
+    import safetensors.torch
+
     state = {k: v.detach().cpu().contiguous() for k, v in tagger.state_dict().items()}
     vocab = {
         "words": tagger.vocabs.words.to_json(),
@@ -181,8 +216,27 @@ def save(
         versions=library_versions(),
     )
     meta_json = json.dumps(meta.model_dump(), indent=2).encode()
-    write_directory(out_dir, {"meta.json": meta_json, **files})
+    exported = graphs.files(tagger, files) if graph else {}
+    write_directory(out_dir, {"meta.json": meta_json, **files, **exported})
     return meta
+
+
+def export_graph(model_dir: str | Path) -> graphs.Graph:
+    """Export the network of the model at ``model_dir`` and save it there (rewriting the
+    directory atomically; every other file stays byte for byte): for models saved without
+    their graph, or with a graph of other weights.
+
+    Raises:
+        ModelNotFoundError, IncompatibleModelError, CorruptModelError: see :func:`load`.
+    """
+    path = Path(model_dir)
+    loaded = load(path, graph=False)
+    assert loaded.tagger is not None
+    kept = {f.name: _read(f) for f in sorted(path.iterdir()) if f.is_file()}
+    for name in (graphs.GRAPH_FILE, graphs.TOKEN_GRAPH, graphs.CONTEXTUAL_GRAPH):
+        kept.pop(name, None)
+    write_directory(path, {**kept, **graphs.files(loaded.tagger, kept)})
+    return graphs.read(path, kept)
 
 
 def store_calibration(model_dir: str | Path, calibration: dict[str, float]) -> ModelMeta:
@@ -203,7 +257,7 @@ def store_calibration(model_dir: str | Path, calibration: dict[str, float]) -> M
     Raises:
         ModelNotFoundError, IncompatibleModelError, CorruptModelError: see :func:`load`.
     """
-    loaded = load(model_dir)
+    loaded = load(model_dir, graph=False)  # the graph is exported again
     return save(
         model_dir,
         loaded.tagger,
@@ -374,6 +428,10 @@ def _check_weights(
     """Refuse weights that cannot serve before the network is built: shapes its config does not
     give (built on the meta device first, which allocates nothing, so an absurd size in
     config.json costs nothing), and NaN or infinite values (such a model tags nothing)."""
+    import torch
+
+    from model.tagger import BiLSTMTagger
+
     try:
         with torch.device("meta"):
             shapes = {
@@ -409,8 +467,15 @@ def read_meta(model_dir: str | Path) -> ModelMeta:
     return _with_version(path, meta, _answer_files(path))
 
 
-def load(model_dir: str | Path) -> LoadedModel:
+def load(model_dir: str | Path, *, with_tagger: bool = True, graph: bool = True) -> LoadedModel:
     """Load a model directory written by :func:`save`, without executing any code from it.
+
+    Args:
+        model_dir: the directory.
+        with_tagger: build the torch tagger; False reads the rest without importing torch, and
+            then the directory must have its exported graph.
+        graph: read the saved graph, if there is one, refusing one of other weights; False
+            ignores it (to export it again).
 
     Raises:
         ModelNotFoundError, IncompatibleModelError, CorruptModelError: see :mod:`model.errors`.
@@ -447,6 +512,21 @@ def load(model_dir: str | Path) -> LoadedModel:
             f"model at {path}: meta.json labels {sorted(meta.labels)} do not match the tags in "
             f"vocab.json {labels_of(vocabs.tags)}"
         )
+    if not with_tagger:
+        return _without_tagger(meta, config, vocabs, path, files)
+    try:
+        import safetensors.torch
+
+        from model.tagger import BiLSTMTagger
+    except ImportError:
+        missing = (
+            "" if graphs.exists(path) else f" has no exported graph ({graphs.GRAPH_FILE}), and"
+        )
+        raise ModelNotFoundError(
+            f"model at {path}{missing} needs torch to run its network, which is not installed: "
+            "install 'slot-tagger[train]' (and run `slot-tagger export` on the model once, so "
+            "that serving needs no torch)"
+        ) from None
     try:
         state = safetensors.torch.load(files["weights.safetensors"])
     except (OSError, safetensors.SafetensorError) as e:
@@ -461,6 +541,36 @@ def load(model_dir: str | Path) -> LoadedModel:
             f"model at {path}: weights do not match its config and vocabularies ({first})"
         ) from e
     tagger.eval()
-    # Last, so that a missing or unreadable file is reported as what it is.
+    # Last, so that a missing or unreadable file is reported as what it is; a graph is refused for
+    # other weights only once these weights are known to be good.
     meta = _with_version(path, meta, files)
-    return LoadedModel(meta=meta, config=config, tagger=tagger, path=path.resolve())
+    saved_graph = graphs.read(path, files) if graph and graphs.exists(path) else None
+    return LoadedModel(
+        meta=meta, config=config, tagger=tagger, path=path.resolve(), graph=saved_graph
+    )
+
+
+def _without_tagger(
+    meta: ModelMeta,
+    config: TaggerConfig,
+    vocabs: Vocabs,
+    path: Path,
+    files: Mapping[str, bytes],
+) -> LoadedModel:
+    """The model as serving needs it, torch never imported: the graph (checked against the very
+    weights, config and vocabularies read here when it was exported) and the CRF's scores."""
+    import safetensors.numpy
+
+    try:
+        weights = safetensors.numpy.load(files["weights.safetensors"])
+        crf = CRFScores.of_weights(weights)
+    except (OSError, KeyError, safetensors.SafetensorError) as e:
+        raise CorruptModelError(f"model at {path} has unreadable weights: {e}") from e
+    for name, array in weights.items():  # as _check_weights does for the torch tagger
+        if np.issubdtype(array.dtype, np.floating) and not bool(np.isfinite(array).all()):
+            raise CorruptModelError(
+                f"model at {path}: weights {name!r} hold NaN or infinite values; retrain it"
+            )
+    meta = _with_version(path, meta, files)
+    graph = graphs.read(path, files, weights)
+    return LoadedModel(meta, config, None, path.resolve(), vocabs, crf, graph)

@@ -1,5 +1,6 @@
-"""Turning token lists into padded id tensors: words, characters, word shapes and the lexicon's
-frequency and gazetteer ids."""
+"""Turning token lists into padded id arrays: words, characters, word shapes and the lexicon's
+frequency and gazetteer ids. NumPy only: the tagger takes them as torch tensors
+(``torch.as_tensor`` shares their memory), ONNX Runtime as they are."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
 from model.lexicon import Lexicon
 from model.vocab import PAD_ID, Vocab
@@ -56,17 +56,17 @@ class Vocabs:
 
 @dataclass(frozen=True, slots=True)
 class Batch:
-    """Padded inputs for a batch of sentences; padding is id 0 everywhere."""
+    """Padded inputs for a batch of sentences, NumPy arrays; padding is id 0 everywhere."""
 
-    word_ids: torch.Tensor  # (batch, seq_len)
-    char_ids: torch.Tensor  # (batch, seq_len, word_len)
-    shape_ids: torch.Tensor  # (batch, seq_len)
-    frequency_ids: torch.Tensor  # (batch, seq_len); all padding without a lexicon
-    gazetteer_ids: torch.Tensor  # (batch, seq_len); all padding without a lexicon
-    mask: torch.Tensor  # (batch, seq_len) bool
-    lengths: torch.Tensor  # (batch,) int64, on the CPU
+    word_ids: np.ndarray  # (batch, seq_len) int64
+    char_ids: np.ndarray  # (batch, seq_len, word_len) int64
+    shape_ids: np.ndarray  # (batch, seq_len) int64
+    frequency_ids: np.ndarray  # (batch, seq_len) int64; all padding without a lexicon
+    gazetteer_ids: np.ndarray  # (batch, seq_len) int64; all padding without a lexicon
+    mask: np.ndarray  # (batch, seq_len) bool
+    lengths: np.ndarray  # (batch,) int64
     # Each token's network input, when the encoder was given a way to compute them (see Encoder).
-    token_inputs: torch.Tensor | None = None  # (batch, seq_len, input_dim) float32
+    token_inputs: np.ndarray | None = None  # (batch, seq_len, input_dim) float32
 
 
 class Encoder:
@@ -148,7 +148,7 @@ class Encoder:
             table[: len(self._input_table)] = self._input_table
             self._input_table = table
 
-    def _token_inputs_of(self, rows: np.ndarray) -> torch.Tensor:
+    def _token_inputs_of(self, rows: np.ndarray) -> np.ndarray:
         """The network inputs of the rows (B, T), computing those of rows added since last time."""
         assert self.token_inputs is not None
         first, last = self._rows_with_inputs + 1, len(self._rows)
@@ -167,7 +167,7 @@ class Encoder:
             self._input_table[new] = inputs
             self._rows_with_inputs = last
         assert self._input_table is not None
-        return torch.from_numpy(self._input_table[rows])  # (B, T, I)
+        return self._input_table[rows]  # (B, T, I)
 
     def __call__(self, token_lists: Sequence[Sequence[str]]) -> Batch:
         """Encode token texts as a batch padded to the longest sentence (each must be non-empty)."""
@@ -191,13 +191,13 @@ class Encoder:
         if (lexicon := self.vocabs.lexicon) is not None:
             for b, tokens in enumerate(token_lists):
                 gazetteer[b, : len(tokens)] = lexicon.gazetteer_ids(tokens, self.place_holdout)
-        return Batch(  # NumPy then torch.from_numpy: a third of the cost of torch ops here
-            word_ids=torch.from_numpy(self._words[rows]),  # (B, T)
-            char_ids=torch.from_numpy(self._chars[:, :word_len][rows]),  # (B, T, C)
-            shape_ids=torch.from_numpy(self._shapes[rows]),  # (B, T)
-            frequency_ids=torch.from_numpy(self._frequencies[rows]),  # (B, T)
-            gazetteer_ids=torch.from_numpy(gazetteer),  # (B, T)
-            mask=torch.from_numpy(np.arange(seq_len)[None, :] < lengths[:, None]),  # (B, T)
-            lengths=torch.from_numpy(lengths),
+        return Batch(  # NumPy: a third of the cost of torch ops here
+            word_ids=self._words[rows],  # (B, T)
+            char_ids=self._chars[:, :word_len][rows],  # (B, T, C)
+            shape_ids=self._shapes[rows],  # (B, T)
+            frequency_ids=self._frequencies[rows],  # (B, T)
+            gazetteer_ids=gazetteer,  # (B, T)
+            mask=np.arange(seq_len)[None, :] < lengths[:, None],  # (B, T)
+            lengths=lengths,  # (B,)
             token_inputs=self._token_inputs_of(rows) if self.token_inputs is not None else None,
         )

@@ -14,9 +14,10 @@ from typing import Any
 import numpy as np
 
 from model import artifact, runtime
+from model import graph as graphs
 from model.artifact import Calibration, LoadedModel, ModelMeta
 from model.context import Context, as_turns, context_tokens
-from model.crf import FastDecoder
+from model.decode import FastDecoder
 from model.encode import Batch, Encoder
 from model.language import detect
 from model.runtime import DEFAULT_BACKEND, Backend
@@ -109,13 +110,13 @@ class Predictor:
         calibration: Calibration | None = None,
     ) -> None:
         self.loaded = loaded
-        self.tagger = loaded.tagger.eval()
-        self.vocabs = loaded.tagger.vocabs
+        self.tagger = loaded.tagger.eval() if loaded.tagger is not None else None
+        self.vocabs = loaded.vocabs
         self.places = places
         self.date_policy = date_policy
         self.backend = backend
         self.english_only = english_only
-        self.network = runtime.network(self.tagger, backend, threads)
+        self.network = runtime.network(self.tagger, backend, threads, loaded.graph)
         self.encoder = Encoder(
             self.vocabs, loaded.config.max_word_chars, token_inputs=self.network.token_inputs
         )
@@ -126,10 +127,10 @@ class Predictor:
         # The decoder copies the CRF's scores. A network that follows the tagger's weights gets
         # one per call (about 40 µs): training scores this predictor between epochs while they
         # change. An exported copy of the network never changes, so its decoder is made once.
+        crf = self.loaded.crf if self.tagger is None else self.tagger.crf
+        assert crf is not None, "a model loaded without its tagger has its CRF's scores"
         self._decoder = (
-            None
-            if self.network.follows_weights
-            else FastDecoder(self.tagger.crf, calibration.temperature)
+            None if self.network.follows_weights else FastDecoder(crf, calibration.temperature)
         )
 
     @classmethod
@@ -142,8 +143,8 @@ class Predictor:
         english_only: bool = True,
     ) -> Predictor:
         """Load the model at ``model_dir`` (the shipped default model when None) and the places,
-        ready to serve."""
-        loaded = artifact.load(artifact.DEFAULT_MODEL_DIR if model_dir is None else model_dir)
+        ready to serve (see :func:`load_model`)."""
+        loaded = load_model(model_dir, backend)
         return cls(loaded, PlaceIndex.load(), date_policy, backend, threads, english_only)
 
     def with_calibration(self, calibration: Calibration) -> Predictor:
@@ -257,6 +258,7 @@ class Predictor:
         """The decoder for the CRF's scores as they are now (see :meth:`_calibrate`)."""
         if self._decoder is not None:
             return self._decoder
+        assert self.tagger is not None, "only a network that follows a tagger has no decoder"
         return FastDecoder(self.tagger.crf, self.temperature)
 
     @staticmethod
@@ -289,7 +291,7 @@ class Predictor:
         )
         chunks: list[list[int]] = []
         for i in order:  # shortest first: the one added is a chunk's longest
-            room = MAX_BATCH_TOKENS // max(len(token_lists[i]), 1)
+            room = MAX_BATCH_TOKENS // max(len(prefixes[i]) + len(token_lists[i]), 1)
             if not chunks or len(chunks[-1]) >= min(batch_size, room):
                 chunks.append([])
             chunks[-1].append(i)
@@ -342,6 +344,22 @@ class Predictor:
                 spans = resolve_values(spans, reference_date, self.date_policy, self.places)
                 results[i] = Prediction(texts[i], token_lists[i], tags, spans)
         return results
+
+
+def load_model(
+    model_dir: str | Path | None = None, backend: Backend = DEFAULT_BACKEND
+) -> LoadedModel:
+    """The model at ``model_dir`` (the shipped one when None) as a predictor on ``backend`` needs
+    it: on ONNX Runtime, a directory with its exported graph is read without importing torch;
+    otherwise the torch tagger is built (and, for ONNX Runtime, exported in memory).
+
+    Raises:
+        ModelNotFoundError, IncompatibleModelError, CorruptModelError: see
+        :func:`model.artifact.load`.
+    """
+    path = artifact.DEFAULT_MODEL_DIR if model_dir is None else Path(model_dir)
+    with_tagger = backend != "onnx" or not graphs.exists(path)
+    return artifact.load(path, with_tagger=with_tagger)
 
 
 def _day(reference_date: date | Today | None) -> date | None:

@@ -130,18 +130,28 @@ class BiLSTMTagger(nn.Module):
 
     def emissions(self, batch: Batch) -> torch.Tensor:
         """Per-token tag scores: -> (batch, seq_len, num_tags)."""
-        word_ids = batch.word_ids  # (B, T)
+        # The encoder's NumPy arrays become tensors sharing their memory (tensors stay as they are,
+        # on their device); lengths stay on the CPU, as packing wants them.
+        word_ids = torch.as_tensor(batch.word_ids)  # (B, T)
         if self.training and self.config.word_dropout > 0:
             drop = torch.rand(word_ids.shape) < self.config.word_dropout  # (B, T)
-            word_ids = word_ids.masked_fill(drop & batch.mask, UNK_ID)  # (B, T)
-        x = self.token_inputs(word_ids, batch.char_ids, batch.shape_ids, batch.frequency_ids)
+            mask = torch.as_tensor(batch.mask, device=word_ids.device)  # (B, T)
+            word_ids = word_ids.masked_fill(drop & mask, UNK_ID)  # (B, T)
+        x = self.token_inputs(
+            word_ids,
+            torch.as_tensor(batch.char_ids),
+            torch.as_tensor(batch.shape_ids),
+            torch.as_tensor(batch.frequency_ids),
+        )
         x = self.dropout(x)  # (B, T, I)
-        return self.contextual(x, batch.lengths, batch.gazetteer_ids)  # (B, T, K)
+        lengths = torch.as_tensor(batch.lengths, device="cpu")  # (B,)
+        return self.contextual(x, lengths, torch.as_tensor(batch.gazetteer_ids))  # (B, T, K)
 
     def loss(self, batch: Batch, tag_ids: torch.Tensor) -> torch.Tensor:
         """Training loss for gold ``tag_ids`` of shape (batch, seq_len); a scalar."""
         emissions = self.emissions(batch)  # (B, T, K)
+        mask = torch.as_tensor(batch.mask, device=emissions.device)  # (B, T)
         if self.config.use_crf:
-            return self.crf.nll(emissions, tag_ids, batch.mask)
-        logits = emissions[batch.mask]  # (N, K)
-        return nn.functional.cross_entropy(logits, tag_ids[batch.mask])
+            return self.crf.nll(emissions, tag_ids, mask)
+        logits = emissions[mask]  # (N, K)
+        return nn.functional.cross_entropy(logits, tag_ids[mask])

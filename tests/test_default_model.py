@@ -3,7 +3,7 @@
 import pytest
 
 from data.formats import read_examples
-from model.predictor import Predictor
+from model.predictor import Prediction, Predictor
 from training.evaluate import evaluate
 
 
@@ -140,25 +140,43 @@ def test_hand_written_dev_set_floor(default: Predictor) -> None:
         assert report.labels[label].f1 >= 0.93, label
 
 
-def test_served_backend_tags_the_hand_written_sets_exactly_as_torch(default: Predictor) -> None:
-    """The service runs the network on ONNX Runtime; every tag and span must be torch's."""
-    texts = [e.text for path in ("data/dev.txt", "data/test.txt") for e in read_examples(path)]
-    assert default.backend == "onnx"
+def test_served_model_answers_the_dev_and_test_sets_exactly_as_eager_torch(
+    default: Predictor,
+) -> None:
+    """The service runs the saved ONNX graph without torch; every tag, span and value it answers
+    must be eager torch's, on the hand-written and conversation sets, and every confidence the
+    same to 1e-6 (ONNX Runtime's kernels round differently: about 1 span in 3,000 lands on the
+    other side of the 4th decimal the API writes, by 0.0001)."""
+    sets = ("data/dev.txt", "data/test.txt", "data/conv_dev.txt")
+    texts = [e.text for path in sets for e in read_examples(path)]
+    assert default.backend == "onnx" and default.tagger is None and default.loaded.graph
     eager = Predictor.from_dir(backend="torch")
     served, expected = default.predict(texts), eager.predict(texts)
-    assert [p.tags for p in served] == [p.tags for p in expected]
-    worst = max(
-        abs(x.confidence - y.confidence)
+
+    def answer(p: Prediction) -> tuple:
+        spans = [(s.label, s.start, s.end, s.text, s.value) for s in p.spans]
+        return p.text, [(t.start, t.end) for t in p.tokens], p.tags, spans, p.refused
+
+    assert [answer(p) for p in served] == [answer(p) for p in expected]
+    pairs = [
+        (x.confidence, y.confidence)
         for a, b in zip(served, expected, strict=True)
         for x, y in zip(a.spans, b.spans, strict=True)
-    )
-    assert worst < 1e-5
+    ]
+    assert len(pairs) > 2500
+    assert max(abs(x - y) for x, y in pairs) < 1e-6
+    written = [(x, y) for x, y in pairs if round(x, 4) != round(y, 4)]
+    assert all(abs(round(x, 4) - round(y, 4)) < 1.5e-4 for x, y in written)
+    assert len(written) <= 3
 
 
 def test_default_model_is_small_and_labelled(default: Predictor) -> None:
     assert default.labels == ["date", "departure", "destination"]
     size = sum(f.stat().st_size for f in default.loaded.path.iterdir())
     assert size < 8_000_000
+    # The graph points at the weights instead of copying them: tens of kB, not megabytes.
+    graph_files = ("graph.json", "token_inputs.onnx", "contextual.onnx")
+    assert sum((default.loaded.path / f).stat().st_size for f in graph_files) < 100_000
 
 
 def test_the_documented_command_regenerates_the_default_models_training_data() -> None:

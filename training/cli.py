@@ -383,6 +383,27 @@ def _write_tagged(
 
 
 @app.command()
+def export(
+    model_dir: Annotated[Path, typer.Argument(help="model directory, rewritten atomically")],
+) -> None:
+    """Save the model's network as ONNX graphs in its directory, so serving needs no torch.
+
+    Training saves them; this is for models saved before, or whose graph was refused. The weights
+    and every other file stay as they are, and so does the model's version. Needs torch
+    (pip install 'slot-tagger[train]').
+    """
+    from model import artifact, graph
+
+    try:
+        artifact.export_graph(model_dir)
+    except ModelError as e:
+        raise _fail(str(e)) from None
+    names = (graph.TOKEN_GRAPH, graph.CONTEXTUAL_GRAPH, graph.GRAPH_FILE)
+    sizes = ", ".join(f"{n} {(model_dir / n).stat().st_size:,} bytes" for n in names)
+    typer.echo(f"exported the graph of {model_dir}: {sizes}", err=True)
+
+
+@app.command()
 def serve(
     model: ModelOption = None,
     host: str = "127.0.0.1",
@@ -392,7 +413,7 @@ def serve(
     """Serve the HTTP API (uvicorn) for a model."""
     import uvicorn
 
-    from model import artifact
+    from model.predictor import load_model
 
     for secret in ("SLOT_TAGGER_API_KEY", "SLOT_TAGGER_ADMIN_TOKEN"):
         if secret in os.environ and not os.environ[secret].strip():
@@ -404,8 +425,8 @@ def serve(
             "cannot serve: --workers > 1 with SLOT_TAGGER_ADMIN_TOKEN set; a reload would "
             "reach one worker only. Use one worker, or unset the token and restart to reload"
         )
-    try:  # refuse to start, in one line, before any worker does
-        artifact.load(artifact.DEFAULT_MODEL_DIR if model is None else model)
+    try:  # refuse to start, in one line, before any worker does (as serving loads it: no torch)
+        load_model(model)
     except ModelError as e:
         raise _fail(f"cannot serve: {e}") from None
     except Exception as e:  # noqa: BLE001 - any failure to load is one line, not a traceback

@@ -33,9 +33,10 @@ async def noop_batch(
     body: BatchTagRequest, predictor: PredictorDep, settings: SettingsDep
 ) -> Response:
     """/tag/batch's parsing, checks and response, without the model."""
-    _check_batch(body, settings)
+    texts, contexts = body.split()
+    _check_batch(texts, contexts, settings)
     _reference(body, settings)
-    nothing = [Prediction(text, [], [], []) for text in body.texts]
+    nothing = [Prediction(text, [], [], []) for text in texts]
     return _json({"results": [_response(p, predictor, body.min_confidence) for p in nothing]})
 
 

@@ -99,7 +99,7 @@ def test_temperature_divides_every_score_and_keeps_the_best_path() -> None:
 
 
 def test_fast_decoder_matches_the_torch_crf_with_padding_and_temperature() -> None:
-    from model.crf import FastDecoder
+    from model.decode import FastDecoder
 
     crf = make_crf(4)
     lengths = [5, 3, 1, 4]

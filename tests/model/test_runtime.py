@@ -42,7 +42,7 @@ def test_padding_does_not_change_a_sentences_scores_on_onnx(tiny_model_dir) -> N
     """A short sentence batched with a long one gets the scores it gets alone (the exported LSTM
     reads each sentence's length; an unpacked one would run the backward pass over padding)."""
     predictor = Predictor.from_dir(tiny_model_dir, backend="onnx")
-    onnx = OnnxNetwork(predictor.tagger)
+    onnx = predictor.network
     short, long = (
         ["leave", "Boston"],
         ["flights", "from", "Paris", "to", "London", "on", "the", "5th", "of", "May"],
@@ -101,8 +101,8 @@ def test_batches_without_cached_inputs_get_them_computed_from_ids(tiny_model_dir
     assert batch.token_inputs is None
     with torch.inference_mode():
         expected = eager.tagger.emissions(batch).numpy()
-    got = OnnxNetwork(eager.tagger).emissions(batch)
-    assert abs(got - expected)[batch.mask.numpy()].max() < 1e-5
+    got = network(eager.tagger).emissions(batch)
+    assert abs(got - expected)[batch.mask].max() < 1e-5
 
 
 def test_one_place_chooses_the_backend_and_onnx_is_the_default(tiny_model_dir) -> None:

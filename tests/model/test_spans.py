@@ -3,7 +3,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from model.crf import CRF, FastDecoder, allowed_transitions
+from model.crf import CRF, allowed_transitions
+from model.decode import FastDecoder
 from model.predictor import Predictor
 from model.spans import Span, allowed_tags, from_bio, to_bio, token_limits
 from model.tokenize import tokenize
