@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from model.context import as_turns
 from model.values.dates import check_timezone, timezones
 
 TIMEZONES = sorted(timezones())
@@ -63,8 +64,7 @@ ContextIn = list[str] | str | None
 
 
 def _valid_context(value: ContextIn) -> list[str]:
-    turns = [value] if isinstance(value, str) else list(value or [])
-    return [_valid_unicode(turn) for turn in turns]
+    return [_valid_unicode(turn) for turn in as_turns(value)]
 
 
 _CONTEXT_DESCRIPTION = (
@@ -75,7 +75,27 @@ _CONTEXT_DESCRIPTION = (
 )
 
 
-class TagRequest(ResolveOptions):
+class BatchItem(BaseModel):
+    """A text with its dialogue context: one item of a batch, and the body of /tag with its
+    resolve options."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(description="the text to tag; whitespace-only text gives no spans")
+    context: ContextIn = Field(None, description=_CONTEXT_DESCRIPTION)
+
+    @field_validator("text")
+    @classmethod
+    def _text_is_unicode(cls, value: str) -> str:
+        return _valid_unicode(value)
+
+    @field_validator("context")
+    @classmethod
+    def _context_is_unicode(cls, value: ContextIn) -> list[str]:
+        return _valid_context(value)
+
+
+class TagRequest(ResolveOptions, BatchItem):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
@@ -94,38 +114,6 @@ class TagRequest(ResolveOptions):
             ]
         },
     )
-
-    text: str = Field(description="the text to tag; whitespace-only text gives no spans")
-    context: ContextIn = Field(None, description=_CONTEXT_DESCRIPTION)
-
-    @field_validator("text")
-    @classmethod
-    def _text_is_unicode(cls, value: str) -> str:
-        return _valid_unicode(value)
-
-    @field_validator("context")
-    @classmethod
-    def _context_is_unicode(cls, value: ContextIn) -> list[str]:
-        return _valid_context(value)
-
-
-class BatchItem(BaseModel):
-    """One text of a batch with its dialogue context."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    text: str = Field(description="the text to tag")
-    context: ContextIn = Field(None, description=_CONTEXT_DESCRIPTION)
-
-    @field_validator("text")
-    @classmethod
-    def _text_is_unicode(cls, value: str) -> str:
-        return _valid_unicode(value)
-
-    @field_validator("context")
-    @classmethod
-    def _context_is_unicode(cls, value: ContextIn) -> list[str]:
-        return _valid_context(value)
 
 
 class BatchTagRequest(ResolveOptions):

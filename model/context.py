@@ -27,7 +27,7 @@ Context: TypeAlias = Sequence[str] | str | None
 SEPARATOR = "<turn>"
 
 
-def context_tokens(context: Sequence[str], budget: int) -> list[str]:
+def context_prefix(context: Sequence[str], budget: int) -> list[str]:
     """The token texts the network reads before the text: the last ``budget`` tokens of the
     turns (oldest first), each turn followed by :data:`SEPARATOR`.
 

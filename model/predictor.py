@@ -16,7 +16,7 @@ import numpy as np
 from model import artifact, runtime
 from model import graph as graphs
 from model.artifact import Calibration, LoadedModel, ModelMeta
-from model.context import Context, as_turns, context_tokens
+from model.context import Context, as_turns, context_prefix
 from model.decode import FastDecoder
 from model.encode import Batch, Encoder
 from model.language import detect
@@ -276,7 +276,7 @@ class Predictor:
         token_lists = [tokenize(text) for text in texts]
         budget = self.loaded.config.context_tokens
         prefixes = (
-            [context_tokens(as_turns(c), budget) for c in contexts]
+            [context_prefix(as_turns(c), budget) for c in contexts]
             if contexts is not None and budget > 0
             else [[] for _ in texts]
         )

@@ -8,6 +8,7 @@ and messages to stderr, so ``slot-tagger tag | jq`` always works. What ``--help`
 from __future__ import annotations
 
 import gc
+import itertools
 import json
 import logging
 import os
@@ -333,36 +334,18 @@ def tag(
         raise typer.Exit(code=1)
 
 
-class _Queued:
-    """An iterator over a deque another loop fills: empty now is not the end. The predictor
-    takes a chunk's contexts right after its texts, which put them here."""
-
-    def __init__(self, items: deque[list[str]]) -> None:
-        self.items = items
-
-    def __iter__(self) -> _Queued:
-        return self
-
-    def __next__(self) -> list[str]:
-        if not self.items:
-            raise StopIteration
-        return self.items.popleft()
-
-
 def _write_tagged(
     predictor: Predictor, lines: Iterator[Line], batch_size: int, reference: date | Today, out: Any
 ) -> int:
     """Write each line's prediction, or its error object, in input order; returns the errors."""
     waiting: deque[tuple[int, str | None]] = deque()  # lines read ahead: number, error or None
-    read_contexts: deque[list[str]] = deque()  # the contexts of texts read, not yet handed on
     failed = 0
 
-    def texts() -> Iterator[str]:
+    def tagged() -> Iterator[tuple[str, list[str]]]:
         for number, text, error, context in lines:
             waiting.append((number, error))
             if text is not None:
-                read_contexts.append(context)
-                yield text
+                yield text, context
 
     def write_errors() -> None:
         nonlocal failed
@@ -371,8 +354,12 @@ def _write_tagged(
             out.write(orjson.dumps({"line": number, "error": error}) + b"\n")
             failed += 1
 
+    texts, contexts = itertools.tee(tagged())  # the predictor reads a chunk's texts, then theirs
     stream = predictor.predict_iter(
-        texts(), batch_size, reference_date=reference, contexts=_Queued(read_contexts)
+        (text for text, _ in texts),
+        batch_size,
+        reference_date=reference,
+        contexts=(context for _, context in contexts),
     )
     for prediction in stream:
         write_errors()

@@ -11,7 +11,7 @@ from functools import cache
 import torch
 
 from data.example import Example
-from model.context import context_tokens
+from model.context import context_prefix
 from model.encode import Batch, Encoder, Vocabs, word_key
 from model.lexicon import Lexicon
 from model.spans import OUTSIDE, to_bio
@@ -48,7 +48,7 @@ def align(examples: Sequence[Example], context_budget: int = 0) -> Aligned:
         tags, expanded = to_bio(tokens, [(s.start, s.end, s.label) for s in example.spans])
         n_expanded += expanded
         n_spans += len(example.spans)
-        prefix = context_tokens(example.context, context_budget)
+        prefix = context_prefix(example.context, context_budget)
         sentences.append(
             TaggedSentence([*prefix, *(t.text for t in tokens)], [OUTSIDE] * len(prefix) + tags)
         )

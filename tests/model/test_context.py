@@ -9,19 +9,19 @@ from pathlib import Path
 
 import pytest
 
-from model.context import SEPARATOR, as_turns, context_tokens
+from model.context import SEPARATOR, as_turns, context_prefix
 from model.predictor import Predictor
 from tests.conftest import FROM, TO
 
 
-def test_context_tokens_keep_the_last_turns_each_followed_by_a_separator() -> None:
+def test_the_context_prefix_keeps_the_last_turns_each_followed_by_a_separator() -> None:
     turns = ["Hi, how can I help?", "Where from?"]
-    assert context_tokens(turns, 100) == [
+    assert context_prefix(turns, 100) == [
         *["Hi", ",", "how", "can", "I", "help", "?"], SEPARATOR, "Where", "from", "?", SEPARATOR,
     ]  # fmt: skip
-    assert context_tokens(turns, 4) == ["Where", "from", "?", SEPARATOR]
-    assert context_tokens(turns, 0) == []
-    assert context_tokens(["", "  "], 10) == []
+    assert context_prefix(turns, 4) == ["Where", "from", "?", SEPARATOR]
+    assert context_prefix(turns, 0) == []
+    assert context_prefix(["", "  "], 10) == []
     assert as_turns("Where from?") == ["Where from?"] and as_turns(None) == []
 
 
