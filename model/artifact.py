@@ -85,6 +85,9 @@ class ModelMeta(BaseModel):
     dev_metrics: dict[str, Any] = Field(default_factory=dict)
     calibration: dict[str, float] = Field(default_factory=dict)
     versions: dict[str, str] = Field(default_factory=dict)
+    initialized_from: str | None = Field(
+        None, description="name and version of the model training started from (fine-tuning)"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +180,7 @@ def save(
     dev_metrics: dict[str, Any] | None = None,
     calibration: dict[str, float] | None = None,
     graph: bool = True,
+    initialized_from: str | None = None,
 ) -> ModelMeta:
     """Write ``tagger`` to ``out_dir`` atomically, with its exported graph unless ``graph`` is
     False (model/graph.py: what serving runs without torch).
@@ -214,6 +218,7 @@ def save(
         dev_metrics=dev_metrics or {},
         calibration=calibration or {},
         versions=library_versions(),
+        initialized_from=initialized_from,
     )
     meta_json = json.dumps(meta.model_dump(), indent=2).encode()
     exported = graphs.files(tagger, files) if graph else {}

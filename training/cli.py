@@ -26,6 +26,7 @@ import orjson
 import typer
 
 from data.formats import DataFormatError, read_examples
+from model.artifact import LoadedModel
 from model.config import TaggerConfig
 from model.errors import ModelError
 from model.predictor import Predictor
@@ -92,6 +93,22 @@ def _load(model: Path | None, threads: int = 1) -> Predictor:
         raise _fail(str(e)) from None
 
 
+def _given(ctx: typer.Context, option: str) -> bool:
+    """Whether the user set ``option`` (on the command line or by environment), not its default."""
+    source = ctx.get_parameter_source(option)
+    return source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP")
+
+
+def _load_trainable(path: Path) -> LoadedModel:
+    """A saved model with its torch network, to train on from (``train --init``)."""
+    from model import artifact
+
+    try:
+        return artifact.load(path, graph=False)
+    except ModelError as e:
+        raise _fail(str(e)) from None
+
+
 def _examples(path: Path) -> list:
     try:
         return read_examples(path)
@@ -99,8 +116,23 @@ def _examples(path: Path) -> list:
         raise _fail(str(e)) from None
 
 
+_NETWORK_OPTIONS = (
+    "word_dim",
+    "char_dim",
+    "shape_dim",
+    "frequency_dim",
+    "gazetteer_dim",
+    "hidden_dim",
+    "layers",
+    "dropout",
+    "word_dropout",
+    "use_crf",
+)
+
+
 @app.command()
 def train(
+    ctx: typer.Context,
     train_file: Annotated[
         Path, typer.Option("--train", help="training data (.jsonl, .conll, .txt)")
     ],
@@ -112,10 +144,17 @@ def train(
     ],
     out: Annotated[Path, typer.Option(help="model directory to write (replaced atomically)")],
     seed: int = C["seed"].default,
-    epochs: int = C["epochs"].default,
+    epochs: Annotated[
+        int | None, typer.Option(help="maximum epochs (default: from the data size, 10 to 60)")
+    ] = None,
     batch_size: int = C["batch_size"].default,
     lr: float = C["lr"].default,
-    patience: int = C["patience"].default,
+    patience: Annotated[
+        int | None,
+        typer.Option(
+            help="epochs without a better dev F1 before stopping (default: 3 per 10 epochs)"
+        ),
+    ] = None,
     threads: int = C["threads"].default,
     name: str = C["name"].default,
     word_dim: int = T["word_dim"].default,
@@ -132,23 +171,25 @@ def train(
     resume: Annotated[
         bool, typer.Option(help="go on from the last epoch a stopped run saved")
     ] = False,
+    init: Annotated[
+        Path | None,
+        typer.Option(
+            help="fine-tune: start from this trained model (e.g. model/default) instead of fresh "
+            "weights; new words, characters and labels get new rows, the network stays"
+        ),
+    ] = None,
 ) -> None:
     """Train a model; print dev F1 per epoch and a per-label report of the kept epoch."""
     from training.train import train as run_training
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
-    tagger_config = TaggerConfig(
-        word_dim=word_dim,
-        char_dim=char_dim,
-        shape_dim=shape_dim,
-        frequency_dim=frequency_dim,
-        gazetteer_dim=gazetteer_dim,
-        hidden_dim=hidden_dim,
-        layers=layers,
-        dropout=dropout,
-        word_dropout=word_dropout,
-        use_crf=use_crf,
-    )
+    options = {name: ctx.params[name] for name in _NETWORK_OPTIONS}
+    start = None
+    if init is not None:
+        start = _load_trainable(init)
+        given = {k: v for k, v in options.items() if _given(ctx, k)}
+        options = {**start.config.model_dump(), **given}
+    tagger_config = TaggerConfig(**options)
     train_config = TrainConfig(
         seed=seed,
         epochs=epochs,
@@ -167,6 +208,7 @@ def train(
             train_config,
             out,
             resume=resume,
+            init=start,
         )
     except ValueError as e:
         raise _fail(str(e)) from None
@@ -175,6 +217,12 @@ def train(
     typer.echo(
         f"kept epoch {result.best_epoch}; model {result.meta.version} saved to {out}", err=True
     )
+    if start is not None and start.meta.calibration:
+        typer.echo(
+            f"{init} was calibrated; its calibration does not carry over to new weights: "
+            f"run `slot-tagger calibrate --model {out} --data DEV` (dev data of your style)",
+            err=True,
+        )
     typer.echo(result.dev_report.render())
 
 
