@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import orjson
 import spacy
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -345,14 +346,14 @@ def _fsync_dir(path: Path) -> None:
 
 def _json(path: Path, data: bytes) -> Any:
     try:
-        return json.loads(data.decode("utf-8"))
+        return orjson.loads(data)  # several times faster than json: the lexicon is 100k entries
     except (ValueError, RecursionError) as e:  # bad UTF-8 or JSON, an integer of 5,000 digits
         raise CorruptModelError(f"model file {path} is not readable JSON: {e}") from e
 
 
 def _gzipped_json(path: Path, data: bytes) -> Any:
     try:
-        return json.loads(gzip.decompress(data).decode("utf-8"))
+        return orjson.loads(gzip.decompress(data))
     except (OSError, EOFError, ValueError, RecursionError) as e:
         raise CorruptModelError(f"model file {path} is not readable gzipped JSON: {e}") from e
 

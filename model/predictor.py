@@ -20,6 +20,7 @@ from model.context import Context, as_turns, context_prefix
 from model.decode import FastDecoder
 from model.encode import Batch, Encoder
 from model.language import detect
+from model.language import preload as preload_language_identifier
 from model.runtime import DEFAULT_BACKEND, Backend
 from model.spans import OUTSIDE_ONLY, Span, allowed_tags, from_bio, to_bio, token_limits
 from model.tokenize import Token, tokenize
@@ -168,9 +169,10 @@ class Predictor:
 
     def warm_up(self) -> None:
         """Run one sentence through everything, so the first real request pays no first-call costs
-        (torch's first pass, dateparser's import, the language identifier's model)."""
+        (torch's first pass, dateparser's import, the language identifier's model: that one in
+        the background, as English text seldom needs it)."""
+        preload_language_identifier()
         load_dateparser()
-        detect("un vuelo de Madrid a Barcelona mañana por la tarde")  # loads the identifier
         self.predict(["leave Boston on November 2nd for portland"], reference_date=Today())
 
     @property
