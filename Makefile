@@ -12,7 +12,7 @@ LOCK := deploy/requirements-serve.txt
 CONTAINER_PREPARE ?= $(firstword $(wildcard ../shared/container/prepare.sh) \
 	/work/shared/container/prepare.sh)
 
-.PHONY: install serve test lint data train-default export-default report ablation bench soak \
+.PHONY: install browser-deps serve test lint data train-default export-default report ablation bench soak \
 	lock image-test clean
 
 install: $(VENV)/.installed
@@ -26,10 +26,22 @@ $(VENV)/.installed: pyproject.toml $(LOCK)
 	$(PY) -m pip install -q -c $(LOCK) -e '.[dev]'
 	touch $@
 
+# The page's browser tests (tests/app/test_page.py): Debian's chromium (playwright cannot download
+# a browser here) and axe-core from the npm registry, pinned, into build/axe (ignored).
+AXE_VERSION := 4.10.3
+AXE := build/axe/node_modules/axe-core/axe.min.js
+
+browser-deps: $(AXE)
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+
+$(AXE):
+	command -v npm >/dev/null || (apt-get update && apt-get install -y npm)
+	npm install --prefix build/axe --no-save --no-audit --no-fund axe-core@$(AXE_VERSION)
+
 serve: install
 	$(CLI) serve --host 127.0.0.1 --port 8000
 
-test: install
+test: install browser-deps
 	$(PY) -m pytest
 
 lint: install
