@@ -254,8 +254,8 @@ def test_keyboard_alone(open_server: str, page: Page) -> None:
     for _ in range(6):  # the text box within a few Tab presses, each stop visibly focused
         page.keyboard.press("Tab")
         focused = page.evaluate(
-            "(() => { const e = document.activeElement;"
-            " return [e.id || e.getAttribute('href') || e.name, getComputedStyle(e).outlineStyle]; })()"
+            "(() => { const e = document.activeElement; return"
+            " [e.id || e.getAttribute('href') || e.name, getComputedStyle(e).outlineStyle]; })()"
         )
         seen.append(focused[0])
         assert focused[1] != "none", f"{focused[0]} has no visible focus"
