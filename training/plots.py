@@ -87,6 +87,11 @@ def _figure(width: float, height: float) -> Figure:
     return figure
 
 
+def _title(data: str, figures: str) -> str:
+    """The data set's name over the figures that sum it up."""
+    return f"{data}\n{figures}" if data else figures
+
+
 def history_figure(history: Sequence[Epoch], best_epoch: int | None = None) -> Figure:
     """Two panels: training loss per epoch, and dev micro F1 per epoch; the kept epoch marked."""
     figure = _figure(9, 3.6)
@@ -126,9 +131,7 @@ def labels_figure(report: Report, title: str = "") -> Figure:
     )
     axes.set(ylim=(0, 1.25), ylabel="score (exact spans)")
     micro = report.micro
-    axes.set_title(
-        f"{title + ': ' if title else ''}{report.sentences:,} sentences, micro F1 {micro.f1:.4f}"
-    )
+    axes.set_title(_title(title, f"{report.sentences:,} sentences, micro F1 {micro.f1:.4f}"))
     axes.legend(loc="upper center", ncols=3)
     return figure
 
@@ -156,7 +159,7 @@ def confusion_figure(matrix: Confusion, title: str = "") -> Figure:
     axes.set_yticks(range(n), matrix.labels)
     axes.set(xlabel="predicted label", ylabel="gold label")
     total = sum(map(sum, matrix.counts))
-    axes.set_title(f"{title + ': ' if title else ''}{total:,} tokens")
+    axes.set_title(_title(title, f"{total:,} tokens"))
     return figure
 
 
@@ -173,7 +176,7 @@ def reliability_figure(pairs: Sequence[tuple[float, bool]], title: str = "") -> 
         align="edge",
         color="#1d4ed8",
         edgecolor="white",
-        label="share exactly right",
+        label="share exactly right (on top: spans in the bin)",
     )
     axes.bar_label(bars, labels=[f"{b.spans:,}" for b in table], fontsize=7, padding=2)
     axes.plot(
@@ -189,9 +192,7 @@ def reliability_figure(pairs: Sequence[tuple[float, bool]], title: str = "") -> 
         xlim=(0, 1), ylim=(0, 1.1), xlabel="span confidence", ylabel="share of spans exactly right"
     )
     ece = expected_calibration_error(pairs)
-    axes.set_title(
-        f"{title + ': ' if title else ''}{len(pairs):,} spans, ECE {ece:.4f} (bars: spans per bin)"
-    )
+    axes.set_title(_title(title, f"{len(pairs):,} spans, ECE {ece:.4f}"))
     axes.legend(loc="upper left")
     return figure
 

@@ -60,7 +60,7 @@ def test_the_confusion_matrix_counts_tokens_by_gold_and_predicted_label() -> Non
     assert [t.get_text() for t in axes.get_yticklabels()] == matrix.labels
     cells = [int(t.get_text()) for t in axes.texts]
     assert cells == [c for row in matrix.counts for c in row]
-    assert axes.get_title() == "two: 8 tokens"
+    assert axes.get_title() == "two\n8 tokens"
 
 
 def test_the_history_figure_draws_loss_and_dev_f1_per_epoch() -> None:
