@@ -42,6 +42,9 @@ def render(settings: Settings) -> str:
         "max_text_chars": str(settings.max_text_chars),
         "max_batch_size": str(settings.max_batch_size),
         "timezone": settings.timezone,
+        "docs_note": " (closed here: it needs the API key, which a link cannot send)"
+        if settings.api_key and not settings.docs_public
+        else "",
     }
     page = _asset("index.html")
     for name, value in values.items():

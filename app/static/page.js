@@ -240,9 +240,11 @@
     }
     for (const radio of form.elements.mode) radio.addEventListener("change", updateMode);
     text.addEventListener("input", updateCount);
-    text.addEventListener("keydown", (event) => {
-      if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) form.requestSubmit();
-    });
+    for (const box of [text, context]) {
+      box.addEventListener("keydown", (event) => {
+        if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) form.requestSubmit();
+      });
+    }
     form.addEventListener("submit", submit);
     updateMode();
   }
