@@ -12,8 +12,8 @@ LOCK := deploy/requirements-serve.txt
 CONTAINER_PREPARE ?= $(firstword $(wildcard ../shared/container/prepare.sh) \
 	/work/shared/container/prepare.sh)
 
-.PHONY: install browser-deps serve test lint data train-default export-default report ablation bench soak \
-	lock image-test clean
+.PHONY: install browser-deps serve test lint data train-default export-default plots report \
+	ablation bench soak lock image-test clean
 
 install: $(VENV)/.installed
 
@@ -59,9 +59,15 @@ data/heldout_places.jsonl: data/test.txt data/place_names.py
 # The shipped model: one command, deterministic for a given seed.
 train-default: install data/train.jsonl
 	$(CLI) train --train data/train.jsonl --dev data/dev.txt --dev data/conv_dev.txt --dev data/dialog_dev.jsonl \
-		--out model/default --name slot-tagger-default --seed $(SEED)
+		--out model/default --name slot-tagger-default --seed $(SEED) --no-plots
 	$(CLI) calibrate --data data/conv_dev.txt --model model/default
 	$(CLI) export model/default
+	$(MAKE) plots
+
+# The default model's plots in README (docs/plots), on the pooled dev sets, as it serves.
+plots: install
+	$(CLI) report model/default --data data/dev.txt --data data/conv_dev.txt \
+		--data data/dialog_dev.jsonl --out docs/plots
 
 # The shipped model's ONNX graph again (training and calibrating write it too): the weights stay.
 export-default: install
