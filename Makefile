@@ -32,10 +32,12 @@ AXE_VERSION := 4.10.3
 AXE := build/axe/node_modules/axe-core/axe.min.js
 
 browser-deps: $(AXE)
-	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+	command -v chromium >/dev/null || \
+		(apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
 
 $(AXE):
-	command -v npm >/dev/null || (apt-get update && apt-get install -y npm)
+	command -v npm >/dev/null || \
+		(apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y npm)
 	npm install --prefix build/axe --no-save --no-audit --no-fund axe-core@$(AXE_VERSION)
 
 serve: install
