@@ -178,8 +178,17 @@ def train(
             "weights; new words, characters and labels get new rows, the network stays"
         ),
     ] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            help="directory for the PNG plots (loss and dev F1 per epoch, per-label scores, token "
+            "confusion, reliability) [default: OUT-report, beside the model]"
+        ),
+    ] = None,
+    plots: Annotated[bool, typer.Option(help="draw the plots at all")] = True,
 ) -> None:
-    """Train a model; print dev F1 per epoch and a per-label report of the kept epoch."""
+    """Train a model; print dev F1 per epoch and a per-label report of the kept epoch, and draw
+    the plots of the run beside the model (or into --report)."""
     from training.train import train as run_training
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
@@ -200,10 +209,11 @@ def train(
         name=name,
         place_holdout=place_holdout,
     )
+    dev = [example for dev_file in dev_files for example in _examples(dev_file)]
     try:
         result = run_training(
             _examples(train_file),
-            [example for dev_file in dev_files for example in _examples(dev_file)],
+            dev,
             tagger_config,
             train_config,
             out,
@@ -224,6 +234,53 @@ def train(
             err=True,
         )
     typer.echo(result.dev_report.render())
+    if plots:
+        _draw(out, dev, report or _report_dir(out), "dev")
+
+
+def _report_dir(model_dir: Path) -> Path:
+    """Where a model's plots go by default: beside its directory, never inside (a model
+    directory is rewritten whole by calibrate and export, and its files make its version)."""
+    return model_dir.parent / f"{model_dir.name}-report"
+
+
+def _draw(model_dir: Path | None, examples: list, out: Path, title: str) -> list[Path]:
+    try:
+        from training import plots
+    except ImportError as e:  # the serving install has no matplotlib
+        raise _fail(f"plots need matplotlib ({e}); pip install 'slot-tagger[train]'") from None
+    predictor = _load(model_dir)
+    try:
+        written = plots.write_report(predictor, examples, out, title=title)
+    except OSError as e:
+        raise _fail(f"cannot write to {e.filename or out}: {e.strerror or e}") from None
+    if not plots.history_of(predictor.meta):
+        typer.echo(
+            f"{model_dir or 'the shipped model'} keeps no per-epoch history (saved before "
+            "training recorded it): no training.png",
+            err=True,
+        )
+    typer.echo(f"plots: {', '.join(str(p) for p in written)}", err=True)
+    return written
+
+
+@app.command("report")
+def report_command(
+    model_dir: Annotated[Path, typer.Argument(metavar="MODEL", help="model directory")],
+    data: Annotated[
+        list[Path],
+        typer.Option(help="gold data (.jsonl, .conll, .txt); repeat the option to pool sets"),
+    ],
+    out: Annotated[
+        Path | None, typer.Option(help="directory for the PNGs [default: MODEL-report]")
+    ] = None,
+) -> None:
+    """Draw a model's plots on DATA as PNGs: per-label precision/recall/F1, the token confusion
+    matrix of labels, the reliability of span confidences, and loss and dev F1 per epoch when the
+    model kept its training history."""
+    examples = [example for path in data for example in _examples(path)]
+    title = " + ".join(path.name for path in data)
+    _draw(model_dir, examples, out or _report_dir(model_dir), title)
 
 
 @app.command()

@@ -370,6 +370,14 @@ def _save_best(
         run.tagger,
         name=name,
         train_data_sha256=train_data_sha256,
-        dev_metrics={"best_epoch": run.best_epoch, **run.best_report.to_json()},
+        dev_metrics={
+            "best_epoch": run.best_epoch,
+            **run.best_report.to_json(),
+            # What training did per epoch, for the plots (training/plots.py); not in the version.
+            "history": [
+                {"epoch": h.epoch, "loss": round(h.loss, 6), "dev_f1": round(h.dev_f1, 4)}
+                for h in run.history
+            ],
+        },
         initialized_from=initialized_from,
     )
