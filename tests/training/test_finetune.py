@@ -5,6 +5,7 @@ from typer.testing import CliRunner
 
 from data.example import Example, GoldSpan
 from data.formats import parse_markup
+from data.generate import generate
 from model import artifact
 from model.predictor import Predictor
 from tests.conftest import TINY_TRAINING
@@ -92,3 +93,21 @@ def test_an_unreadable_init_model_is_one_line(tmp_path) -> None:
     result = CliRunner().invoke(app, [*args, "--init", str(tmp_path / "nowhere")])
     assert result.exit_code == 2
     assert "nowhere" in result.output and "Traceback" not in result.output
+
+
+def test_the_fine_tuning_tables_sentences_keep_their_spans() -> None:
+    from training.finetune_table import AIRLINES, airline_sentences
+
+    originals = list(generate(1000, 300))
+    changed = list(airline_sentences(1000, 300, AIRLINES))
+    with_airline = 0
+    for before, after in zip(originals, changed, strict=True):
+        kept = [after.text[s.start : s.end] for s in after.spans if s.label != "airline"]
+        assert kept == [before.text[s.start : s.end] for s in before.spans]
+        airlines = [
+            after.text[s.start : s.end].lower() for s in after.spans if s.label == "airline"
+        ]
+        assert all(a in {x.lower() for x in AIRLINES} for a in airlines)
+        with_airline += bool(airlines)
+    assert 200 < with_airline < 270  # four in five
+    align(changed)  # no span overlaps another or covers no token
