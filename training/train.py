@@ -90,7 +90,7 @@ def train(
     """
     _check(train_examples, dev_examples)
     rng = _seed(train_config)
-    aligned = _align(train_examples, tagger_config.context_tokens)
+    aligned = _align(train_examples, tagger_config)
     run = _Run.start(aligned, tagger_config, train_config, rng)
     fingerprint = _fingerprint(train_examples, tagger_config, train_config)
     if resume:
@@ -125,10 +125,10 @@ def _seed(config: TrainConfig) -> random.Random:
     return random.Random(config.seed)
 
 
-def _align(examples: Sequence[Example], context_budget: int) -> Aligned:
+def _align(examples: Sequence[Example], config: TaggerConfig) -> Aligned:
     """Tokens and gold tags (after the context's, see :func:`training.dataset.align`); spans
     off token boundaries are expanded, and that is reported."""
-    aligned = align(examples, context_budget)
+    aligned = align(examples, config.context_tokens, config.tokenizer)
     if aligned.n_expanded:
         log.warning(
             "%d of %d gold spans did not fall on token boundaries and were expanded to the tokens "
