@@ -20,13 +20,14 @@ import os
 import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from data.example import Example, GoldSpan
 from model.spans import to_bio
-from model.tokenize import Token
+from model.tokenize import TOKENIZERS, Token
 
 MARKUP_SHORT = {"dep": "departure", "dst": "destination"}
 _MARKUP = re.compile(r"\[(\w+) ([^\[\]]+?)\]")
@@ -152,10 +153,11 @@ def _read_jsonl(lines: Iterable[str], path: Path) -> Iterator[Example]:
 
 def validation_message(error: ValidationError) -> str:
     """A pydantic error in one line: ``where: what`` for each problem."""
-    return "; ".join(
-        f"{'.'.join(map(str, x['loc']))}: {x['msg']}" if x["loc"] else x["msg"]
-        for x in error.errors()
-    )
+    problems = []
+    for x in error.errors():
+        what = x["msg"].removeprefix("Value error, ")
+        problems.append(f"{'.'.join(map(str, x['loc']))}: {what}" if x["loc"] else what)
+    return "; ".join(problems)
 
 
 def tagged_example(tokens: Sequence[str], tags: Sequence[str]) -> Example:
@@ -322,3 +324,65 @@ def _write_atomic(path: str | Path, chunks: Iterable[str]) -> int:
         Path(tmp).unlink(missing_ok=True)
         raise
     return count
+
+
+@dataclass(frozen=True, slots=True)
+class Converted:
+    """What :func:`convert` read and wrote."""
+
+    source: Path
+    target: Path
+    fmt: str
+    examples: int
+    spans: int
+    labels: int
+    expanded: int
+
+    def summary(self) -> str:
+        """One line for people: counts, and the spans off token boundaries."""
+        line = (
+            f"{self.source} ({self.fmt}) -> {self.target}: {self.examples:,} examples, "
+            f"{self.spans:,} spans, {self.labels:,} labels"
+        )
+        if self.expanded:
+            line += (
+                f"; {self.expanded:,} spans do not fall on token boundaries and are widened to "
+                "the tokens covering them"
+            )
+        return line
+
+
+def convert(
+    source: str | Path, target: str | Path, fmt: str | None = None, tokenizer: str = "spacy"
+) -> Converted:
+    """Read ``source`` (format ``fmt``, guessed when None) and write ``target`` as JSONL or BIO,
+    chosen by its suffix (:data:`WRITTEN`); BIO tokens come from ``tokenizer``
+    (``model.tokenize.TOKENIZERS``), and so does the count of spans off token boundaries.
+
+    Raises:
+        DataFormatError: ``source`` is malformed, or ``target`` has a suffix written by no format.
+    """
+    source, target = Path(source), Path(target)
+    kind = WRITTEN.get(target.suffix.lower())
+    if kind is None:
+        raise DataFormatError(
+            f"{target}:0: expected an output file ending in {', '.join(WRITTEN)}, "
+            f"got {target.suffix or 'no suffix'!r}"
+        )
+    fmt = guess_format(source) if fmt is None else fmt
+    examples = read_examples(source, fmt)  # read whole first: a bad line leaves no output
+    tokenize = TOKENIZERS[tokenizer]
+    if kind == "bio":
+        count, expanded = write_bio(examples, target, tokenize)
+    else:
+        count = write_jsonl(examples, target)
+        expanded = sum(bio_lines(e, tokenize)[1] for e in examples)
+    return Converted(
+        source,
+        target,
+        fmt,
+        count,
+        sum(len(e.spans) for e in examples),
+        len({s.label for e in examples for s in e.spans}),
+        expanded,
+    )

@@ -25,10 +25,11 @@ from typing import Annotated, Any
 import orjson
 import typer
 
-from data.formats import DataFormatError, read_examples
+from data.formats import FORMATS, PRETOKENIZED, DataFormatError, guess_format, read_examples
 from model.config import TaggerConfig
 from model.errors import ModelError
 from model.predictor import Predictor
+from model.tokenize import TOKENIZERS
 from model.values.dates import DEFAULT_TIMEZONE, Today
 from training.config import TrainConfig
 
@@ -92,17 +93,60 @@ def _load(model: Path | None, threads: int = 1) -> Predictor:
         raise _fail(str(e)) from None
 
 
-def _examples(path: Path) -> list:
+FromOption = Annotated[
+    str | None,
+    typer.Option(
+        "--from",
+        help=f"format of the data files: {', '.join(FORMATS)} (default: guessed from each file)",
+    ),
+]
+
+
+def _examples(path: Path, fmt: str | None = None) -> list:
     try:
-        return read_examples(path)
-    except (OSError, DataFormatError) as e:
+        return read_examples(path, fmt)
+    except DataFormatError as e:
         raise _fail(str(e)) from None
+    except OSError as e:
+        raise _fail(_os_message(e, path)) from None
+
+
+def _os_message(error: OSError, path: Path) -> str:
+    """``path: what is wrong`` for a file that cannot be read ("no such file or directory")."""
+    return f"{error.filename or path}: {(error.strerror or str(error)).lower()}"
+
+
+def _format(path: Path, fmt: str | None) -> str:
+    if fmt is not None and fmt not in FORMATS:
+        raise _fail(f"--from: expected one of {', '.join(FORMATS)}, got {fmt!r}")
+    try:
+        return fmt or guess_format(path)
+    except DataFormatError as e:
+        raise _fail(str(e)) from None
+    except OSError as e:
+        raise _fail(_os_message(e, path)) from None
+
+
+def _tokenizer(chosen: str | None, fmt: str) -> str:
+    """The tokenizer named, or the data's own: a pre-tokenized file keeps its tokens."""
+    if chosen is not None and chosen not in TOKENIZERS:
+        raise _fail(f"--tokenizer: expected one of {', '.join(TOKENIZERS)}, got {chosen!r}")
+    return chosen or ("whitespace" if fmt in PRETOKENIZED else "spacy")
+
+
+TokenizerOption = Annotated[
+    str | None,
+    typer.Option(
+        help="spacy or whitespace (default: whitespace for pre-tokenized data, bio and atis, "
+        "whose tokens the model keeps; spacy otherwise)"
+    ),
+]
 
 
 @app.command()
 def train(
     train_file: Annotated[
-        Path, typer.Option("--train", help="training data (.jsonl, .conll, .txt)")
+        Path, typer.Option("--train", help="training data (any format of --from)")
     ],
     dev_files: Annotated[
         list[Path],
@@ -132,12 +176,16 @@ def train(
     resume: Annotated[
         bool, typer.Option(help="go on from the last epoch a stopped run saved")
     ] = False,
+    from_format: FromOption = None,
+    tokenizer: TokenizerOption = None,
 ) -> None:
     """Train a model; print dev F1 per epoch and a per-label report of the kept epoch."""
     from training.train import train as run_training
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+    fmt = _format(train_file, from_format)
     tagger_config = TaggerConfig(
+        tokenizer=_tokenizer(tokenizer, fmt),
         word_dim=word_dim,
         char_dim=char_dim,
         shape_dim=shape_dim,
@@ -161,8 +209,8 @@ def train(
     )
     try:
         result = run_training(
-            _examples(train_file),
-            [example for dev_file in dev_files for example in _examples(dev_file)],
+            _examples(train_file, fmt),
+            [e for dev_file in dev_files for e in _examples(dev_file, from_format)],
             tagger_config,
             train_config,
             out,
@@ -180,14 +228,16 @@ def train(
 
 @app.command()
 def evaluate(
-    data: Annotated[Path, typer.Option(help="gold data (.jsonl, .conll, .txt)")],
+    data: Annotated[Path, typer.Option(help="gold data (any format of --from)")],
     model: ModelOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    from_format: FromOption = None,
 ) -> None:
-    """Exact character-span precision, recall and F1 per label and micro-averaged."""
+    """Exact character-span precision, recall and F1 per label (most frequent first) and
+    micro-averaged, then the most frequent label mix-ups (token level)."""
     from training.evaluate import evaluate as run_evaluation
 
-    report = run_evaluation(_load(model), _examples(data))
+    report = run_evaluation(_load(model), _examples(data, _format(data, from_format)))
     typer.echo(json.dumps(report.to_json()) if as_json else report.render())
 
 
@@ -215,6 +265,30 @@ def calibrate(
         err=True,
     )
     typer.echo(render(reliability(fitted.after)))
+
+
+@app.command()
+def convert(
+    source: Annotated[Path, typer.Argument(help="file (or ATIS directory) to read")],
+    target: Annotated[Path, typer.Argument(help="file to write: .jsonl, or .bio/.conll/.tsv")],
+    from_format: FromOption = None,
+    tokenizer: TokenizerOption = None,
+) -> None:
+    """Convert annotated data to JSONL or BIO (chosen by TARGET's suffix), written atomically.
+
+    Reads Rasa NLU YAML, Doccano JSONL, Label Studio JSON, spaCy DocBin (.spacy), the ATIS pair
+    (seq.in + seq.out, or their directory), JSONL, BIO and bracket markup (.txt).
+    """
+    from data.formats import convert as run_conversion
+
+    fmt = _format(source, from_format)
+    try:
+        done = run_conversion(source, target, fmt, _tokenizer(tokenizer, fmt))
+    except (ValueError, DataFormatError) as e:
+        raise _fail(str(e)) from None
+    except OSError as e:
+        raise _fail(f"cannot convert: {e.filename or source}: {e.strerror or e}") from None
+    typer.echo(done.summary(), err=True)
 
 
 DEFAULT_MAX_LINE_BYTES = 65_536
