@@ -9,6 +9,7 @@ for every format. A label's inner spaces become underscores (a BIO tag cannot ho
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import re
@@ -354,16 +355,14 @@ def read_atis(path: Path) -> Iterator[Example]:
                 f"and {tags.name} side by side"
             )
     with open(words, encoding="utf-8") as w, open(tags, encoding="utf-8") as t:
-        number = 0
-        for number, (line, tag_line) in enumerate(zip(w, t, strict=False), 1):
+        for number, (line, tag_line) in enumerate(itertools.zip_longest(w, t), 1):
+            if line is None or tag_line is None:
+                longer, shorter = (words, tags) if tag_line is None else (tags, words)
+                raise DataFormatError(
+                    f"{longer}:{number}: {longer.name} has more lines than {shorter.name} "
+                    f"({number - 1})"
+                )
             yield from _atis_sentence(line.split(), tag_line.split(), f"{tags}:{number}")
-        extra_words, extra_tags = w.readline(), t.readline()
-        if extra_words or extra_tags:
-            longer, shorter = (words, tags) if extra_words else (tags, words)
-            raise DataFormatError(
-                f"{longer}:{number + 1}: {longer.name} has more lines than {shorter.name} "
-                f"({number})"
-            )
 
 
 def _read_atis_one_file(path: Path) -> Iterator[Example]:
