@@ -112,3 +112,26 @@ def test_fast_decoder_matches_the_torch_crf_with_padding_and_temperature() -> No
         for b, path in enumerate(paths):
             expected = marginals[b, torch.arange(len(path)), torch.tensor(path)].tolist()
             assert all(abs(x - y) < 1e-5 for x, y in zip(chosen[b], expected, strict=True))
+
+
+def test_fast_decoder_with_many_tags_matches_the_torch_crf() -> None:
+    """Past SCAN_MAX_TAGS the marginals come one token at a time: the same numbers."""
+    from model.decode import SCAN_MAX_TAGS, FastDecoder
+
+    tags = ["O"] + [f"{p}-label_{k}.x" for k in range(30) for p in ("B", "I")]
+    assert len(tags) > SCAN_MAX_TAGS
+    torch.manual_seed(5)
+    crf = CRF(len(tags), *allowed_transitions(tags))
+    with torch.no_grad():
+        for p in (crf.transitions, crf.start_transitions, crf.end_transitions):
+            p.normal_()
+    lengths = [6, 2, 1, 5]
+    emissions = torch.randn(4, 6, len(tags)) * 3
+    mask = torch.arange(6)[None, :] < torch.tensor(lengths)[:, None]
+    for temperature in (1.0, 1.7):
+        paths, chosen = FastDecoder(crf, temperature).decode(emissions.numpy(), lengths)
+        assert paths == crf.viterbi(emissions, mask)
+        marginals = crf.marginals(emissions, mask, temperature)
+        for b, path in enumerate(paths):
+            expected = marginals[b, torch.arange(len(path)), torch.tensor(path)].tolist()
+            assert all(abs(x - y) < 1e-5 for x, y in zip(chosen[b], expected, strict=True))
