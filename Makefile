@@ -12,8 +12,8 @@ LOCK := deploy/requirements-serve.txt
 CONTAINER_PREPARE ?= $(firstword $(wildcard ../shared/container/prepare.sh) \
 	/work/shared/container/prepare.sh)
 
-.PHONY: install serve test lint data train-default export-default report ablation bench soak \
-	lock image-test clean
+.PHONY: install browser-deps serve test lint data train-default export-default plots report \
+	ablation bench soak lock image-test clean
 
 install: $(VENV)/.installed
 
@@ -26,10 +26,24 @@ $(VENV)/.installed: pyproject.toml $(LOCK)
 	$(PY) -m pip install -q -c $(LOCK) -e '.[dev]'
 	touch $@
 
+# The page's browser tests (tests/app/test_page.py): Debian's chromium (playwright cannot download
+# a browser here) and axe-core from the npm registry, pinned, into build/axe (ignored).
+AXE_VERSION := 4.10.3
+AXE := build/axe/node_modules/axe-core/axe.min.js
+
+browser-deps: $(AXE)
+	command -v chromium >/dev/null || \
+		(apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
+
+$(AXE):
+	command -v npm >/dev/null || \
+		(apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y npm)
+	npm install --prefix build/axe --no-save --no-audit --no-fund axe-core@$(AXE_VERSION)
+
 serve: install
 	$(CLI) serve --host 127.0.0.1 --port 8000
 
-test: install
+test: install browser-deps
 	$(PY) -m pytest
 
 lint: install
@@ -47,9 +61,15 @@ data/heldout_places.jsonl: data/test.txt data/place_names.py
 # The shipped model: one command, deterministic for a given seed.
 train-default: install data/train.jsonl
 	$(CLI) train --train data/train.jsonl --dev data/dev.txt --dev data/conv_dev.txt --dev data/dialog_dev.jsonl \
-		--out model/default --name slot-tagger-default --seed $(SEED)
+		--out model/default --name slot-tagger-default --seed $(SEED) --no-plots
 	$(CLI) calibrate --data data/conv_dev.txt --model model/default
 	$(CLI) export model/default
+	$(MAKE) plots
+
+# The default model's plots in README (docs/plots), on the pooled dev sets, as it serves.
+plots: install
+	$(CLI) report model/default --data data/dev.txt --data data/conv_dev.txt \
+		--data data/dialog_dev.jsonl --out docs/plots
 
 # The shipped model's ONNX graph again (training and calibrating write it too): the weights stay.
 export-default: install

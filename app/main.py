@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.deps import load_predictor
 from app.limits import BodySizeLimit
 from app.observability import RequestLog, configure_access_log, instrument
+from app.page import PAGE_PATHS, page_router
 from app.routes import admin_router, health_router, router
 from app.runner import Runner
 from app.security import DOCS_PATHS, OPEN_PATHS, KeyGate, require_api_key
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_exception_handler(RequestValidationError, validation_error)
     app.include_router(health_router)
+    app.include_router(page_router)
     # The key check (and its place in the OpenAPI schema) exists only when a key is configured.
     app.include_router(router, dependencies=[Depends(require_api_key)] if settings.api_key else [])
     app.include_router(admin_router)
@@ -95,7 +97,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     if settings.api_key:
-        open_paths = OPEN_PATHS | DOCS_PATHS if settings.docs_public else OPEN_PATHS
+        # The page is open: it holds nothing, and the calls it makes send the key typed into it.
+        open_paths = OPEN_PATHS | PAGE_PATHS | (DOCS_PATHS if settings.docs_public else frozenset())
         key = settings.api_key.get_secret_value()
         app.add_middleware(KeyGate, key=key, open_paths=open_paths)
     if settings.json_logs:

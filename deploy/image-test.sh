@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build the image with podman and smoke-test it (`make image-test`, run by .ci/run after `make test`):
 # /health within 10 s of start, a POST /tag of "leave Beijing on November 2nd" with both spans,
-# the HEALTHCHECK passing, a non-root user, a read-only root filesystem, SIGTERM exiting 0, and
+# the page at / with its script and stylesheet, the HEALTHCHECK passing, a non-root user, a
+# read-only root filesystem, SIGTERM exiting 0, and
 # the image's size printed and held under IMAGE_LIMIT_MB. Then it times a rebuild after a
 # one-line source change (printed, not enforced: it depends on the machine's load).
 #
@@ -77,8 +78,15 @@ answered = time.time() - started
 spans = [(s["label"], s["text"]) for s in answer["spans"]]
 if spans != [("departure", "Beijing"), ("date", "November 2nd")]:
     sys.exit(f"== image-test: FAILED: POST /tag gave spans {spans}")
+# The try-it page and its files, from the installed package (package data).
+for path, kind in (("/", "text/html"), ("/page.js", "text/javascript"), ("/page.css", "text/css")):
+    with urllib.request.urlopen(f"{base}{path}", timeout=5) as r:
+        if r.status != 200 or not r.headers["content-type"].startswith(kind):
+            sys.exit(f"== image-test: FAILED: GET {path} gave {r.status} {r.headers['content-type']}")
+        if path == "/" and b'<script src="/page.js"' not in r.read():
+            sys.exit("== image-test: FAILED: GET / is not the page")
 print(f"== image-test: /health 200 {healthy:.1f} s after start, first /tag {answered:.1f} s; "
-      f"spans {spans}", file=sys.stderr)
+      f"spans {spans}; the page at / answers", file=sys.stderr)
 PY
 podman healthcheck run "$cid" >/dev/null 2>&1 || fail "the HEALTHCHECK does not pass"
 say "HEALTHCHECK passes"

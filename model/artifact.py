@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import orjson
 import spacy
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -85,6 +86,9 @@ class ModelMeta(BaseModel):
     dev_metrics: dict[str, Any] = Field(default_factory=dict)
     calibration: dict[str, float] = Field(default_factory=dict)
     versions: dict[str, str] = Field(default_factory=dict)
+    initialized_from: str | None = Field(
+        None, description="name and version of the model training started from (fine-tuning)"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +181,7 @@ def save(
     dev_metrics: dict[str, Any] | None = None,
     calibration: dict[str, float] | None = None,
     graph: bool = True,
+    initialized_from: str | None = None,
 ) -> ModelMeta:
     """Write ``tagger`` to ``out_dir`` atomically, with its exported graph unless ``graph`` is
     False (model/graph.py: what serving runs without torch).
@@ -214,6 +219,7 @@ def save(
         dev_metrics=dev_metrics or {},
         calibration=calibration or {},
         versions=library_versions(),
+        initialized_from=initialized_from,
     )
     meta_json = json.dumps(meta.model_dump(), indent=2).encode()
     exported = graphs.files(tagger, files) if graph else {}
@@ -340,14 +346,14 @@ def _fsync_dir(path: Path) -> None:
 
 def _json(path: Path, data: bytes) -> Any:
     try:
-        return json.loads(data.decode("utf-8"))
+        return orjson.loads(data)  # several times faster than json: the lexicon is 100k entries
     except (ValueError, RecursionError) as e:  # bad UTF-8 or JSON, an integer of 5,000 digits
         raise CorruptModelError(f"model file {path} is not readable JSON: {e}") from e
 
 
 def _gzipped_json(path: Path, data: bytes) -> Any:
     try:
-        return json.loads(gzip.decompress(data).decode("utf-8"))
+        return orjson.loads(gzip.decompress(data))
     except (OSError, EOFError, ValueError, RecursionError) as e:
         raise CorruptModelError(f"model file {path} is not readable gzipped JSON: {e}") from e
 

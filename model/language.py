@@ -165,6 +165,14 @@ def _load() -> LanguageIdentifier:
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
 
+def preload() -> None:
+    """Load the identifier's model in a background thread (most of the 0.5 s it takes is LZMA
+    decompression, which releases the GIL), so that a server starts without waiting for it; a
+    :func:`detect` that needs it meanwhile waits for it."""
+    if not _load.cache_info().currsize:
+        threading.Thread(target=_identifier, name="langid-load", daemon=True).start()
+
+
 def _identifier() -> LanguageIdentifier:
     # functools.cache may run _load twice when two threads race on the first call; the lock makes
     # it once, and is taken only until then (detect runs on every request). The identifier is

@@ -70,8 +70,9 @@ class Lexicon:
     def __post_init__(self) -> None:
         prefixes = set()
         for name in self.places:
-            words = name.split(" ")
-            prefixes.update(" ".join(words[:n]) for n in range(1, len(words)))
+            if " " in name:  # most names are one word: no prefixes
+                words = name.split(" ")
+                prefixes.update(" ".join(words[:n]) for n in range(1, len(words)))
         object.__setattr__(self, "_prefixes", frozenset(prefixes))
 
     @classmethod
@@ -115,9 +116,11 @@ class Lexicon:
         """Raises ValueError (or KeyError/TypeError) on a table that is not a lexicon's."""
         frequencies, places = dict(raw["frequencies"]), dict(raw["places"])
         codes = frozenset(raw["codes"])
-        if not all(isinstance(v, int) and 0 <= v < FREQUENCY_BUCKETS for v in frequencies.values()):
+        # Checked on the distinct values (a dozen), not on each of the 100k entries.
+        buckets, kinds = set(frequencies.values()), set(places.values())
+        if not all(type(v) is int and 0 <= v < FREQUENCY_BUCKETS for v in buckets):
             raise ValueError("lexicon frequencies must be buckets 0..13")
-        if not all(isinstance(v, int) and 0 <= v < len(PLACE_KINDS) for v in places.values()):
+        if not all(type(v) is int and 0 <= v < len(PLACE_KINDS) for v in kinds):
             raise ValueError(f"lexicon place kinds must be 0..{len(PLACE_KINDS) - 1}")
         return cls(frequencies, places, codes)
 

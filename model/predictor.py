@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import os
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from model.context import Context, as_turns, context_prefix
 from model.decode import FastDecoder
 from model.encode import Batch, Encoder
 from model.language import detect
+from model.language import preload as preload_language_identifier
 from model.runtime import DEFAULT_BACKEND, Backend
 from model.spans import OUTSIDE_ONLY, Span, allowed_tags, from_bio, to_bio, token_limits
 from model.tokenize import TOKENIZERS, Token
@@ -168,9 +170,10 @@ class Predictor:
 
     def warm_up(self) -> None:
         """Run one sentence through everything, so the first real request pays no first-call costs
-        (torch's first pass, dateparser's import, the language identifier's model)."""
+        (torch's first pass, dateparser's import, the language identifier's model: that one in
+        the background, as English text seldom needs it)."""
+        preload_language_identifier()
         load_dateparser()
-        detect("un vuelo de Madrid a Barcelona mañana por la tarde")  # loads the identifier
         self.predict(["leave Boston on November 2nd for portland"], reference_date=Today())
 
     @property
@@ -360,7 +363,33 @@ def load_model(
     """
     path = artifact.DEFAULT_MODEL_DIR if model_dir is None else Path(model_dir)
     with_tagger = backend != "onnx" or not graphs.exists(path)
-    return artifact.load(path, with_tagger=with_tagger)
+    # The last model loaded is kept while its files stay as they were: `slot-tagger serve` checks
+    # the model before the server starts, and the server's own load is then free (0.2-0.5 s).
+    global _last_loaded
+    key = (path.resolve(), with_tagger, _files_signature(path))
+    last = _last_loaded
+    if last is not None and last[0] == key:
+        return last[1]
+    loaded = artifact.load(path, with_tagger=with_tagger)
+    _last_loaded = (key, loaded)
+    return loaded
+
+
+_last_loaded: tuple[Any, LoadedModel] | None = None
+
+
+def _files_signature(path: Path) -> tuple[tuple[str, int, int, int], ...] | None:
+    """Name, size, modification time and inode of each file in ``path`` (None if unreadable):
+    a model rewritten in place, or replaced by a rename, has another."""
+    try:
+        entries = sorted(os.scandir(path), key=lambda e: e.name)
+        return tuple(
+            (e.name, st.st_size, st.st_mtime_ns, st.st_ino)
+            for e in entries
+            if e.is_file() and (st := e.stat())
+        )
+    except OSError:
+        return None
 
 
 def _day(reference_date: date | Today | None) -> date | None:

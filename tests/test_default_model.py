@@ -201,3 +201,17 @@ def test_the_shipped_model_records_the_version_its_files_give_and_readme_quotes_
     assert artifact.load(artifact.DEFAULT_MODEL_DIR).meta.version == recorded
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     assert f"Default model `slot-tagger-default` {recorded}" in readme
+
+
+def test_served_without_torch_it_answers_exactly_what_the_torch_network_does(default) -> None:
+    """The ONNX graph the image serves and the eager torch tagger it was exported from give the
+    same answers, as a client sees them (tags, spans, values, confidences to their 4 decimals),
+    on every sentence of the dev and test sets."""
+    from model import artifact
+
+    texts = [e.text for f in ("data/dev.txt", "data/test.txt") for e in read_examples(f)]
+    eager = Predictor(artifact.load(artifact.DEFAULT_MODEL_DIR), backend="torch")
+    served = Predictor(artifact.load(artifact.DEFAULT_MODEL_DIR, with_tagger=False))
+    for a, b in zip(eager.predict(texts), served.predict(texts), strict=True):
+        assert a.tags == b.tags
+        assert a.to_json() == b.to_json()

@@ -26,6 +26,7 @@ import orjson
 import typer
 
 from data.formats import FORMATS, PRETOKENIZED, DataFormatError, guess_format, read_examples
+from model.artifact import LoadedModel
 from model.config import TaggerConfig
 from model.errors import ModelError
 from model.predictor import Predictor
@@ -93,6 +94,22 @@ def _load(model: Path | None, threads: int = 1) -> Predictor:
         raise _fail(str(e)) from None
 
 
+def _given(ctx: typer.Context, option: str) -> bool:
+    """Whether the user set ``option`` (on the command line or by environment), not its default."""
+    source = ctx.get_parameter_source(option)
+    return source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP")
+
+
+def _load_trainable(path: Path) -> LoadedModel:
+    """A saved model with its torch network, to train on from (``train --init``)."""
+    from model import artifact
+
+    try:
+        return artifact.load(path, graph=False)
+    except ModelError as e:
+        raise _fail(str(e)) from None
+
+
 FromOption = Annotated[
     str | None,
     typer.Option(
@@ -143,8 +160,23 @@ TokenizerOption = Annotated[
 ]
 
 
+_NETWORK_OPTIONS = (
+    "word_dim",
+    "char_dim",
+    "shape_dim",
+    "frequency_dim",
+    "gazetteer_dim",
+    "hidden_dim",
+    "layers",
+    "dropout",
+    "word_dropout",
+    "use_crf",
+)
+
+
 @app.command()
 def train(
+    ctx: typer.Context,
     train_file: Annotated[
         Path, typer.Option("--train", help="training data (any format of --from)")
     ],
@@ -156,10 +188,17 @@ def train(
     ],
     out: Annotated[Path, typer.Option(help="model directory to write (replaced atomically)")],
     seed: int = C["seed"].default,
-    epochs: int = C["epochs"].default,
+    epochs: Annotated[
+        int | None, typer.Option(help="maximum epochs (default: from the data size, 10 to 60)")
+    ] = None,
     batch_size: int = C["batch_size"].default,
     lr: float = C["lr"].default,
-    patience: int = C["patience"].default,
+    patience: Annotated[
+        int | None,
+        typer.Option(
+            help="epochs without a better dev F1 before stopping (default: 3 per 10 epochs)"
+        ),
+    ] = None,
     threads: int = C["threads"].default,
     name: str = C["name"].default,
     word_dim: int = T["word_dim"].default,
@@ -178,25 +217,37 @@ def train(
     ] = False,
     from_format: FromOption = None,
     tokenizer: TokenizerOption = None,
+    init: Annotated[
+        Path | None,
+        typer.Option(
+            help="fine-tune: start from this trained model (e.g. model/default) instead of fresh "
+            "weights; new words, characters and labels get new rows, the network stays"
+        ),
+    ] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            help="directory for the PNG plots (loss and dev F1 per epoch, per-label scores, token "
+            "confusion, reliability) [default: OUT-report, beside the model]"
+        ),
+    ] = None,
+    plots: Annotated[bool, typer.Option(help="draw the plots at all")] = True,
 ) -> None:
-    """Train a model; print dev F1 per epoch and a per-label report of the kept epoch."""
+    """Train a model; print dev F1 per epoch and a per-label report of the kept epoch, and draw
+    the plots of the run beside the model (or into --report)."""
     from training.train import train as run_training
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     fmt = _format(train_file, from_format)
-    tagger_config = TaggerConfig(
-        tokenizer=_tokenizer(tokenizer, fmt),
-        word_dim=word_dim,
-        char_dim=char_dim,
-        shape_dim=shape_dim,
-        frequency_dim=frequency_dim,
-        gazetteer_dim=gazetteer_dim,
-        hidden_dim=hidden_dim,
-        layers=layers,
-        dropout=dropout,
-        word_dropout=word_dropout,
-        use_crf=use_crf,
-    )
+    options = {name: ctx.params[name] for name in _NETWORK_OPTIONS}
+    start = None
+    if init is not None:
+        start = _load_trainable(init)
+        given = {k: v for k, v in options.items() if _given(ctx, k)}
+        options = {**start.config.model_dump(), **given}
+    if init is None or tokenizer is not None:  # a fine-tuned model keeps its tokenizer
+        options["tokenizer"] = _tokenizer(tokenizer, fmt)
+    tagger_config = TaggerConfig(**options)
     train_config = TrainConfig(
         seed=seed,
         epochs=epochs,
@@ -207,14 +258,16 @@ def train(
         name=name,
         place_holdout=place_holdout,
     )
+    dev = [e for dev_file in dev_files for e in _examples(dev_file, from_format)]
     try:
         result = run_training(
             _examples(train_file, fmt),
-            [e for dev_file in dev_files for e in _examples(dev_file, from_format)],
+            dev,
             tagger_config,
             train_config,
             out,
             resume=resume,
+            init=start,
         )
     except ValueError as e:
         raise _fail(str(e)) from None
@@ -223,7 +276,61 @@ def train(
     typer.echo(
         f"kept epoch {result.best_epoch}; model {result.meta.version} saved to {out}", err=True
     )
+    if start is not None and start.meta.calibration:
+        typer.echo(
+            f"{init} was calibrated; its calibration does not carry over to new weights: "
+            f"run `slot-tagger calibrate --model {out} --data DEV` (dev data of your style)",
+            err=True,
+        )
     typer.echo(result.dev_report.render())
+    if plots:
+        _draw(out, dev, report or _report_dir(out), "dev")
+
+
+def _report_dir(model_dir: Path) -> Path:
+    """Where a model's plots go by default: beside its directory, never inside (a model
+    directory is rewritten whole by calibrate and export, and its files make its version)."""
+    return model_dir.parent / f"{model_dir.name}-report"
+
+
+def _draw(model_dir: Path | None, examples: list, out: Path, title: str) -> list[Path]:
+    try:
+        from training import plots
+    except ImportError as e:  # the serving install has no matplotlib
+        raise _fail(f"plots need matplotlib ({e}); pip install 'slot-tagger[train]'") from None
+    predictor = _load(model_dir)
+    try:
+        written = plots.write_report(predictor, examples, out, title=title)
+    except OSError as e:
+        raise _fail(f"cannot write to {e.filename or out}: {e.strerror or e}") from None
+    if not plots.history_of(predictor.meta):
+        typer.echo(
+            f"{model_dir or 'the shipped model'} keeps no per-epoch history (saved before "
+            "training recorded it): no training.png",
+            err=True,
+        )
+    typer.echo(f"plots: {', '.join(str(p) for p in written)}", err=True)
+    return written
+
+
+@app.command("report")
+def report_command(
+    model_dir: Annotated[Path, typer.Argument(metavar="MODEL", help="model directory")],
+    data: Annotated[
+        list[Path],
+        typer.Option(help="gold data (any format of --from); repeat the option to pool sets"),
+    ],
+    out: Annotated[
+        Path | None, typer.Option(help="directory for the PNGs [default: MODEL-report]")
+    ] = None,
+    from_format: FromOption = None,
+) -> None:
+    """Draw a model's plots on DATA as PNGs: per-label precision/recall/F1, the token confusion
+    matrix of labels, the reliability of span confidences, and loss and dev F1 per epoch when the
+    model kept its training history."""
+    examples = [e for path in data for e in _examples(path, from_format)]
+    title = " + ".join(path.name for path in data)
+    _draw(model_dir, examples, out or _report_dir(model_dir), title)
 
 
 @app.command()
@@ -234,7 +341,7 @@ def evaluate(
     from_format: FromOption = None,
 ) -> None:
     """Exact character-span precision, recall and F1 per label (most frequent first) and
-    micro-averaged, then the most frequent label mix-ups (token level)."""
+    micro-averaged, then the most frequent label mix-ups (counted in spans)."""
     from training.evaluate import evaluate as run_evaluation
 
     report = run_evaluation(_load(model), _examples(data, _format(data, from_format)))

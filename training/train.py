@@ -19,9 +19,10 @@ from data.example import Example
 from model import artifact
 from model.artifact import LoadedModel, ModelMeta
 from model.config import TaggerConfig
-from model.encode import Encoder
+from model.encode import Encoder, Vocabs
 from model.predictor import Predictor
 from model.tagger import BiLSTMTagger
+from model.vocab import Vocab
 from training.checkpoint import Checkpoint, checkpoint_dir
 from training.checkpoint import remove as remove_checkpoint
 from training.config import TrainConfig
@@ -67,6 +68,7 @@ def train(
     out_dir: str | Path,
     progress: bool = True,
     resume: bool = False,
+    init: LoadedModel | None = None,
 ) -> TrainResult:
     """Train a tagger and save the best epoch to ``out_dir``.
 
@@ -81,18 +83,32 @@ def train(
         out_dir: where the model directory goes (replaced atomically).
         progress: show a progress bar per epoch on stderr.
         resume: go on from the checkpoint a stopped run left beside ``out_dir``.
+        init: a trained model (loaded with its tagger) to start from instead of fresh weights:
+            fine-tuning. Its network and lexicon are kept; words, characters and labels the
+            training data adds get new rows (see :func:`grow`). ``tagger_config`` must then be
+            the model's own.
 
     Returns:
         The result, with the dev report of the kept epoch.
 
     Raises:
-        ValueError: no examples, or a checkpoint made with other data or settings.
+        ValueError: no examples, a checkpoint made with other data or settings, or an ``init``
+            model with another network than ``tagger_config``.
     """
     _check(train_examples, dev_examples)
+    if init is not None and init.config != tagger_config:
+        raise ValueError(_config_mismatch(init.config, tagger_config))
+    train_config = train_config.budget(len(train_examples))
+    budget = f"up to {train_config.epochs} epochs, patience {train_config.patience}"
+    log.info("%s", budget)
+    if progress:
+        tqdm.write(f"{len(train_examples):,} training sentences: {budget}")
     rng = _seed(train_config)
     aligned = _align(train_examples, tagger_config)
-    run = _Run.start(aligned, tagger_config, train_config, rng)
+    run = _Run.start(aligned, tagger_config, train_config, rng, init)
     fingerprint = _fingerprint(train_examples, tagger_config, train_config)
+    if init is not None:
+        fingerprint["init"] = init.meta.version
     if resume:
         _resume(run, out_dir, fingerprint)
     for epoch in range(run.next_epoch, train_config.epochs + 1):
@@ -103,7 +119,13 @@ def train(
         _log_epoch(epoch, loss, report, progress)
         run.keep_if_best(epoch, loss, report)
         _checkpoint(run, epoch, out_dir, fingerprint)
-    meta = _save_best(run, out_dir, train_config.name, fingerprint["train_data_sha256"])
+    meta = _save_best(
+        run,
+        out_dir,
+        train_config.name,
+        fingerprint["train_data_sha256"],
+        None if init is None else f"{init.meta.name} {init.meta.version}",
+    )
     remove_checkpoint(out_dir)
     assert run.best_report is not None
     return TrainResult(
@@ -123,6 +145,52 @@ def _seed(config: TrainConfig) -> random.Random:
     torch.manual_seed(config.seed)
     torch.set_num_threads(config.threads)
     return random.Random(config.seed)
+
+
+def _config_mismatch(kept: TaggerConfig, asked: TaggerConfig) -> str:
+    differ = [
+        f"{k} {getattr(asked, k)!r} (the model has {v!r})"
+        for k, v in kept.model_dump().items()
+        if getattr(asked, k) != v
+    ]
+    return (
+        "a fine-tuned model keeps the network of the model it starts from; "
+        f"leave out the network options that differ: {', '.join(differ)}"
+    )
+
+
+def grow(init: BiLSTMTagger, vocabs: Vocabs) -> BiLSTMTagger:
+    """A tagger for ``vocabs`` (which extend ``init``'s: same items first, new ones after) that
+    keeps every weight of ``init``.
+
+    Each tensor of the new network that is larger than the old one (the word and character
+    embeddings, the output layer and the CRF's transitions, one row and column per new tag) takes
+    the old values in its leading block; the rows for new items keep their fresh initialisation.
+    """
+    tagger = BiLSTMTagger(init.config, vocabs)
+    state = tagger.state_dict()
+    with torch.no_grad():
+        for key, old in init.state_dict().items():
+            new = state[key]
+            if new.dim() != old.dim() or any(n < o for n, o in zip(new.shape, old.shape)):  # noqa: B905
+                raise ValueError(f"cannot grow {key} from {tuple(old.shape)} to {tuple(new.shape)}")
+            new[tuple(slice(0, n) for n in old.shape)] = old
+    return tagger
+
+
+def extend_vocabs(old: Vocabs, new: Vocabs) -> Vocabs:
+    """``old``'s words, characters and tags with ids unchanged, then what ``new`` adds; the old
+    lexicon (the network learnt its ids)."""
+
+    def extended(a: Vocab, b: Vocab, specials: bool = True) -> Vocab:
+        return Vocab([*a.items, *(i for i in b.items if i not in a)], specials=specials)
+
+    return Vocabs(
+        words=extended(old.words, new.words),
+        chars=extended(old.chars, new.chars),
+        tags=extended(old.tags, new.tags, specials=False),
+        lexicon=old.lexicon,
+    )
 
 
 def _align(examples: Sequence[Example], config: TaggerConfig) -> Aligned:
@@ -174,12 +242,22 @@ class _Run:
         tagger_config: TaggerConfig,
         train_config: TrainConfig,
         rng: random.Random,
+        init: LoadedModel | None = None,
     ) -> _Run:
-        """Vocabularies from the training data, a freshly initialised network and Adam."""
-        uses_lexicon = tagger_config.frequency_dim > 0 or tagger_config.gazetteer_dim > 0
-        lexicon = build_lexicon() if uses_lexicon else None
-        vocabs = build_vocabs(aligned.sentences, train_config.min_word_count, lexicon)
-        tagger = BiLSTMTagger(tagger_config, vocabs)
+        """Vocabularies from the training data, a freshly initialised network (or ``init``'s,
+        grown to the new vocabularies) and Adam."""
+        if init is not None:
+            assert init.tagger is not None, "an init model is loaded with its tagger"
+            old = init.tagger.vocabs
+            vocabs = extend_vocabs(
+                old, build_vocabs(aligned.sentences, train_config.min_word_count, old.lexicon)
+            )
+            tagger = grow(init.tagger, vocabs)
+        else:
+            uses_lexicon = tagger_config.frequency_dim > 0 or tagger_config.gazetteer_dim > 0
+            lexicon = build_lexicon() if uses_lexicon else None
+            vocabs = build_vocabs(aligned.sentences, train_config.min_word_count, lexicon)
+            tagger = BiLSTMTagger(tagger_config, vocabs)
         encoder = Encoder(
             vocabs, tagger_config.max_word_chars, place_holdout=train_config.place_holdout
         )
@@ -280,7 +358,9 @@ def _checkpoint(run: _Run, epoch: int, out_dir: str | Path, fingerprint: dict[st
     ).save(out_dir)
 
 
-def _save_best(run: _Run, out_dir: str | Path, name: str, train_data_sha256: str) -> ModelMeta:
+def _save_best(
+    run: _Run, out_dir: str | Path, name: str, train_data_sha256: str, initialized_from: str | None
+) -> ModelMeta:
     """The best epoch's weights, saved as the model directory (atomically)."""
     assert run.best_state is not None and run.best_report is not None
     run.tagger.load_state_dict(run.best_state)
@@ -290,5 +370,14 @@ def _save_best(run: _Run, out_dir: str | Path, name: str, train_data_sha256: str
         run.tagger,
         name=name,
         train_data_sha256=train_data_sha256,
-        dev_metrics={"best_epoch": run.best_epoch, **run.best_report.to_json()},
+        dev_metrics={
+            "best_epoch": run.best_epoch,
+            **run.best_report.to_json(),
+            # What training did per epoch, for the plots (training/plots.py); not in the version.
+            "history": [
+                {"epoch": h.epoch, "loss": round(h.loss, 6), "dev_f1": round(h.dev_f1, 4)}
+                for h in run.history
+            ],
+        },
+        initialized_from=initialized_from,
     )

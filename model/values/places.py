@@ -14,13 +14,14 @@ more than one candidate remains, the value says ``"ambiguous": true`` and lists 
 from __future__ import annotations
 
 import gzip
-import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 PLACES_FILE = Path(__file__).resolve().parent.parent / "places.json.gz"
 MAX_CANDIDATES = 5
@@ -47,7 +48,7 @@ class PlaceIndex:
     @classmethod
     @cache
     def load(cls, path: Path = PLACES_FILE) -> PlaceIndex:
-        return cls(json.loads(gzip.decompress(Path(path).read_bytes())))
+        return cls(orjson.loads(gzip.decompress(Path(path).read_bytes())))
 
     def candidates(self, text: str) -> list[dict[str, Any]]:
         """Every place ``text`` may name, best first (see the module's ranking rule)."""

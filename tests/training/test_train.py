@@ -132,6 +132,18 @@ def test_dev_scores_during_training_use_the_current_crf(tiny_examples, tmp_path)
     assert report.micro.f1 == result.history[result.best_epoch - 1].dev_f1
 
 
+def test_the_default_budget_follows_the_data_size() -> None:
+    from training.config import TrainConfig
+
+    shipped = TrainConfig().budget(40_000)  # the shipped model's data: 1,250 batches an epoch
+    assert (shipped.epochs, shipped.patience) == (10, 3)
+    atis = TrainConfig().budget(4_478)  # ATIS-sized: 140 batches an epoch
+    assert (atis.epochs, atis.patience) == (60, 18)
+    assert TrainConfig().budget(200_000).epochs == 10
+    chosen = TrainConfig(epochs=5, patience=1).budget(4_478)
+    assert (chosen.epochs, chosen.patience) == (5, 1)
+
+
 def many_label_examples(n_labels: int = 120) -> list[Example]:
     """Each label (ATIS-style names: dots and underscores) has its own trigger word and comes
     twice, each time beside another label's word."""
