@@ -133,7 +133,8 @@ def _rasa_lines(examples: Any, path: Path, intent_line: int) -> Iterator[tuple[i
                 raise DataFormatError(
                     f"{path}:{entry.start_mark.line + 1}: expected an example with 'text:'"
                 )
-            yield text.start_mark.line + 1, text.value.strip()
+            block = 1 if text.style in ("|", ">") else 0  # the text starts a line below
+            yield text.start_mark.line + 1 + block, text.value.strip()
     else:
         raise DataFormatError(f"{path}:{intent_line}: an intent without 'examples:'")
 

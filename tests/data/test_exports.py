@@ -339,3 +339,13 @@ def test_jsonl_of_ours_is_not_taken_for_doccano(tmp_path) -> None:
     path = tmp_path / "ours.jsonl"
     write_jsonl([parse_markup("to [destination Oslo]")], path)
     assert guess_format(path) == "jsonl"
+
+
+def test_rasa_example_with_metadata_names_the_line_of_its_text(tmp_path) -> None:
+    path = tmp_path / "nlu.yml"
+    path.write_text(
+        "nlu:\n- intent: fly\n  examples:\n  - text: |\n      to [Oslo](city)\n"
+        '  - text: |\n      to [Rome]{"role": "x"}\n    metadata:\n      a: b\n'
+    )
+    with pytest.raises(DataFormatError, match=rf'^{path}:7: entity annotation .* no "entity"'):
+        read_examples(path)
