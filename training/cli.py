@@ -376,12 +376,14 @@ def calibrate(
 
 @app.command()
 def convert(
-    source: Annotated[Path, typer.Argument(help="file (or ATIS directory) to read")],
-    target: Annotated[Path, typer.Argument(help="file to write: .jsonl, or .bio/.conll/.tsv")],
+    source: Annotated[Path, typer.Argument(metavar="IN", help="file (or ATIS directory) to read")],
+    target: Annotated[
+        Path, typer.Argument(metavar="OUT", help="file to write: .jsonl, or .bio/.conll/.tsv")
+    ],
     from_format: FromOption = None,
     tokenizer: TokenizerOption = None,
 ) -> None:
-    """Convert annotated data to JSONL or BIO (chosen by TARGET's suffix), written atomically.
+    """Convert annotated data to JSONL or BIO (chosen by OUT's suffix), written atomically.
 
     Reads Rasa NLU YAML, Doccano JSONL, Label Studio JSON, spaCy DocBin (.spacy), the ATIS pair
     (seq.in + seq.out, or their directory), JSONL, BIO and bracket markup (.txt).
