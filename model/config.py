@@ -46,3 +46,9 @@ class TaggerConfig(BaseModel):
         description="tokens of dialogue context (the last turns before the text) the network "
         "reads first; 0 ignores context (model/context.py)",
     )
+    tokenizer: Literal["spacy", "whitespace"] = Field(
+        "spacy",
+        description="how a text is cut into tokens, in training and serving alike: spaCy's "
+        "English rules, or at whitespace only (a model trained on a pre-tokenized BIO or ATIS "
+        "file, whose tokens it keeps; model/tokenize.py)",
+    )

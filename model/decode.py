@@ -18,6 +18,12 @@ if TYPE_CHECKING:
     from model.crf import CRF
 
 FORBIDDEN = -1e4  # added to a move or a tag BIO forbids; large enough that no path takes it
+# Up to this many tags the marginals come from scans of K x K matrix products (few NumPy calls,
+# K^3 work per product); above it, from one vector-matrix product per token (K^2 work): with 120
+# labels (241 tags), the scans cost ~60x more than the steps.
+SCAN_MAX_TAGS = 32
+# A floor for the per-step rescaling, so a row whose mass underflowed divides by no zero.
+TINY = 1e-300
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +165,9 @@ class FastDecoder:
         betas = np.empty_like(weights)  # (B, T, K)
         alphas[:, 0] = self._start_p * weights[:, 0]
         betas[:, seq_len - 1] = self._end_p
-        if seq_len > 1:
+        if seq_len > 1 and num_tags > SCAN_MAX_TAGS:
+            self._steps(weights, alphas, betas, mask)
+        elif seq_len > 1:
             # moves[:, t - 1] = the step from t - 1 to t; past a sentence's end, the identity.
             moves = self._moves * weights[:, 1:, None, :]  # (B, T-1, K, K)
             if padded:
@@ -175,3 +183,18 @@ class FastDecoder:
         paths = [row[:n] for row, n in zip(best.tolist(), lengths, strict=True)]
         chosen = [row[:n] for row, n in zip(picked.tolist(), lengths, strict=True)]
         return paths, chosen
+
+    def _steps(
+        self, weights: np.ndarray, alphas: np.ndarray, betas: np.ndarray, mask: np.ndarray
+    ) -> None:
+        """Forward-backward one token at a time, each row rescaled to its largest entry (only
+        ratios within a row matter to the marginals); fills ``alphas`` and ``betas`` (B, T, K)
+        from their first and last rows. Past a sentence's end, beta stays the end scores."""
+        seq_len = weights.shape[1]
+        for t in range(1, seq_len):
+            step = (alphas[:, t - 1] @ self._moves) * weights[:, t]  # (B, K)
+            alphas[:, t] = step / np.maximum(step.max(1, keepdims=True), TINY)
+        for t in range(seq_len - 2, -1, -1):
+            step = (weights[:, t + 1] * betas[:, t + 1]) @ self._moves_t  # (B, K)
+            step /= np.maximum(step.max(1, keepdims=True), TINY)
+            betas[:, t] = np.where(mask[:, t + 1], step, self._end_p)  # (B, K)

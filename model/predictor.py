@@ -24,7 +24,7 @@ from model.language import detect
 from model.language import preload as preload_language_identifier
 from model.runtime import DEFAULT_BACKEND, Backend
 from model.spans import OUTSIDE_ONLY, Span, allowed_tags, from_bio, to_bio, token_limits
-from model.tokenize import Token, tokenize
+from model.tokenize import TOKENIZERS, Token
 from model.values.dates import DatePolicy, Today, load_dateparser
 from model.values.places import PlaceIndex
 from model.values.resolve import resolve_values
@@ -276,6 +276,7 @@ class Predictor:
     ) -> _Work:
         """Tokenize, group by length and encode: everything before the network. A model that
         reads context gets each text's context tokens first (always tagged O)."""
+        tokenize = TOKENIZERS[self.loaded.config.tokenizer]
         token_lists = [tokenize(text) for text in texts]
         budget = self.loaded.config.context_tokens
         prefixes = (

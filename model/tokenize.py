@@ -120,3 +120,23 @@ def tokenize(text: str) -> list[Token]:
             Token(".", last.end - 1, last.end),
         ]
     return tokens
+
+
+def split_whitespace(text: str) -> list[Token]:
+    """Split ``text`` at whitespace only: the tokens of a pre-tokenized file (BIO, ATIS) joined by
+    spaces come back exactly as the file has them ("6pm", "d/fw", "can't" stay one token each).
+
+    Args:
+        text: any string.
+
+    Returns:
+        The tokens in order, with ``text[t.start:t.end] == t.text`` for each.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"expected str, got {type(text).__name__}")
+    return [Token(m.group(), m.start(), m.end()) for m in _NON_SPACE.finditer(text)]
+
+
+_NON_SPACE = re.compile(r"\S+")
+# What a model's config.json may name as its tokenizer (TaggerConfig.tokenizer).
+TOKENIZERS = {"spacy": tokenize, "whitespace": split_whitespace}

@@ -25,11 +25,12 @@ from typing import Annotated, Any
 import orjson
 import typer
 
-from data.formats import DataFormatError, read_examples
+from data.formats import FORMATS, PRETOKENIZED, DataFormatError, guess_format, read_examples
 from model.artifact import LoadedModel
 from model.config import TaggerConfig
 from model.errors import ModelError
 from model.predictor import Predictor
+from model.tokenize import TOKENIZERS
 from model.values.dates import DEFAULT_TIMEZONE, Today
 from training.config import TrainConfig
 
@@ -109,11 +110,54 @@ def _load_trainable(path: Path) -> LoadedModel:
         raise _fail(str(e)) from None
 
 
-def _examples(path: Path) -> list:
+FromOption = Annotated[
+    str | None,
+    typer.Option(
+        "--from",
+        help=f"format of the data files: {', '.join(FORMATS)} (default: guessed from each file)",
+    ),
+]
+
+
+def _examples(path: Path, fmt: str | None = None) -> list:
     try:
-        return read_examples(path)
-    except (OSError, DataFormatError) as e:
+        return read_examples(path, fmt)
+    except DataFormatError as e:
         raise _fail(str(e)) from None
+    except OSError as e:
+        raise _fail(_os_message(e, path)) from None
+
+
+def _os_message(error: OSError, path: Path) -> str:
+    """``path: what is wrong`` for a file that cannot be read ("no such file or directory")."""
+    return f"{error.filename or path}: {(error.strerror or str(error)).lower()}"
+
+
+def _format(path: Path, fmt: str | None) -> str:
+    if fmt is not None and fmt not in FORMATS:
+        raise _fail(f"--from: expected one of {', '.join(FORMATS)}, got {fmt!r}")
+    try:
+        return fmt or guess_format(path)
+    except DataFormatError as e:
+        raise _fail(str(e)) from None
+    except OSError as e:
+        raise _fail(_os_message(e, path)) from None
+
+
+def _tokenizer(chosen: str | None, fmt: str) -> str:
+    """The tokenizer named, or the data's own: a pre-tokenized file keeps its tokens."""
+    if chosen is not None and chosen not in TOKENIZERS:
+        raise _fail(f"--tokenizer: expected one of {', '.join(TOKENIZERS)}, got {chosen!r}")
+    return chosen or ("whitespace" if fmt in PRETOKENIZED else "spacy")
+
+
+TokenizerOption = Annotated[
+    str | None,
+    typer.Option(
+        help="spacy or whitespace (default: whitespace for pre-tokenized data, bio and atis, "
+        "whose tokens the model keeps; spacy otherwise)"
+    ),
+]
 
 
 _NETWORK_OPTIONS = (
@@ -134,7 +178,7 @@ _NETWORK_OPTIONS = (
 def train(
     ctx: typer.Context,
     train_file: Annotated[
-        Path, typer.Option("--train", help="training data (.jsonl, .conll, .txt)")
+        Path, typer.Option("--train", help="training data (any format of --from)")
     ],
     dev_files: Annotated[
         list[Path],
@@ -171,6 +215,8 @@ def train(
     resume: Annotated[
         bool, typer.Option(help="go on from the last epoch a stopped run saved")
     ] = False,
+    from_format: FromOption = None,
+    tokenizer: TokenizerOption = None,
     init: Annotated[
         Path | None,
         typer.Option(
@@ -192,12 +238,15 @@ def train(
     from training.train import train as run_training
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+    fmt = _format(train_file, from_format)
     options = {name: ctx.params[name] for name in _NETWORK_OPTIONS}
     start = None
     if init is not None:
         start = _load_trainable(init)
         given = {k: v for k, v in options.items() if _given(ctx, k)}
         options = {**start.config.model_dump(), **given}
+    if init is None or tokenizer is not None:  # a fine-tuned model keeps its tokenizer
+        options["tokenizer"] = _tokenizer(tokenizer, fmt)
     tagger_config = TaggerConfig(**options)
     train_config = TrainConfig(
         seed=seed,
@@ -209,10 +258,10 @@ def train(
         name=name,
         place_holdout=place_holdout,
     )
-    dev = [example for dev_file in dev_files for example in _examples(dev_file)]
+    dev = [e for dev_file in dev_files for e in _examples(dev_file, from_format)]
     try:
         result = run_training(
-            _examples(train_file),
+            _examples(train_file, fmt),
             dev,
             tagger_config,
             train_config,
@@ -269,30 +318,33 @@ def report_command(
     model_dir: Annotated[Path, typer.Argument(metavar="MODEL", help="model directory")],
     data: Annotated[
         list[Path],
-        typer.Option(help="gold data (.jsonl, .conll, .txt); repeat the option to pool sets"),
+        typer.Option(help="gold data (any format of --from); repeat the option to pool sets"),
     ],
     out: Annotated[
         Path | None, typer.Option(help="directory for the PNGs [default: MODEL-report]")
     ] = None,
+    from_format: FromOption = None,
 ) -> None:
     """Draw a model's plots on DATA as PNGs: per-label precision/recall/F1, the token confusion
     matrix of labels, the reliability of span confidences, and loss and dev F1 per epoch when the
     model kept its training history."""
-    examples = [example for path in data for example in _examples(path)]
+    examples = [e for path in data for e in _examples(path, from_format)]
     title = " + ".join(path.name for path in data)
     _draw(model_dir, examples, out or _report_dir(model_dir), title)
 
 
 @app.command()
 def evaluate(
-    data: Annotated[Path, typer.Option(help="gold data (.jsonl, .conll, .txt)")],
+    data: Annotated[Path, typer.Option(help="gold data (any format of --from)")],
     model: ModelOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    from_format: FromOption = None,
 ) -> None:
-    """Exact character-span precision, recall and F1 per label and micro-averaged."""
+    """Exact character-span precision, recall and F1 per label (most frequent first) and
+    micro-averaged, then the most frequent label mix-ups (counted in spans)."""
     from training.evaluate import evaluate as run_evaluation
 
-    report = run_evaluation(_load(model), _examples(data))
+    report = run_evaluation(_load(model), _examples(data, _format(data, from_format)))
     typer.echo(json.dumps(report.to_json()) if as_json else report.render())
 
 
@@ -320,6 +372,32 @@ def calibrate(
         err=True,
     )
     typer.echo(render(reliability(fitted.after)))
+
+
+@app.command()
+def convert(
+    source: Annotated[Path, typer.Argument(metavar="IN", help="file (or ATIS directory) to read")],
+    target: Annotated[
+        Path, typer.Argument(metavar="OUT", help="file to write: .jsonl, or .bio/.conll/.tsv")
+    ],
+    from_format: FromOption = None,
+    tokenizer: TokenizerOption = None,
+) -> None:
+    """Convert annotated data to JSONL or BIO (chosen by OUT's suffix), written atomically.
+
+    Reads Rasa NLU YAML, Doccano JSONL, Label Studio JSON, spaCy DocBin (.spacy), the ATIS pair
+    (seq.in + seq.out, or their directory), JSONL, BIO and bracket markup (.txt).
+    """
+    from data.formats import convert as run_conversion
+
+    fmt = _format(source, from_format)
+    try:
+        done = run_conversion(source, target, fmt, _tokenizer(tokenizer, fmt))
+    except (ValueError, DataFormatError) as e:
+        raise _fail(str(e)) from None
+    except OSError as e:
+        raise _fail(f"cannot convert: {e.filename or source}: {e.strerror or e}") from None
+    typer.echo(done.summary(), err=True)
 
 
 DEFAULT_MAX_LINE_BYTES = 65_536

@@ -15,7 +15,7 @@ from model.context import context_prefix
 from model.encode import Batch, Encoder, Vocabs, word_key
 from model.lexicon import Lexicon
 from model.spans import OUTSIDE, to_bio
-from model.tokenize import tokenize
+from model.tokenize import TOKENIZERS
 from model.vocab import Vocab
 
 
@@ -35,10 +35,14 @@ class Aligned:
     n_empty: int
 
 
-def align(examples: Sequence[Example], context_budget: int = 0) -> Aligned:
+def align(
+    examples: Sequence[Example], context_budget: int = 0, tokenizer: str = "spacy"
+) -> Aligned:
     """Tokenize every example and tag its tokens from the gold spans. With a ``context_budget``
     (``TaggerConfig.context_tokens``), an example's context tokens come first, tagged O, as the
-    predictor reads them (model/context.py)."""
+    predictor reads them (model/context.py). ``tokenizer`` is ``TaggerConfig.tokenizer``: the
+    predictor cuts texts the same way."""
+    tokenize = TOKENIZERS[tokenizer]
     sentences, n_expanded, n_spans, n_empty = [], 0, 0, 0
     for example in examples:
         tokens = tokenize(example.text)

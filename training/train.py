@@ -104,7 +104,7 @@ def train(
     if progress:
         tqdm.write(f"{len(train_examples):,} training sentences: {budget}")
     rng = _seed(train_config)
-    aligned = _align(train_examples, tagger_config.context_tokens)
+    aligned = _align(train_examples, tagger_config)
     run = _Run.start(aligned, tagger_config, train_config, rng, init)
     fingerprint = _fingerprint(train_examples, tagger_config, train_config)
     if init is not None:
@@ -193,10 +193,10 @@ def extend_vocabs(old: Vocabs, new: Vocabs) -> Vocabs:
     )
 
 
-def _align(examples: Sequence[Example], context_budget: int) -> Aligned:
+def _align(examples: Sequence[Example], config: TaggerConfig) -> Aligned:
     """Tokens and gold tags (after the context's, see :func:`training.dataset.align`); spans
     off token boundaries are expanded, and that is reported."""
-    aligned = align(examples, context_budget)
+    aligned = align(examples, config.context_tokens, config.tokenizer)
     if aligned.n_expanded:
         log.warning(
             "%d of %d gold spans did not fall on token boundaries and were expanded to the tokens "

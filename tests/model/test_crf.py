@@ -112,3 +112,56 @@ def test_fast_decoder_matches_the_torch_crf_with_padding_and_temperature() -> No
         for b, path in enumerate(paths):
             expected = marginals[b, torch.arange(len(path)), torch.tensor(path)].tolist()
             assert all(abs(x - y) < 1e-5 for x, y in zip(chosen[b], expected, strict=True))
+
+
+def test_fast_decoder_with_many_tags_matches_the_torch_crf() -> None:
+    """Past SCAN_MAX_TAGS the marginals come one token at a time: the same numbers."""
+    from model.decode import SCAN_MAX_TAGS, FastDecoder
+
+    tags = ["O"] + [f"{p}-label_{k}.x" for k in range(30) for p in ("B", "I")]
+    assert len(tags) > SCAN_MAX_TAGS
+    torch.manual_seed(5)
+    crf = CRF(len(tags), *allowed_transitions(tags))
+    with torch.no_grad():
+        for p in (crf.transitions, crf.start_transitions, crf.end_transitions):
+            p.normal_()
+    lengths = [6, 2, 1, 5]
+    emissions = torch.randn(4, 6, len(tags)) * 3
+    mask = torch.arange(6)[None, :] < torch.tensor(lengths)[:, None]
+    for temperature in (1.0, 1.7):
+        paths, chosen = FastDecoder(crf, temperature).decode(emissions.numpy(), lengths)
+        assert paths == crf.viterbi(emissions, mask)
+        marginals = crf.marginals(emissions, mask, temperature)
+        for b, path in enumerate(paths):
+            expected = marginals[b, torch.arange(len(path)), torch.tensor(path)].tolist()
+            assert all(abs(x - y) < 1e-5 for x, y in zip(chosen[b], expected, strict=True))
+
+
+def test_many_tags_log_partition_and_gradient_match_the_log_sum_exp(monkeypatch) -> None:
+    """From MATMUL_MIN_TAGS tags on, the forward algorithm multiplies matrices: same log Z, same
+    gradients, with padding."""
+    from model import crf as crf_module
+
+    tags = ["O"] + [f"{p}-label_{k}.x" for k in range(30) for p in ("B", "I")]
+    assert len(tags) >= crf_module.MATMUL_MIN_TAGS
+    torch.manual_seed(6)
+    crf = CRF(len(tags), *allowed_transitions(tags))
+    with torch.no_grad():
+        for p in (crf.transitions, crf.start_transitions, crf.end_transitions):
+            p.normal_()
+    emissions = (torch.randn(3, 7, len(tags)) * 3).requires_grad_()
+    mask = torch.arange(7)[None, :] < torch.tensor([7, 4, 1])[:, None]
+    tag_ids = torch.randint(0, len(tags), (3, 7))
+
+    def run() -> tuple[torch.Tensor, list[torch.Tensor]]:
+        crf.zero_grad()
+        emissions.grad = None
+        log_z = crf.log_partition(emissions, mask)
+        crf.nll(emissions, tag_ids, mask).backward()
+        return log_z.detach(), [emissions.grad.clone(), crf.transitions.grad.clone()]
+
+    fast, fast_grads = run()
+    monkeypatch.setattr(crf_module, "MATMUL_MIN_TAGS", 10**6)
+    slow, slow_grads = run()
+    assert torch.allclose(fast, slow, atol=1e-4)
+    assert all(torch.allclose(a, b, atol=1e-5) for a, b in zip(fast_grads, slow_grads, strict=True))

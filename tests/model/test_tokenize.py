@@ -1,7 +1,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from model.tokenize import Token, tokenize
+from model.tokenize import TOKENIZERS, Token, split_whitespace, tokenize
 
 
 @given(st.text())
@@ -114,3 +114,19 @@ def test_normal_text_gets_exactly_spacys_tokens() -> None:
         pieces = [(t.start, t.end) for t in tokenize(line)]
         if pieces != whole:  # only the split-off period of a final abbreviation differs
             assert pieces[:-2] == whole[:-1] and pieces[-1][1] == whole[-1][1], line
+
+
+@given(st.lists(st.text(st.characters(blacklist_categories=["Zs", "Cc"]), min_size=1), max_size=8))
+def test_whitespace_tokens_of_joined_words_are_those_words(words: list[str]) -> None:
+    words = [w for w in words if w.split() == [w]]
+    text = " ".join(words)
+    tokens = split_whitespace(text)
+    assert [t.text for t in tokens] == words
+    assert all(text[t.start : t.end] == t.text for t in tokens)
+
+
+def test_atis_tokens_spacy_would_cut_stay_whole_at_whitespace() -> None:
+    text = "can't fly from d/fw at 6pm to washington's airport"
+    assert [t.text for t in tokenize(text)][:2] == ["ca", "n't"]  # spaCy cuts these
+    assert [t.text for t in split_whitespace(text)] == text.split()
+    assert TOKENIZERS["whitespace"] is split_whitespace and TOKENIZERS["spacy"] is tokenize

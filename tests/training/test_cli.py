@@ -1,10 +1,16 @@
 """Every CLI command end to end on tiny data (typer's runner, same process)."""
 
 import json
+from pathlib import Path
 
+import pytest
+from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from app.main import create_app
+from app.settings import Settings
 from data.formats import write_jsonl
+from model.predictor import Predictor
 from training.cli import app
 
 runner = CliRunner()
@@ -241,3 +247,61 @@ def test_training_on_a_full_disk_ends_with_one_line_and_no_copy(
         f"error: cannot write to {out}: No space left on device"
     )
     assert [p.name for p in out.parent.iterdir() if ".tmp-" in p.name] == []
+
+
+EXPORTS = Path(__file__).parent.parent / "data" / "exports"
+TINY_OPTIONS = [
+    *("--epochs", "60", "--patience", "60", "--batch-size", "4", "--lr", "0.02"),
+    *("--word-dim", "16", "--char-dim", "8", "--hidden-dim", "16", "--threads", "1"),
+    *("--dropout", "0", "--word-dropout", "0", "--frequency-dim", "0", "--gazetteer-dim", "0"),
+]
+
+
+@pytest.fixture(scope="module")
+def atis_model(tmp_path_factory) -> Path:
+    """A tiny model overfit on an ATIS-shaped BIO file (BOS/EOS, -DOCSTART-, dotted labels)."""
+    out = tmp_path_factory.mktemp("atis") / "model"
+    data = str(EXPORTS / "atis_train.bio")
+    result = runner.invoke(
+        app, ["train", "--train", data, "--dev", data, "--out", str(out), *TINY_OPTIONS]
+    )
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_a_model_trained_on_bio_keeps_the_file_tokens(atis_model) -> None:
+    assert json.loads((atis_model / "config.json").read_text())["tokenizer"] == "whitespace"
+    text = "show me the flights from washington d.c. to st. louis on american at 6pm"
+    (prediction,) = Predictor.from_dir(atis_model).predict([text])
+    assert [t.text for t in prediction.tokens] == text.split()  # spaCy would cut "6", "pm"
+    assert [(s.label, s.text) for s in prediction.spans] == [
+        ("fromloc.city_name", "washington d.c."),
+        ("toloc.city_name", "st. louis"),
+        ("airline_name", "american"),
+        ("depart_time.time", "6pm"),
+    ]
+
+
+def test_atis_bio_evaluates_every_chunk_of_the_file(atis_model) -> None:
+    data = str(EXPORTS / "atis_train.bio")
+    result = runner.invoke(app, ["evaluate", "--model", str(atis_model), "--data", data, "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["sentences"] == 8
+    assert report["micro"] == {"precision": 1.0, "recall": 1.0, "f1": 1.0, "support": 25}
+    labels = list(report["labels"])
+    assert labels[:3] == ["fromloc.city_name", "toloc.city_name", "depart_time.time"]
+    assert report["labels"]["depart_time.time"]["support"] == 3
+    assert report["confusions"] == []
+
+
+def test_atis_labels_come_back_from_the_service(atis_model) -> None:
+    settings = Settings(model_dir=atis_model, max_text_chars=200, max_batch_size=4)
+    with TestClient(create_app(settings)) as client:
+        response = client.post("/tag", json={"text": "i need a round trip ticket from dallas"})
+    assert response.status_code == 200
+    assert [(s["label"], s["text"]) for s in response.json()["spans"]] == [
+        ("round_trip", "round trip"),
+        ("fromloc.city_name", "dallas"),
+    ]
+    assert [t["tag"] for t in response.json()["tokens"]][3:5] == ["B-round_trip", "I-round_trip"]

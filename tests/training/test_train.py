@@ -4,7 +4,9 @@ import torch
 
 from data.example import Example, GoldSpan
 from model import artifact
+from model.predictor import Predictor
 from tests.conftest import TINY_TAGGER, TINY_TRAINING
+from training.evaluate import evaluate
 from training.train import train
 
 
@@ -140,3 +142,45 @@ def test_the_default_budget_follows_the_data_size() -> None:
     assert TrainConfig().budget(200_000).epochs == 10
     chosen = TrainConfig(epochs=5, patience=1).budget(4_478)
     assert (chosen.epochs, chosen.patience) == (5, 1)
+
+
+def many_label_examples(n_labels: int = 120) -> list[Example]:
+    """Each label (ATIS-style names: dots and underscores) has its own trigger word and comes
+    twice, each time beside another label's word."""
+    labels = [f"slot_{k // 10}.part_{k % 10}" for k in range(n_labels)]
+    words = [f"{chr(97 + k // 26)}{chr(97 + k % 26)}x" for k in range(n_labels)]
+    examples = []
+    for k in range(n_labels):
+        a, b = words[k], words[(k * 7 + 3) % n_labels]
+        first, second = 7, 7 + len(a) + 5
+        examples.append(
+            Example(
+                text=f"please {a} and {b} now",
+                spans=[
+                    GoldSpan(start=first, end=first + len(a), label=labels[k]),
+                    GoldSpan(
+                        start=second, end=second + len(b), label=labels[(k * 7 + 3) % n_labels]
+                    ),
+                ],
+            )
+        )
+    return examples
+
+
+def test_a_set_with_120_labels_trains_and_is_learnt(tmp_path) -> None:
+    examples = many_label_examples()
+    tagger = TINY_TAGGER.model_copy(
+        update={"tokenizer": "whitespace", "char_dim": 0, "word_dim": 32, "hidden_dim": 32}
+    )
+    tagger = tagger.model_copy(update={"frequency_dim": 0, "gazetteer_dim": 0})
+    config = TINY_TRAINING.model_copy(
+        update={"epochs": 6, "patience": 6, "batch_size": 16, "lr": 0.05}
+    )
+    train(examples, examples[:20], tagger, config, tmp_path / "m", progress=False)
+    loaded = artifact.load(tmp_path / "m")
+    assert len(loaded.meta.labels) == 120
+    assert len(loaded.vocabs.tags) == 241  # O, then B- and I- of each label
+    report = evaluate(Predictor.from_dir(tmp_path / "m"), examples)
+    assert report.micro.f1 >= 0.95
+    assert len(report.labels) == 120
+    assert all(s.support == 2 for s in report.labels.values())
