@@ -481,7 +481,7 @@ def hostile() -> None:
 # be imported, so the network runs on the model directory's saved graph.
 WITHOUT_TORCH = (
     "import sys; sys.modules.update(dict.fromkeys(('torch', 'onnx', 'seqeval', 'sklearn'))); "
-    "from training.cli import app; app()"
+    "from training.console import main; main()"
 )
 
 
@@ -492,7 +492,7 @@ def cold_start_without_torch(python: Path | None, runs: int = 5) -> None:
     if python is None:
         command, cwd = [sys.executable, "-c", WITHOUT_TORCH], ROOT
     else:  # run outside the checkout, so the installed packages are the ones imported
-        command, cwd = [str(python), "-m", "training.cli"], Path("/")
+        command, cwd = [str(python), "-m", "training.console"], Path("/")
     times = []
     for _ in range(runs):
         started = time.perf_counter()
