@@ -26,7 +26,7 @@ import orjson
 import typer
 
 from data.formats import DataFormatError, read_examples
-from model.config import TaggerConfig
+from model.config import Cell, TaggerConfig
 from model.errors import ModelError
 from model.predictor import Predictor
 from model.values.dates import DEFAULT_TIMEZONE, Today
@@ -126,6 +126,15 @@ def train(
     place_holdout: float = C["place_holdout"].default,
     hidden_dim: int = T["hidden_dim"].default,
     layers: int = T["layers"].default,
+    cell: Annotated[
+        Cell,
+        typer.Option(
+            help="the recurrent cell: lstm, gru and rnn are torch's; peephole, coupled ours"
+        ),
+    ] = T["cell"].default,
+    unidirectional: Annotated[
+        bool, typer.Option("--unidirectional", help="read sentences left to right only")
+    ] = not T["bidirectional"].default,
     dropout: float = T["dropout"].default,
     word_dropout: float = T["word_dropout"].default,
     use_crf: bool = T["use_crf"].default,
@@ -145,6 +154,8 @@ def train(
         gazetteer_dim=gazetteer_dim,
         hidden_dim=hidden_dim,
         layers=layers,
+        cell=cell,
+        bidirectional=not unidirectional,
         dropout=dropout,
         word_dropout=word_dropout,
         use_crf=use_crf,
