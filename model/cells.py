@@ -25,6 +25,7 @@ from model.config import Cell
 OWN_CELLS: tuple[Cell, ...] = ("peephole", "coupled")  # the ones written here
 # ONNX's LSTM stacks its gates i, o, f, c; a cell's rows in ONNX order, by the cell's own gate name.
 ONNX_GATES = ("i", "o", "f", "g")
+ONNX_PEEPHOLES = ("i", "o", "f")  # and its peephole weights i, o, f
 ONNX_INT32 = 6  # onnx.TensorProto.INT32, the type of the LSTM operator's sequence_lens
 
 
@@ -304,7 +305,8 @@ def _cell_rnn_onnx(
         b = stacked(biases)  # (D, 8H): ONNX's W_b then R_b
         inputs = [h, w, r, b, sequence_lens]
         if cell == "peephole":
-            inputs += [_none(g), _none(g), stacked([c[4] for c in mine])]  # P: (D, 3H)
+            peepholes = [_onnx_rows(g, c[4], ("i", "f", "o"), hidden, ONNX_PEEPHOLES) for c in mine]
+            inputs += [_none(g), _none(g), stacked(peepholes)]  # P: (D, 3H)
         y, _, _ = g.op(
             "LSTM",
             *inputs,
@@ -323,11 +325,14 @@ def register_onnx(opset: int) -> None:
     torch.onnx.register_custom_op_symbolic("slot_tagger::cell_rnn", _cell_rnn_onnx, opset)
 
 
-def _onnx_rows(g: Any, tensor: Any, gates: tuple[str, ...], hidden: int) -> Any:
-    """A weight's gate rows in ONNX's order i, o, f, c. A coupled cell has no forget rows: its
-    input gate's stand in, which ONNX Runtime ignores under ``input_forget=1`` (f = 1 - i)."""
+def _onnx_rows(
+    g: Any, tensor: Any, gates: tuple[str, ...], hidden: int, order: tuple[str, ...] = ONNX_GATES
+) -> Any:
+    """A weight's gate rows in ONNX's order (i, o, f, c; i, o, f for peepholes). A coupled cell
+    has no forget rows: its input gate's stand in, which ONNX Runtime ignores under
+    ``input_forget=1`` (f = 1 - i)."""
     index = {gate: n for n, gate in enumerate(gates)}
-    rows = [_slice(g, tensor, index.get(gate, index["i"]) * hidden, hidden) for gate in ONNX_GATES]
+    rows = [_slice(g, tensor, index.get(gate, index["i"]) * hidden, hidden) for gate in order]
     return g.op("Concat", *rows, axis_i=0)
 
 
