@@ -1,5 +1,8 @@
 """The shipped default model, on what it must get right."""
 
+import json
+from pathlib import Path
+
 import pytest
 
 from data.formats import read_examples
@@ -201,3 +204,18 @@ def test_the_shipped_model_records_the_version_its_files_give_and_readme_quotes_
     assert artifact.load(artifact.DEFAULT_MODEL_DIR).meta.version == recorded
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     assert f"Default model `slot-tagger-default` {recorded}" in readme
+
+
+def test_the_default_model_saved_before_cells_loads_as_a_bidirectional_lstm() -> None:
+    """Its config.json predates the choice of cell and direction: it loads as what it was."""
+    from torch import nn
+
+    from model import artifact
+    from model.artifact import DEFAULT_MODEL_DIR
+
+    raw = json.loads((Path(DEFAULT_MODEL_DIR) / "config.json").read_text())
+    assert "bidirectional" not in raw
+    loaded = artifact.load(DEFAULT_MODEL_DIR)
+    assert (loaded.config.cell, loaded.config.bidirectional) == ("lstm", True)
+    assert isinstance(loaded.tagger.rnn, nn.LSTM) and loaded.tagger.rnn.bidirectional
+    assert loaded.graph is not None  # its exported graph still matches its files

@@ -119,13 +119,13 @@ def table(rows: list[dict[str, Any]]) -> str:
 
 
 def main(
-    n: int = typer.Option(1000, help="generated training examples"),
+    n: int = typer.Option(500, help="generated training examples"),
     data_seed: int = typer.Option(13, help="the generator's seed"),
     dev_file: Path = typer.Option(Path("data/dev.txt"), "--dev"),
     conv_dev_file: Path = typer.Option(Path("data/conv_dev.txt"), "--conv-dev"),
-    epochs: int = typer.Option(3),
+    epochs: int = typer.Option(2),
     hidden_dim: int = typer.Option(32),
-    lr: float = typer.Option(1e-2),
+    lr: float = typer.Option(2e-2),
     cell: list[str] = typer.Option([], help="only these cells (default: all)"),
     seeds: int = typer.Option(len(SEEDS), help="seeds per cell and direction"),
     out: Path = typer.Option(Path("docs/cells.json"), help="the raw numbers, as JSON"),
@@ -133,7 +133,8 @@ def main(
     """Train every cell x direction x seed on the same budget and print the Markdown table."""
     train_examples = list(generate(data_seed, n))
     dev, conv_dev = read_examples(dev_file), read_examples(conv_dev_file)
-    rows = []
+    budget = {"n": n, "data_seed": data_seed, "epochs": epochs, "hidden_dim": hidden_dim, "lr": lr}
+    rows: list[dict[str, Any]] = []
     for name in [c for c in CELLS if not cell or c in cell]:
         for bidirectional in (True, False):
             for seed in range(seeds):
@@ -149,12 +150,15 @@ def main(
                 }
                 rows.append(row)
                 typer.echo(json.dumps(row), err=True)
-    budget = {"n": n, "data_seed": data_seed, "epochs": epochs, "hidden_dim": hidden_dim, "lr": lr}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"budget": budget, "runs": rows}, indent=1) + "\n")
-    tmp.replace(out)
+                _write(out, {"budget": budget, "runs": rows})  # after each run: a long job
     typer.echo(table(rows))
+
+
+def _write(path: Path, value: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(value, indent=1) + "\n")
+    tmp.replace(path)
 
 
 if __name__ == "__main__":

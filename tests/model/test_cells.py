@@ -3,14 +3,32 @@ against padding and reversal; the gate read-out against the gate equations."""
 
 from __future__ import annotations
 
+import json
 import math
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+from typer.testing import CliRunner
 
+from model import artifact
+from model import graph as graphs
 from model.cells import CellRNN, CoupledLSTMCell, PeepholeLSTMCell, forget_gates
+from model.config import CELLS, TaggerConfig
+from model.errors import IncompatibleModelError
+from model.predictor import Predictor
+from model.runtime import OnnxNetwork
+from model.tagger import BiLSTMTagger
+from tests.conftest import TINY_TAGGER
+from tests.model.test_runtime import TEXTS, same
+from training.cli import app
+from training.config import TrainConfig
+from training.train import train
 
 
 def sigma(z: float) -> float:
@@ -165,3 +183,166 @@ def test_forget_gates_of_torchs_lstm_and_gru_are_their_first_step_by_hand() -> N
 def test_an_unknown_cell_is_refused_naming_the_cells() -> None:
     with pytest.raises(ValueError, match=r"expected a cell among \['coupled', 'peephole'\]"):
         CellRNN("lstm", 3, 4)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("cell", ["peephole", "coupled"])
+@pytest.mark.parametrize(("bidirectional", "layers"), [(True, 2), (False, 2), (True, 1)])
+def test_the_exported_cells_give_eager_torchs_scores(
+    tiny_model_dir, cell: str, bidirectional: bool, layers: int
+) -> None:
+    """Tag scores of a padded batch on ONNX Runtime against eager torch, with weights (peepholes
+    too) far from their initial range, so that each gate's and peephole's rows must be in
+    ONNX's order for the scores to agree."""
+    tiny = artifact.load(tiny_model_dir)
+    config = TINY_TAGGER.model_copy(
+        update={"cell": cell, "bidirectional": bidirectional, "layers": layers}
+    )
+    torch.manual_seed(5)
+    tagger = BiLSTMTagger(config, tiny.tagger.vocabs).eval()
+    with torch.no_grad():
+        for parameter in tagger.rnn.parameters():
+            parameter.normal_(0.0, 1.0)
+    predictor = Predictor(
+        artifact.LoadedModel(artifact.load(tiny_model_dir).meta, config, tagger, tiny_model_dir),
+        backend="torch",
+    )
+    batch = predictor.encoder([text.split() or ["."] for text in TEXTS])
+    served = OnnxNetwork(graphs.export(tagger)).emissions(batch)
+    eager = predictor.network.emissions(batch)
+    assert abs(served - eager).max() < 1e-4
+
+
+# ----- every cell as a whole model: trained, saved, loaded, served -----
+
+CELL_TRAINING = TrainConfig(
+    epochs=8, patience=8, batch_size=4, lr=0.02, seed=0, threads=1, name="cell"
+)
+SERVE_WITHOUT_TORCH = r"""
+import importlib.abc, json, sys
+
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in {"torch", "onnx"}:
+            raise ModuleNotFoundError(f"No module named {name!r}")
+
+sys.meta_path.insert(0, Block())
+from model.predictor import Predictor
+
+out = {}
+for model in sys.argv[2:]:
+    predictions = Predictor.from_dir(model).predict(json.loads(sys.argv[1]))
+    out[model] = [[(s.label, s.start, s.end) for s in p.spans] for p in predictions]
+print(json.dumps({"spans": out, "torch": "torch" in sys.modules}))
+"""
+
+
+@pytest.fixture(scope="module")
+def cell_models(tmp_path_factory, tiny_examples) -> dict[str, tuple[Path, list[float]]]:
+    """Each cell (the own ones left to right too) trained on the tiny corpus: its directory and
+    its loss per epoch."""
+    models = {}
+    for cell, bidirectional in [
+        *((c, True) for c in CELLS),
+        ("peephole", False),
+        ("coupled", False),
+    ]:
+        name = f"{cell}-{'both' if bidirectional else 'forward'}"
+        out = tmp_path_factory.mktemp("cells") / name
+        config = TINY_TAGGER.model_copy(update={"cell": cell, "bidirectional": bidirectional})
+        result = train(tiny_examples, tiny_examples, config, CELL_TRAINING, out, progress=False)
+        models[name] = (out, [h.loss for h in result.history])
+    return models
+
+
+@pytest.mark.parametrize(
+    "name", [*(f"{c}-both" for c in CELLS), "peephole-forward", "coupled-forward"]
+)
+def test_every_cell_trains_saves_loads_and_serves_as_eager_torch(cell_models, name) -> None:
+    directory, losses = cell_models[name]
+    cell, direction = name.split("-")
+    assert losses[-1] < losses[0] / 2  # it learns
+    saved = json.loads((directory / "config.json").read_text())
+    assert (saved["cell"], saved["bidirectional"]) == (cell, direction == "both")
+    loaded = artifact.load(directory)
+    assert (loaded.config.cell, loaded.config.bidirectional) == (cell, direction == "both")
+    assert loaded.graph is not None  # exported when saved
+    served = Predictor.from_dir(directory)  # ONNX Runtime on the saved graph
+    eager = Predictor.from_dir(directory, backend="torch")
+    same(served.predict(TEXTS, batch_size=3), eager.predict(TEXTS, batch_size=3))
+
+
+def test_the_own_cells_serve_without_torch(cell_models) -> None:
+    dirs = [str(cell_models[n][0]) for n in ("peephole-both", "coupled-forward")]
+    texts = ["leave Beijing on November 2nd", "from Miami to Atlanta", "thank you"]
+    run = subprocess.run(
+        [sys.executable, "-c", SERVE_WITHOUT_TORCH, json.dumps(texts), *dirs],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    result = json.loads(run.stdout.splitlines()[-1])
+    assert result["torch"] is False
+    for directory in dirs:
+        eager = Predictor.from_dir(directory, backend="torch").predict(texts)
+        assert result["spans"][directory] == [
+            [[s.label, s.start, s.end] for s in p.spans] for p in eager
+        ]
+
+
+def test_cell_and_direction_survive_a_config_round_trip(cell_models) -> None:
+    for cell in CELLS:
+        for bidirectional in (True, False):
+            config = TaggerConfig(cell=cell, bidirectional=bidirectional)
+            assert TaggerConfig.model_validate_json(config.model_dump_json()) == config
+    directory, _ = cell_models["coupled-forward"]
+    config = TINY_TAGGER.model_copy(update={"cell": "coupled", "bidirectional": False})
+    assert artifact.load(directory).config == config
+
+
+def test_a_config_without_cell_or_direction_is_a_bidirectional_lstm(tiny_model_dir, tmp_path):
+    model = tmp_path / "old"
+    shutil.copytree(tiny_model_dir, model)
+    raw = json.loads((model / "config.json").read_text())
+    (model / "config.json").write_text(
+        json.dumps({k: v for k, v in raw.items() if k not in ("cell", "bidirectional")})
+    )
+    meta = json.loads((model / "meta.json").read_text())  # the version covers config.json
+    files = {f.name: f.read_bytes() for f in model.iterdir() if f.is_file()}
+    meta["version"] = artifact.version_of(files, meta.get("calibration") or {})
+    (model / "meta.json").write_text(json.dumps(meta))
+    old = artifact.load(model, graph=False)  # the graph was exported from the other config.json
+    assert (old.config.cell, old.config.bidirectional) == ("lstm", True)
+
+    def answers(predictor: Predictor) -> list:
+        return [
+            (p.tags, [(s.label, s.start, s.end, s.confidence) for s in p.spans])
+            for p in predictor.predict(TEXTS)
+        ]
+
+    assert answers(Predictor(old, backend="torch")) == answers(
+        Predictor.from_dir(tiny_model_dir, backend="torch")
+    )
+
+
+def test_a_model_of_a_cell_this_release_cannot_run_is_refused_in_one_line(
+    tiny_model_dir, tmp_path
+) -> None:
+    model = tmp_path / "newer"
+    shutil.copytree(tiny_model_dir, model)
+    raw = json.loads((model / "config.json").read_text())
+    (model / "config.json").write_text(json.dumps({**raw, "cell": "mlstm"}))
+    message = (
+        f"model at {model} uses the recurrent cell 'mlstm', which this slot-tagger cannot run "
+        "(it runs lstm, peephole, coupled, gru, rnn): install the release that trained it, or "
+        "retrain with `slot-tagger train --cell CELL`"
+    )
+    for with_tagger in (True, False):  # the torch-free server refuses it the same way
+        with pytest.raises(IncompatibleModelError) as e:
+            artifact.load(model, with_tagger=with_tagger)
+        assert str(e.value) == message
+    result = CliRunner().invoke(app, ["tag", "--model", str(model), "hi"])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [f"error: {message}"]
