@@ -36,6 +36,8 @@ from training.train import train
 SEEDS = (0, 1, 2)
 LATENCY_SENTENCES = 200  # dev sentences tagged one at a time, for the median latency
 WARMUP = 20
+STEP_BATCH = 32  # sentences per timed training step (TrainConfig's batch size)
+STEP_REPEATS = 30
 
 
 def measure(
@@ -71,6 +73,38 @@ def measure(
     }
 
 
+def step_ms(
+    train_examples: list[Example], configs: dict[str, TaggerConfig], repeats: int = STEP_REPEATS
+) -> dict[str, float]:
+    """Median milliseconds of one training step (forward, backward, Adam) on the same batch of
+    ``STEP_BATCH`` sentences, the configs taking turns step by step, so that a machine shared
+    with other work slows each alike (whole training times, one run after another, do not)."""
+    import random
+
+    import torch
+
+    from model.encode import Encoder
+    from model.tagger import BiLSTMTagger
+    from training.dataset import align, batches, build_lexicon, build_vocabs
+
+    aligned = align(train_examples[:STEP_BATCH])
+    vocabs = build_vocabs(aligned.sentences, 1, build_lexicon())
+    encoder = Encoder(vocabs, TaggerConfig().max_word_chars)
+    batch, tag_ids = next(batches(aligned.sentences, encoder, STEP_BATCH, random.Random(0)))
+    torch.manual_seed(0)
+    taggers = {name: BiLSTMTagger(config, vocabs).train() for name, config in configs.items()}
+    optimizers = {n: torch.optim.Adam(t.parameters(), lr=1e-3) for n, t in taggers.items()}
+    times: dict[str, list[float]] = {name: [] for name in configs}
+    for _ in range(repeats):
+        for name, tagger in taggers.items():
+            started = time.perf_counter()
+            optimizers[name].zero_grad()
+            tagger.loss(batch, tag_ids).backward()
+            optimizers[name].step()
+            times[name].append(time.perf_counter() - started)
+    return {name: statistics.median(t) * 1e3 for name, t in times.items()}
+
+
 def _latency(predictor: Predictor, texts: list[str]) -> tuple[float, float]:
     """Median milliseconds of ``predict([text])`` and median microseconds of the network alone
     (token inputs and tag scores of one encoded sentence), one sentence at a time."""
@@ -89,12 +123,13 @@ def _latency(predictor: Predictor, texts: list[str]) -> tuple[float, float]:
     return statistics.median(whole) * 1e3, statistics.median(network) * 1e6
 
 
-def table(rows: list[dict[str, Any]]) -> str:
-    """The Markdown table: one line per cell x direction, seeds pooled."""
+def table(rows: list[dict[str, Any]], steps: dict[str, float]) -> str:
+    """The Markdown table: one line per cell x direction, seeds pooled; ``steps`` the
+    milliseconds per training step by "cell direction"."""
     lines = [
         "| cell | direction | dev F1 | conversation dev F1 | parameters (recurrent) "
-        "| train s | predict ms | network µs |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
+        "| train s | ms per training step | predict ms | network µs |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for cell in CELLS:
         for direction in ("both ways", "left to right"):
@@ -113,7 +148,8 @@ def table(rows: list[dict[str, Any]]) -> str:
             lines.append(
                 f"| {cell} | {direction} | {spread('dev_f1')} | {spread('conv_dev_f1')} "
                 f"| {runs[0]['parameters']:,} ({runs[0]['recurrent_parameters']:,}) "
-                f"| {mean('train_s'):.0f} | {mean('predict_ms'):.2f} | {mean('network_us'):.0f} |"
+                f"| {mean('train_s'):.0f} | {steps.get(f'{cell} {direction}', float('nan')):.0f} "
+                f"| {mean('predict_ms'):.2f} | {mean('network_us'):.0f} |"
             )
     return "\n".join(lines)
 
@@ -129,9 +165,18 @@ def main(
     cell: list[str] = typer.Option([], help="only these cells (default: all)"),
     seeds: int = typer.Option(len(SEEDS), help="seeds per cell and direction"),
     out: Path = typer.Option(Path("docs/cells.json"), help="the raw numbers, as JSON"),
+    steps_only: bool = typer.Option(
+        False, help="time the training steps again and reprint the table from --out's runs"
+    ),
 ) -> None:
     """Train every cell x direction x seed on the same budget and print the Markdown table."""
     train_examples = list(generate(data_seed, n))
+    if steps_only:
+        saved = json.loads(out.read_text())
+        steps = step_ms(train_examples, _configs(saved["runs"], hidden_dim))
+        _write(out, {**saved, "step_ms": steps})
+        typer.echo(table(saved["runs"], steps))
+        return
     dev, conv_dev = read_examples(dev_file), read_examples(conv_dev_file)
     budget = {"n": n, "data_seed": data_seed, "epochs": epochs, "hidden_dim": hidden_dim, "lr": lr}
     rows: list[dict[str, Any]] = []
@@ -151,7 +196,19 @@ def main(
                 rows.append(row)
                 typer.echo(json.dumps(row), err=True)
                 _write(out, {"budget": budget, "runs": rows})  # after each run: a long job
-    typer.echo(table(rows))
+    steps = step_ms(train_examples, _configs(rows, hidden_dim))
+    _write(out, {"budget": budget, "runs": rows, "step_ms": steps})
+    typer.echo(table(rows, steps))
+
+
+def _configs(rows: list[dict[str, Any]], hidden_dim: int) -> dict[str, TaggerConfig]:
+    """One network per cell x direction of the runs, by "cell direction"."""
+    return {
+        f"{r['cell']} {r['direction']}": TaggerConfig(
+            cell=r["cell"], bidirectional=r["direction"] == "both ways", hidden_dim=hidden_dim
+        )
+        for r in rows
+    }
 
 
 def _write(path: Path, value: Any) -> None:
