@@ -67,7 +67,7 @@ _PASSAGE = (
     "as i told my sister last week when we talked about the trip and the weather and the kids "
     "and the new job that my manager said would be fine although i am not sure because the "
     "hotel was full and the car was still broken and my brother thinks that we should wait a "
-    "little longer but honestly i think that it will all work out if we are patient and calm "
+    "little longer but honestly i think that it will all be fine if we are patient and calm "
     "and keep our plans simple this time"
 )
 FILLER = tuple(_PASSAGE.split())
@@ -113,7 +113,7 @@ def sentences(seed: int, n: int, max_k: int) -> list[ProbeSentence]:
     ]
 
 
-def test_grid(seed: int, per_k: int) -> list[ProbeSentence]:
+def scoring_grid(seed: int, per_k: int) -> list[ProbeSentence]:
     """``per_k`` sentences per k (1..MAX_K) and side, labels alternating."""
     rng = random.Random(seed)
     labels = ("departure", "destination")
@@ -273,7 +273,7 @@ def main(
     )
     train_config = TrainConfig(epochs=epochs, patience=epochs, lr=1e-2, seed=seed, name="probe")
     regimes = {f"k ≤ {SHORT_K}": SHORT_K, f"k ≤ {MAX_K}": MAX_K}
-    grid = test_grid(seed + 1000, per_k)
+    grid = scoring_grid(seed + 1000, per_k)
     results = []
     for regime, max_k in regimes.items():
         train_set = sentences(seed, n, max_k)
