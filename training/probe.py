@@ -7,8 +7,9 @@ before the city ("leave as i told my sister last week ... Beijing") or after it 
 told my sister ... leaving from there"). The filler is a window of one long neutral passage,
 with no word that hints at a role. Nothing but the cue tells departure from destination.
 
-``python -m training.probe`` (``make probe``) trains every cell twice, on short distances only
-(k <= 5) and on the full range, with the same small budget; scores role accuracy (the city found
+``python -m training.probe`` (``make probe``) trains every cell on short distances only
+(k <= 5) and on the full range, three seeds each, with the same small budget; scores role
+accuracy (the city found
 with the right label) per k and side on fresh sentences; measures the first layer's forget gate
 (model.cells.forget_gates) on the filler between cue and city; writes ``docs/probe.json`` and
 plots ``docs/probe.png``.
@@ -215,7 +216,8 @@ def run(
 
 
 def plot(results: list[dict[str, Any]], path: Path) -> None:
-    """Role accuracy against k: one panel per regime and side, one line per cell."""
+    """Role accuracy against k (mean over the seeds): one panel per regime and side, one line
+    per cell."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -255,7 +257,7 @@ def main(
     per_k: int = typer.Option(20, help="test sentences per k and side"),
     epochs: int = typer.Option(5),
     hidden_dim: int = typer.Option(32),
-    seed: int = typer.Option(0),
+    seeds: int = typer.Option(3, help="models per cell and regime (seeds 0, 1, ...)"),
     cell: list[str] = typer.Option([], help="only these cells (default: all)"),
     out: Path = typer.Option(Path("docs"), help="where probe.json and probe.png go"),
 ) -> None:
@@ -271,31 +273,72 @@ def main(
         word_dropout=0.0,
         context_tokens=0,
     )
-    train_config = TrainConfig(epochs=epochs, patience=epochs, lr=1e-2, seed=seed, name="probe")
     regimes = {f"k ≤ {SHORT_K}": SHORT_K, f"k ≤ {MAX_K}": MAX_K}
-    grid = scoring_grid(seed + 1000, per_k)
+    grid = scoring_grid(1000, per_k)
     results = []
-    for regime, max_k in regimes.items():
-        train_set = sentences(seed, n, max_k)
-        dev_set = sentences(seed + 1, 200, max_k)
-        for name in [c for c in CELLS if not cell or c in cell]:
-            result = run(name, regime, train_set, dev_set, grid, tagger_config, train_config)
-            results.append(result)
-            typer.echo(json.dumps({k: v for k, v in result.items() if k != "accuracy"}), err=True)
+    for seed in range(seeds):
+        train_config = TrainConfig(epochs=epochs, patience=epochs, lr=1e-2, seed=seed, name="probe")
+        for regime, max_k in regimes.items():
+            train_set = sentences(seed, n, max_k)
+            dev_set = sentences(seed + 100, 200, max_k)
+            for name in [c for c in CELLS if not cell or c in cell]:
+                result = run(name, regime, train_set, dev_set, grid, tagger_config, train_config)
+                result["seed"] = seed
+                results.append(result)
+                summary_line = {k: v for k, v in result.items() if k != "accuracy"}
+                typer.echo(json.dumps(summary_line), err=True)
     out.mkdir(parents=True, exist_ok=True)
-    budget = {"n": n, "per_k": per_k, "epochs": epochs, "hidden_dim": hidden_dim, "seed": seed}
-    _write_json(out / "probe.json", {"budget": budget, "results": results})
-    plot(results, out / "probe.png")
-    typer.echo(summary(results))
+    budget = {"n": n, "per_k": per_k, "epochs": epochs, "hidden_dim": hidden_dim, "seeds": seeds}
+    pooled = pool(results)
+    _write_json(out / "probe.json", {"budget": budget, "pooled": pooled, "results": results})
+    plot(pooled, out / "probe.png")
+    typer.echo(summary(pooled))
+
+
+def pool(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One entry per cell and regime: accuracy and gate figures averaged over the seeds, and
+    each side's lowest seed accuracy at k 21-40 (``worst_far``)."""
+    pooled = []
+    keys = list(dict.fromkeys((r["cell"], r["regime"]) for r in results))
+    for cell, regime in keys:
+        runs = [r for r in results if (r["cell"], r["regime"]) == (cell, regime)]
+        accuracy = {
+            side: [statistics.mean(r["accuracy"][side][i] for r in runs) for i in range(MAX_K)]
+            for side in SIDES
+        }
+        worst_far = {
+            side: min(statistics.mean(r["accuracy"][side][20:]) for r in runs) for side in SIDES
+        }
+        gates = None
+        if runs[0]["gates"] is not None:
+            gates = {
+                figure: {
+                    side: statistics.mean(r["gates"][figure][side] for r in runs)
+                    for side in runs[0]["gates"][figure]
+                }
+                for figure in runs[0]["gates"]
+            }
+        pooled.append(
+            {
+                "cell": cell,
+                "regime": regime,
+                "seeds": len(runs),
+                "accuracy": accuracy,
+                "worst_far": worst_far,
+                "gates": gates,
+            }
+        )
+    return pooled
 
 
 def summary(results: list[dict[str, Any]]) -> str:
-    """Markdown: per cell and regime, mean role accuracy for k 1-5, 6-20 and 21-40 per side,
-    and the forget gate on the filler."""
+    """Markdown: per cell and regime (seeds pooled), mean role accuracy for k 1-5, 6-20 and
+    21-40 per side, the worst seed's far end, and the forget gate on the filler."""
     lines = [
         "| cell | trained on | cue before: k 1–5 / 6–20 / 21–40 | cue after: k 1–5 / 6–20 / 21–40 "
+        "| worst seed, k 21–40 (before / after) "
         "| forget gate on the filler (before / after) | best unit keeps, k ≥ 10 (before / after) |",
-        "|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|",
     ]
     bands = ((1, 5), (6, 20), (21, 40))
     for r in results:
@@ -311,7 +354,10 @@ def summary(results: list[dict[str, Any]]) -> str:
             kept = " / ".join(
                 f"{gates['best_unit_kept_k10'].get(s, float('nan')):.2f}" for s in SIDES
             )
-        lines.append(f"| {r['cell']} | {r['regime']} | {acc[0]} | {acc[1]} | {forget} | {kept} |")
+        worst = " / ".join(f"{r['worst_far'][side]:.2f}" for side in SIDES)
+        lines.append(
+            f"| {r['cell']} | {r['regime']} | {acc[0]} | {acc[1]} | {worst} | {forget} | {kept} |"
+        )
     return "\n".join(lines)
 
 
