@@ -13,7 +13,7 @@ CONTAINER_PREPARE ?= $(firstword $(wildcard ../shared/container/prepare.sh) \
 	/work/shared/container/prepare.sh)
 
 .PHONY: install browser-deps serve test lint data train-default export-default plots report \
-	ablation bench soak lock image-test clean
+	cells probe ablation bench soak lock image-test clean
 
 install: $(VENV)/.installed
 
@@ -86,6 +86,14 @@ report: install
 		--data data/conv_test.txt --data data/dev.txt --data data/test.txt
 	$(PY) -m training.language_report --non-english data/non_english.tsv \
 		data/dev.txt data/test.txt data/conv_dev.txt data/conv_test.txt
+
+# The README's table of recurrent cells (about half an hour on two cores) and the long-memory
+# probe (docs/probe.png, docs/probe.json); neither reads data/train.jsonl.
+cells: install
+	nice -n 5 $(PY) -m training.cell_table --out docs/cells.json
+
+probe: install
+	nice -n 5 $(PY) -m training.probe --out docs
 
 ablation: install data/train.jsonl
 	$(PY) -m training.ablation --epochs 6 --only default --only gazetteer --only frequency \

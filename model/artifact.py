@@ -48,7 +48,7 @@ import spacy
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from model import graph as graphs
-from model.config import TaggerConfig
+from model.config import CELLS, TaggerConfig
 from model.decode import CRFScores
 from model.encode import Vocabs
 from model.errors import CorruptModelError, IncompatibleModelError, ModelNotFoundError
@@ -495,6 +495,7 @@ def load(model_dir: str | Path, *, with_tagger: bool = True, graph: bool = True)
             raw_config = {"frequency_dim": 0, "gazetteer_dim": 0, **raw_config}
         if isinstance(raw_config, dict):  # saved before dialogue context: it reads none
             raw_config = {"context_tokens": 0, **raw_config}
+            _check_cell(path, raw_config)
         config = TaggerConfig.model_validate(raw_config)
         raw_vocab = _json(path / "vocab.json", files["vocab.json"])
         lexicon = None
@@ -554,6 +555,18 @@ def load(model_dir: str | Path, *, with_tagger: bool = True, graph: bool = True)
     return LoadedModel(
         meta=meta, config=config, tagger=tagger, path=path.resolve(), graph=saved_graph
     )
+
+
+def _check_cell(path: Path, raw_config: Mapping[str, Any]) -> None:
+    """Refuse a recurrent cell this release cannot run (a model from a newer one), naming it.
+    A config without a cell was saved before cells could be chosen: an LSTM, both ways."""
+    cell = raw_config.get("cell", "lstm")
+    if cell not in CELLS:
+        raise IncompatibleModelError(
+            f"model at {path} uses the recurrent cell {cell!r}, which this slot-tagger cannot "
+            f"run (it runs {', '.join(CELLS)}): install the release that trained it, or retrain "
+            "with `slot-tagger train --cell CELL`"
+        )
 
 
 def _without_tagger(

@@ -6,6 +6,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+Cell = Literal["lstm", "peephole", "coupled", "gru", "rnn"]
+CELLS: tuple[Cell, ...] = ("lstm", "peephole", "coupled", "gru", "rnn")
+
 
 class TaggerConfig(BaseModel):
     """Sizes and switches of :class:`model.tagger.BiLSTMTagger`.
@@ -28,9 +31,16 @@ class TaggerConfig(BaseModel):
     gazetteer_dim: int = Field(
         16, ge=0, description="place-name match (model.lexicon) embedding size; 0 turns it off"
     )
-    hidden_dim: int = Field(128, ge=1, description="LSTM hidden size per direction")
+    hidden_dim: int = Field(128, ge=1, description="recurrent hidden size per direction")
     layers: int = Field(1, ge=1, le=4)
-    cell: Literal["lstm", "gru"] = "lstm"
+    cell: Cell = Field(
+        "lstm",
+        description="the recurrent cell: lstm, gru, rnn (torch's fused modules) or peephole, "
+        "coupled (model/cells.py)",
+    )
+    bidirectional: bool = Field(
+        True, description="read each sentence both ways (False: left to right)"
+    )
     dropout: float = Field(0.3, ge=0.0, lt=1.0)
     word_dropout: float = Field(
         0.15, ge=0.0, lt=1.0, description="share of known words replaced by <unk> in training"

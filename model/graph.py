@@ -334,6 +334,9 @@ def _export(
 ) -> bytes:
     import torch
 
+    from model.cells import register_onnx
+
+    register_onnx(OPSET)
     buffer = io.BytesIO()
     with warnings.catch_warnings(), torch.no_grad(), _quiet_stderr():
         # The TorchScript exporter is deprecated in favour of the dynamo one, which cannot take

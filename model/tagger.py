@@ -1,5 +1,5 @@
 """The network: each token's inputs (word, characters, shape, frequency) and the gazetteer ids
-into a BiLSTM, its emissions into a CRF.
+into a recurrent layer (a BiLSTM by default; the cell is the config's), its emissions into a CRF.
 
 This file knows nothing of training loops, files or HTTP.
 """
@@ -10,6 +10,7 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from model.cells import OWN_CELLS, CellRNN
 from model.config import TaggerConfig
 from model.crf import CRF, allowed_transitions
 from model.encode import SHAPES, Batch, Vocabs
@@ -76,17 +77,30 @@ class BiLSTMTagger(nn.Module):
                 NUM_GAZETTEER_IDS, config.gazetteer_dim, padding_idx=PAD_ID
             )
         rnn_input_dim = input_dim + config.gazetteer_dim
-        rnn = nn.LSTM if config.cell == "lstm" else nn.GRU
-        self.rnn = rnn(
-            rnn_input_dim,
-            config.hidden_dim,
-            num_layers=config.layers,
-            bidirectional=True,
-            batch_first=True,
-            dropout=config.dropout if config.layers > 1 else 0.0,
-        )
+        between_layers = config.dropout if config.layers > 1 else 0.0
+        self.rnn: nn.Module
+        if config.cell in OWN_CELLS:
+            self.rnn = CellRNN(
+                config.cell,
+                rnn_input_dim,
+                config.hidden_dim,
+                config.layers,
+                config.bidirectional,
+                between_layers,
+            )
+        else:
+            fused = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}[config.cell]
+            self.rnn = fused(
+                rnn_input_dim,
+                config.hidden_dim,
+                num_layers=config.layers,
+                bidirectional=config.bidirectional,
+                batch_first=True,
+                dropout=between_layers,
+            )
         self.dropout = nn.Dropout(config.dropout)
-        self.output = nn.Linear(2 * config.hidden_dim, num_tags)
+        directions = 2 if config.bidirectional else 1
+        self.output = nn.Linear(directions * config.hidden_dim, num_tags)
         allowed, allowed_start = allowed_transitions(vocabs.tags.items)
         self.crf = CRF(num_tags, allowed, allowed_start)
         if not config.use_crf:
@@ -114,19 +128,32 @@ class BiLSTMTagger(nn.Module):
     def contextual(
         self, x: torch.Tensor, lengths: torch.Tensor, gazetteer_ids: torch.Tensor
     ) -> torch.Tensor:
-        """BiLSTM states then tag scores: (B, T, I), (B,), (B, T) -> (B, T, num_tags)."""
-        if self.gazetteer_embedding is not None:
-            places = self.dropout(self.gazetteer_embedding(gazetteer_ids))  # (B, T, gazetteer_dim)
-            x = torch.cat([x, places], dim=2)  # (B, T, I + gazetteer_dim)
+        """Recurrent states then tag scores: (B, T, I), (B,), (B, T) -> (B, T, num_tags)."""
+        return self.output(self.dropout(self.states(x, lengths, gazetteer_ids)))  # (B, T, K)
+
+    def rnn_inputs(self, x: torch.Tensor, gazetteer_ids: torch.Tensor) -> torch.Tensor:
+        """Token inputs and the place-name matches: (B, T, I), (B, T) -> (B, T, I + G)."""
+        if self.gazetteer_embedding is None:
+            return x
+        places = self.dropout(self.gazetteer_embedding(gazetteer_ids))  # (B, T, gazetteer_dim)
+        return torch.cat([x, places], dim=2)  # (B, T, I + gazetteer_dim)
+
+    def states(
+        self, x: torch.Tensor, lengths: torch.Tensor, gazetteer_ids: torch.Tensor
+    ) -> torch.Tensor:
+        """The recurrent layer's outputs: (B, T, I), (B,), (B, T) -> (B, T, D*H)."""
+        x = self.rnn_inputs(x, gazetteer_ids)  # (B, T, I + G)
+        if isinstance(self.rnn, CellRNN):
+            return self.rnn(x, lengths)  # (B, T, D*H): padding handled by the cells themselves
         if not self.training and bool((lengths == x.shape[1]).all()):
-            # (B, T, 2H): no padding, so no packing (one sentence, say). Inference only: the
+            # (B, T, D*H): no padding, so no packing (one sentence, say). Inference only: the
             # unpacked kernel rounds differently, and training must stay bit-reproducible.
             h, _ = self.rnn(x)
         else:
             packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
             out, _ = self.rnn(packed)
-            h, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])  # (B, T, 2H)
-        return self.output(self.dropout(h))  # (B, T, K)
+            h, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])  # (B, T, DH)
+        return h  # (B, T, D*H)
 
     def emissions(self, batch: Batch) -> torch.Tensor:
         """Per-token tag scores: -> (batch, seq_len, num_tags)."""

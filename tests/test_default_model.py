@@ -1,5 +1,8 @@
 """The shipped default model, on what it must get right."""
 
+import json
+from pathlib import Path
+
 import pytest
 
 from data.formats import read_examples
@@ -215,3 +218,18 @@ def test_served_without_torch_it_answers_exactly_what_the_torch_network_does(def
     for a, b in zip(eager.predict(texts), served.predict(texts), strict=True):
         assert a.tags == b.tags
         assert a.to_json() == b.to_json()
+
+
+def test_the_default_model_saved_before_cells_loads_as_a_bidirectional_lstm() -> None:
+    """Its config.json predates the choice of cell and direction: it loads as what it was."""
+    from torch import nn
+
+    from model import artifact
+    from model.artifact import DEFAULT_MODEL_DIR
+
+    raw = json.loads((Path(DEFAULT_MODEL_DIR) / "config.json").read_text())
+    assert "bidirectional" not in raw
+    loaded = artifact.load(DEFAULT_MODEL_DIR)
+    assert (loaded.config.cell, loaded.config.bidirectional) == ("lstm", True)
+    assert isinstance(loaded.tagger.rnn, nn.LSTM) and loaded.tagger.rnn.bidirectional
+    assert loaded.graph is not None  # its exported graph still matches its files

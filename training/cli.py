@@ -27,7 +27,7 @@ import typer
 
 from data.formats import FORMATS, PRETOKENIZED, DataFormatError, guess_format, read_examples
 from model.artifact import LoadedModel
-from model.config import TaggerConfig
+from model.config import Cell, TaggerConfig
 from model.errors import ModelError
 from model.predictor import Predictor
 from model.tokenize import TOKENIZERS
@@ -168,10 +168,12 @@ _NETWORK_OPTIONS = (
     "gazetteer_dim",
     "hidden_dim",
     "layers",
+    "cell",
     "dropout",
     "word_dropout",
     "use_crf",
 )
+_OPTION_OF = {"bidirectional": "unidirectional"}  # config field -> the option that sets it
 
 
 @app.command()
@@ -209,6 +211,15 @@ def train(
     place_holdout: float = C["place_holdout"].default,
     hidden_dim: int = T["hidden_dim"].default,
     layers: int = T["layers"].default,
+    cell: Annotated[
+        Cell,
+        typer.Option(
+            help="the recurrent cell: lstm, gru and rnn are torch's; peephole, coupled ours"
+        ),
+    ] = T["cell"].default,
+    unidirectional: Annotated[
+        bool, typer.Option("--unidirectional", help="read sentences left to right only")
+    ] = not T["bidirectional"].default,
     dropout: float = T["dropout"].default,
     word_dropout: float = T["word_dropout"].default,
     use_crf: bool = T["use_crf"].default,
@@ -240,10 +251,11 @@ def train(
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     fmt = _format(train_file, from_format)
     options = {name: ctx.params[name] for name in _NETWORK_OPTIONS}
+    options["bidirectional"] = not unidirectional
     start = None
     if init is not None:
         start = _load_trainable(init)
-        given = {k: v for k, v in options.items() if _given(ctx, k)}
+        given = {k: v for k, v in options.items() if _given(ctx, _OPTION_OF.get(k, k))}
         options = {**start.config.model_dump(), **given}
     if init is None or tokenizer is not None:  # a fine-tuned model keeps its tokenizer
         options["tokenizer"] = _tokenizer(tokenizer, fmt)
