@@ -155,12 +155,12 @@ def table(rows: list[dict[str, Any]], steps: dict[str, float]) -> str:
 
 
 def main(
-    n: int = typer.Option(500, help="generated training examples"),
+    n: int = typer.Option(2000, help="generated training examples"),
     data_seed: int = typer.Option(13, help="the generator's seed"),
     dev_file: Path = typer.Option(Path("data/dev.txt"), "--dev"),
     conv_dev_file: Path = typer.Option(Path("data/conv_dev.txt"), "--conv-dev"),
-    epochs: int = typer.Option(2),
-    hidden_dim: int = typer.Option(32),
+    epochs: int = typer.Option(3),
+    hidden_dim: int = typer.Option(64),
     lr: float = typer.Option(2e-2),
     cell: list[str] = typer.Option([], help="only these cells (default: all)"),
     seeds: int = typer.Option(len(SEEDS), help="seeds per cell and direction"),
