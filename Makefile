@@ -18,12 +18,13 @@ CONTAINER_PREPARE ?= $(firstword $(wildcard ../shared/container/prepare.sh) \
 install: $(VENV)/.installed
 
 # torch first, pinned: its CPU wheel is on local disk here, and a looser pin fetches a CUDA build.
-# The serving packages at the lock's versions, so the tests run what the image runs.
+# The serving packages at the lock's versions, so the tests run what the image runs. Ray too: its
+# tests (tests/app/test_ray_serve.py, tests/training/test_bulk.py) start a local cluster.
 $(VENV)/.installed: pyproject.toml $(LOCK)
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -c $(LOCK) -e '.[dev]'
+	$(PY) -m pip install -q -c $(LOCK) -e '.[dev,ray]'
 	touch $@
 
 # The page's browser tests (tests/app/test_page.py): Debian's chromium (playwright cannot download

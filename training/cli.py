@@ -501,8 +501,14 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
     workers: Annotated[int, typer.Option(min=1)] = 1,
+    ray: Annotated[
+        bool, typer.Option("--ray", help="serve on Ray Serve (a local cluster; the [ray] extra)")
+    ] = False,
+    replicas: Annotated[
+        int, typer.Option(min=1, help="with --ray: replicas of the app, each with its model")
+    ] = 1,
 ) -> None:
-    """Serve the HTTP API (uvicorn) for a model."""
+    """Serve the HTTP API (uvicorn, or Ray Serve with --ray) for a model."""
     import uvicorn
 
     from model.predictor import load_model
@@ -510,6 +516,11 @@ def serve(
     for secret in ("SLOT_TAGGER_API_KEY", "SLOT_TAGGER_ADMIN_TOKEN"):
         if secret in os.environ and not os.environ[secret].strip():
             raise _fail(f"cannot serve: {secret} is set but empty; unset it, or give it a value")
+    if ray and workers > 1:
+        raise _fail("cannot serve: --workers is for uvicorn; with --ray, use --replicas")
+    if not ray and replicas > 1:
+        raise _fail("cannot serve: --replicas needs --ray (uvicorn has --workers)")
+    workers = max(workers, replicas)
     if workers > 1 and os.environ.get("SLOT_TAGGER_ADMIN_TOKEN"):
         # A reload reaches the one worker that takes the request: the others would serve the old
         # model. Reload by restarting the workers instead (or serve with one).
@@ -525,6 +536,9 @@ def serve(
         raise _fail(f"cannot serve: model cannot be loaded ({type(e).__name__}: {e})") from None
     if model is not None:
         os.environ["SLOT_TAGGER_MODEL_DIR"] = str(model.resolve())
+    if ray:
+        _serve_on_ray(host, port, replicas)
+        return
     # uvicorn re-raises SIGTERM/SIGINT once it has shut down gracefully, to die of the signal;
     # a service manager should see a clean stop (exit 0) instead.
     for stop in (signal.SIGTERM, signal.SIGINT):
@@ -545,6 +559,18 @@ def serve(
         # connections (SLOT_TAGGER_REQUEST_READ_TIMEOUT_S, _MAX_HEADER_BYTES, _MAX_CONNECTIONS)
         http="app.connections:BoundedHttpTools",
     )
+
+
+def _serve_on_ray(host: str, port: int, replicas: int) -> None:
+    """Start a local Ray cluster and run app.ray_serve's application on it until stopped."""
+    try:
+        from ray._common.utils import import_attr
+    except ImportError:
+        raise _fail(
+            "cannot serve --ray: Ray is not installed; pip install 'slot-tagger[ray]'"
+        ) from None
+    run = import_attr("app.ray_serve:run")  # by name, as uvicorn is given the app: no app import
+    run(host, port, {"num_replicas": replicas})
 
 
 if __name__ == "__main__":
