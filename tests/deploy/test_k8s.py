@@ -211,3 +211,64 @@ def test_grace_period_outlasts_the_longest_request(objects: dict[str, dict[str, 
     pause = container["lifecycle"]["preStop"]["sleep"]["seconds"]
     longest = Settings.model_fields["request_timeout_s"].default
     assert pod["terminationGracePeriodSeconds"] > pause + longest
+
+
+RAY = BASE / "ray"
+
+
+@pytest.fixture(scope="module")
+def rayservice() -> dict[str, Any]:
+    [obj] = render(RAY)
+    return obj
+
+
+def test_rayservice_has_kuberays_structure(rayservice: dict[str, Any]) -> None:
+    import json
+
+    import jsonschema
+
+    schema = json.loads((RAY / "rayservice.schema.json").read_text())
+    jsonschema.validate(rayservice, schema)
+    broken = yaml.safe_load(yaml.safe_dump(rayservice))
+    broken["spec"]["rayClusterConfig"]["workerGroupSpecs"][0]["rayStartParams"]["num-cpus"] = 2
+    with pytest.raises(jsonschema.ValidationError, match="is not of type 'string'"):
+        jsonschema.validate(broken, schema)  # KubeRay takes ray start's parameters as strings
+
+
+def test_rayservice_pods_are_valid_kubernetes_pod_templates(rayservice: dict[str, Any]) -> None:
+    cluster = rayservice["spec"]["rayClusterConfig"]
+    groups = [cluster["headGroupSpec"], *cluster["workerGroupSpecs"]]
+    for group in groups:
+        pod = {
+            "apiVersion": "v1",
+            "kind": "PodTemplate",
+            "metadata": {"name": "check"},
+            "template": group["template"],
+        }
+        kubernetes_validate.validate(pod, KUBERNETES_VERSION, strict=True)
+        [container] = group["template"]["spec"]["containers"]
+        [env] = container["env"]
+        assert env["name"] == "SLOT_TAGGER_API_KEY"
+        assert env["valueFrom"]["secretKeyRef"] == {"name": "slot-tagger-api-key", "key": "api-key"}
+        assert group["template"]["spec"]["securityContext"]["runAsNonRoot"] is True
+
+
+def test_rayservice_serves_this_projects_application(rayservice: dict[str, Any]) -> None:
+    ray_serve = pytest.importorskip("app.ray_serve", reason="the [ray] extra is not installed")
+    from ray.serve.schema import ServeDeploySchema
+
+    config = ServeDeploySchema(**yaml.safe_load(rayservice["spec"]["serveConfigV2"]))
+    [application] = config.applications
+    assert application.name == ray_serve.APPLICATION
+    assert application.import_path == "app.ray_serve:build"
+    module, _, name = application.import_path.partition(":")
+    assert module == ray_serve.__name__ and callable(getattr(ray_serve, name))
+    args = ray_serve.ServeArgs(**application.args)  # a typo in an argument is an error
+    assert args.num_replicas == "auto" and args.min_replicas >= 2
+    workers = rayservice["spec"]["rayClusterConfig"]["workerGroupSpecs"]
+    cpus = sum(
+        int(group["maxReplicas"])
+        * float(group["template"]["spec"]["containers"][0]["resources"]["limits"]["cpu"])
+        for group in workers
+    )
+    assert args.max_replicas * args.num_cpus <= cpus  # the autoscaler can place every replica
