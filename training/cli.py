@@ -419,12 +419,26 @@ def tag(
     max_line_bytes: Annotated[
         int, typer.Option(min=1, help="longest stdin line; a longer one is an error line")
     ] = DEFAULT_MAX_LINE_BYTES,
+    ray: Annotated[
+        bool,
+        typer.Option(
+            "--ray", help="tag the file INPUT (JSONL or Parquet) on Ray Data into --out DIR"
+        ),
+    ] = False,
+    out: Annotated[Path | None, typer.Option(help="with --ray: the output directory")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="with --ray: predictor actors")] = 1,
 ) -> None:
     """Tag texts, one JSON object per input on stdout, streaming in input order.
 
     A line that cannot be tagged gets {"line": N, "error": "..."} in its place; the others go
-    on, and the exit code is 1 if any line failed."""
+    on, and the exit code is 1 if any line failed. With --ray, `tag --ray INPUT --out DIR` writes
+    DIR/tagged.jsonl in input order (rows need a "text"; an "id" is copied)."""
     reference = _reference(reference_date, timezone)
+    if ray:
+        _tag_on_ray(texts, out, workers, batch_size, model, reference, threads)
+        return
+    if out is not None or workers != 1:
+        raise _fail("--out and --workers are for --ray (without it, results go to stdout)")
     predictor = _load(model, threads)
     gc.collect()
     gc.freeze()  # the model, place table and vocabularies stay: spare the collector their scan
@@ -437,6 +451,38 @@ def tag(
     if failed:
         typer.echo(f"{failed:,} line(s) could not be tagged; see their error objects", err=True)
         raise typer.Exit(code=1)
+
+
+def _tag_on_ray(
+    texts: list[str] | None,
+    out: Path | None,
+    workers: int,
+    batch_size: int,
+    model: Path | None,
+    reference: date | Today,
+    threads: int,
+) -> None:
+    if not texts or len(texts) != 1 or out is None:
+        raise _fail("tag --ray needs one INPUT file or directory and --out DIR")
+    try:
+        from training.bulk import BulkInputError, tag_dataset
+    except ImportError:
+        raise _fail("tag --ray: Ray is not installed; pip install 'slot-tagger[ray]'") from None
+    if model is not None:
+        _load(model)  # a bad model is one line here, not an error in every actor
+    try:
+        result = tag_dataset(
+            Path(texts[0]),
+            out,
+            workers=workers,
+            batch_size=batch_size,
+            model_dir=model,
+            reference=reference,
+            threads=threads,
+        )
+    except BulkInputError as e:
+        raise _fail(str(e)) from None
+    typer.echo(f"{result.rows:,} rows in {result.seconds:.1f} s", err=True)
 
 
 def _write_tagged(

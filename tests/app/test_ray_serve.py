@@ -1,5 +1,5 @@
-"""The service on Ray Serve (app/ray_serve.py), on one local Ray cluster for the module (loopback
-only, stopped when the module ends): the same answers as the plain server, two replicas both
+"""The service on Ray Serve (app/ray_serve.py), on the session's local Ray cluster (loopback
+only; tests/conftest.py's ray_cluster): the same answers as the plain server, two replicas both
 taking traffic, and a replica killed under load.
 
 Skipped, saying so, without the [ray] extra (`pip install -e '.[ray]'`; `make test` installs it).
@@ -7,7 +7,6 @@ Skipped, saying so, without the [ray] extra (`pip install -e '.[ray]'`; `make te
 
 from __future__ import annotations
 
-import os
 import socket
 import threading
 import time
@@ -21,16 +20,14 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app
 from app.settings import Settings
-from tests.conftest import wait_until
+from tests.conftest import RAY_ENV, wait_until
 
 ray = pytest.importorskip("ray", reason="Ray is not installed: pip install -e '.[ray]'")
 serve = pytest.importorskip("ray.serve")
 ray_serve = pytest.importorskip("app.ray_serve")
 
-KEY = "ray-test-key"
+KEY = RAY_ENV["SLOT_TAGGER_API_KEY"]
 AUTH = {"Authorization": f"Bearer {KEY}"}
-# The limits both servers run with (the replicas read them from the environment, as in a pod).
-LIMITS = {"SLOT_TAGGER_MAX_TEXT_CHARS": "50", "SLOT_TAGGER_MAX_BATCH_SIZE": "4"}
 REPLICAS = 2
 
 
@@ -52,18 +49,9 @@ def _running(replicas: int) -> bool:
 
 
 @pytest.fixture(scope="module")
-def base_url(tiny_model_dir: Path) -> Iterator[str]:
-    saved = dict(os.environ)
-    # Ray's workers inherit the environment the cluster starts with.
-    os.environ.update({"SLOT_TAGGER_API_KEY": KEY, **LIMITS, "RAY_USAGE_STATS_ENABLED": "0"})
+def base_url(ray_cluster: None, tiny_model_dir: Path) -> Iterator[str]:
     port = _free_port()
     try:
-        ray.init(
-            num_cpus=2,
-            include_dashboard=False,
-            _node_ip_address="127.0.0.1",
-            log_to_driver=False,
-        )
         serve.start(http_options={"host": "127.0.0.1", "port": port})
         application = ray_serve.build(
             {"model_dir": str(tiny_model_dir), "num_replicas": REPLICAS, "num_cpus": 0.5}
@@ -72,9 +60,6 @@ def base_url(tiny_model_dir: Path) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         serve.shutdown()
-        ray.shutdown()
-        os.environ.clear()
-        os.environ.update(saved)
 
 
 @pytest.fixture(scope="module")
