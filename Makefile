@@ -13,7 +13,7 @@ CONTAINER_PREPARE ?= $(firstword $(wildcard ../shared/container/prepare.sh) \
 	/work/shared/container/prepare.sh)
 
 .PHONY: install browser-deps serve test lint data train-default export-default plots report \
-	ablation bench soak lock image-test clean
+	ablation bench soak ray-bench lock image-test clean
 
 install: $(VENV)/.installed
 
@@ -99,6 +99,11 @@ bench: install
 
 soak: install
 	$(PY) tests/benchmarks/soak.py
+
+# Ray: bulk tagging (plain vs Ray Data) and Ray Serve at 1, 2, 4 replicas (README, "Ray").
+ray-bench: install
+	command -v wrk >/dev/null || apt-get install -y wrk
+	nice $(PY) -m tests.benchmarks.ray_bench
 
 # Pin the serving install again: resolve `pip install .` (no extras) in an empty environment.
 lock: install
