@@ -113,7 +113,9 @@ class ServeBatcher:
         self.in_flight += 1
         try:
             async with asyncio.timeout(self.timeout_s):
-                await asyncio.wait([f for f in (call, watcher) if f], return_when="FIRST_COMPLETED")
+                await asyncio.wait(
+                    [f for f in (call, watcher) if f], return_when=asyncio.FIRST_COMPLETED
+                )
                 if not call.done():
                     raise Gone
                 await call

@@ -168,10 +168,10 @@ def test_killed_replica_loses_no_request_and_is_replaced(base_url: str) -> None:
         thread.join()
     counts = Counter(outcomes)
     # Every request was answered (none hung, no connection dropped): 200, or Serve's 500 for the
-    # few that were inside the killed replica at that moment (at most its in-flight requests).
+    # few that were inside the killed replica at that moment (at most one per client), or 503.
     assert sum(counts.values()) == 240
-    assert set(counts) <= {200, 500}, counts
-    assert counts[500] <= 6, counts
+    assert set(counts) <= {200, 500, 503}, counts
+    assert counts[500] + counts[503] <= 6, counts
     wait_until(
         lambda: replicas[0] not in (now := _replicas()) and len(now) == REPLICAS,
         "a new replica in place of the killed one",
