@@ -13,17 +13,18 @@ CONTAINER_PREPARE ?= $(firstword $(wildcard ../shared/container/prepare.sh) \
 	/work/shared/container/prepare.sh)
 
 .PHONY: install browser-deps serve test lint data train-default export-default plots report \
-	cells probe ablation bench soak lock image-test clean
+	cells probe ablation bench soak ray-bench lock image-test clean
 
 install: $(VENV)/.installed
 
 # torch first, pinned: its CPU wheel is on local disk here, and a looser pin fetches a CUDA build.
-# The serving packages at the lock's versions, so the tests run what the image runs.
+# The serving packages at the lock's versions, so the tests run what the image runs. Ray too: its
+# tests (tests/app/test_ray_serve.py, tests/training/test_bulk.py) start a local cluster.
 $(VENV)/.installed: pyproject.toml $(LOCK)
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -c $(LOCK) -e '.[dev]'
+	$(PY) -m pip install -q -c $(LOCK) -e '.[dev,ray]'
 	touch $@
 
 # The page's browser tests (tests/app/test_page.py): Debian's chromium (playwright cannot download
@@ -106,6 +107,11 @@ bench: install
 
 soak: install
 	$(PY) tests/benchmarks/soak.py
+
+# Ray: bulk tagging (plain vs Ray Data) and Ray Serve at 1, 2, 4 replicas (README, "Ray").
+ray-bench: install
+	command -v wrk >/dev/null || apt-get install -y wrk
+	nice $(PY) -m tests.benchmarks.ray_bench
 
 # Pin the serving install again: resolve `pip install .` (no extras) in an empty environment.
 lock: install

@@ -62,7 +62,9 @@ class Failed(Exception):
 
 
 @dataclass
-class _Job:
+class Job:
+    """One request's texts on their way through the model (app/ray_serve.py batches these too)."""
+
     predictor: Predictor
     texts: Sequence[str]
     reference: date | Today | None
@@ -94,7 +96,7 @@ class Runner:
         self.on_batch: Callable[[float, int], None] | None = None  # observer: seconds, texts
         # One thread for the model: batches run one after another, and memory comes from one
         # malloc arena instead of one per pool thread (which grew RSS by 13 % under soak).
-        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
 
@@ -120,7 +122,7 @@ class Runner:
         watcher = asyncio.ensure_future(gone()) if gone is not None else None
         self.in_flight += 1
         try:
-            self._jobs.put(_Job(predictor, texts, reference, contexts, loop, future))
+            self._jobs.put(Job(predictor, texts, reference, contexts, loop, future))
             async with asyncio.timeout(self.timeout_s):
                 if watcher is not None:
                     await asyncio.wait((future, watcher), return_when=asyncio.FIRST_COMPLETED)
@@ -174,7 +176,7 @@ class Runner:
             if not jobs:
                 continue
             started = time.perf_counter()
-            ran = self._run_batch(jobs)
+            ran = self.run_batch(jobs)
             if self.on_batch is not None and ran:
                 self.on_batch(time.perf_counter() - started, ran)
             if sum(len(t) for job in jobs for t in job.texts) > TRIM_AFTER_CHARS:
@@ -185,10 +187,11 @@ class Runner:
                 elif len(job.done) == len(job.texts):
                     _hand_back(job, _succeed, job.done)
 
-    def _run_batch(self, jobs: list[_Job]) -> int:
+    def run_batch(self, jobs: list[Job]) -> int:
         """Tag the jobs' texts into ``job.done`` (or set ``job.error``), one forward pass per
-        piece of one (model, reference date) group; returns how many texts were tagged."""
-        groups: dict[tuple[int, date | Today | None], list[_Job]] = {}
+        piece of one (model, reference date) group; returns how many texts were tagged.
+        Runs on the model thread (or on Ray Serve's, app/ray_serve.py)."""
+        groups: dict[tuple[int, date | Today | None], list[Job]] = {}
         for job in jobs:
             groups.setdefault((id(job.predictor), job.reference), []).append(job)
         ran = 0
@@ -215,7 +218,7 @@ def _return_freed_memory() -> None:
         trim(0)
 
 
-def _hand_back(job: _Job, settle: Callable[..., None], outcome: object) -> None:
+def _hand_back(job: Job, settle: Callable[..., None], outcome: object) -> None:
     # RuntimeError: the requester's event loop has closed, so nobody is waiting.
     with contextlib.suppress(RuntimeError):
         job.loop.call_soon_threadsafe(settle, job.future, outcome)
@@ -231,10 +234,10 @@ def _fail(future: asyncio.Future[list[Prediction]], error: Exception) -> None:
         future.set_exception(error)
 
 
-_Part = tuple[_Job, int, int]  # a job and the range of its texts a piece holds
+_Part = tuple[Job, int, int]  # a job and the range of its texts a piece holds
 
 
-def _pieces(jobs: list[_Job], size: int) -> list[list[_Part]]:
+def _pieces(jobs: list[Job], size: int) -> list[list[_Part]]:
     """The jobs' texts in order, cut into pieces of at most ``size`` texts."""
     pieces: list[list[_Part]] = [[]]
     room = size
@@ -280,7 +283,7 @@ def _run_piece(piece: list[_Part]) -> None:
         job.done.extend(part)
 
 
-def _fail_job(job: _Job, start: int, end: int, cause: Exception) -> None:
+def _fail_job(job: Job, start: int, end: int, cause: Exception) -> None:
     job.error = Failed(f"tagging raised {type(cause).__name__} on texts {start}..{end - 1}")
     job.error.__cause__ = cause
     log.error("tagging failed for one request; the others go on", exc_info=cause)

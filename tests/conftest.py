@@ -4,6 +4,7 @@ waiting for a state (a server up, a checkpoint written) with a deadline instead 
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -135,6 +136,36 @@ def context_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     examples = _dialogues()
     train(examples, examples, TINY_TAGGER, TINY_TRAINING, out, progress=False)
     return out
+
+
+# The environment the Ray cluster's workers get (Serve replicas read their settings from it, as
+# in a pod); the test process's own environment is left as it was.
+RAY_ENV = {
+    "SLOT_TAGGER_API_KEY": "ray-test-key",
+    "SLOT_TAGGER_MAX_TEXT_CHARS": "50",
+    "SLOT_TAGGER_MAX_BATCH_SIZE": "4",
+    "RAY_USAGE_STATS_ENABLED": "0",
+}
+
+
+@pytest.fixture(scope="session")
+def ray_cluster() -> Iterator[None]:
+    """One local Ray cluster for the tests that need it (started only for them, on 127.0.0.1, and
+    stopped at the end of the session)."""
+    ray = pytest.importorskip("ray", reason="Ray is not installed: pip install -e '.[ray]'")
+    saved = dict(os.environ)
+    os.environ.update(RAY_ENV)  # the cluster's processes copy it when they start
+    try:
+        ray.init(
+            num_cpus=3, include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False
+        )
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    try:
+        yield
+    finally:
+        ray.shutdown()
 
 
 @pytest.fixture()

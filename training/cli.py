@@ -509,12 +509,26 @@ def tag(
     max_line_bytes: Annotated[
         int, typer.Option(min=1, help="longest stdin line; a longer one is an error line")
     ] = DEFAULT_MAX_LINE_BYTES,
+    ray: Annotated[
+        bool,
+        typer.Option(
+            "--ray", help="tag the file INPUT (JSONL or Parquet) on Ray Data into --out DIR"
+        ),
+    ] = False,
+    out: Annotated[Path | None, typer.Option(help="with --ray: the output directory")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="with --ray: predictor actors")] = 1,
 ) -> None:
     """Tag texts, one JSON object per input on stdout, streaming in input order.
 
     A line that cannot be tagged gets {"line": N, "error": "..."} in its place; the others go
-    on, and the exit code is 1 if any line failed."""
+    on, and the exit code is 1 if any line failed. With --ray, `tag --ray INPUT --out DIR` writes
+    DIR/tagged.jsonl in input order (rows need a "text"; an "id" is copied)."""
     reference = _reference(reference_date, timezone)
+    if ray:
+        _tag_on_ray(texts, out, workers, batch_size, model, reference, threads)
+        return
+    if out is not None or workers != 1:
+        raise _fail("--out and --workers are for --ray (without it, results go to stdout)")
     predictor = _load(model, threads)
     gc.collect()
     gc.freeze()  # the model, place table and vocabularies stay: spare the collector their scan
@@ -527,6 +541,38 @@ def tag(
     if failed:
         typer.echo(f"{failed:,} line(s) could not be tagged; see their error objects", err=True)
         raise typer.Exit(code=1)
+
+
+def _tag_on_ray(
+    texts: list[str] | None,
+    out: Path | None,
+    workers: int,
+    batch_size: int,
+    model: Path | None,
+    reference: date | Today,
+    threads: int,
+) -> None:
+    if not texts or len(texts) != 1 or out is None:
+        raise _fail("tag --ray needs one INPUT file or directory and --out DIR")
+    try:
+        from training.bulk import BulkInputError, tag_dataset
+    except ImportError:
+        raise _fail("tag --ray: Ray is not installed; pip install 'slot-tagger[ray]'") from None
+    if model is not None:
+        _load(model)  # a bad model is one line here, not an error in every actor
+    try:
+        result = tag_dataset(
+            Path(texts[0]),
+            out,
+            workers=workers,
+            batch_size=batch_size,
+            model_dir=model,
+            reference=reference,
+            threads=threads,
+        )
+    except BulkInputError as e:
+        raise _fail(str(e)) from None
+    typer.echo(f"{result.rows:,} rows in {result.seconds:.1f} s", err=True)
 
 
 def _write_tagged(
@@ -591,8 +637,14 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
     workers: Annotated[int, typer.Option(min=1)] = 1,
+    ray: Annotated[
+        bool, typer.Option("--ray", help="serve on Ray Serve (a local cluster; the [ray] extra)")
+    ] = False,
+    replicas: Annotated[
+        int, typer.Option(min=1, help="with --ray: replicas of the app, each with its model")
+    ] = 1,
 ) -> None:
-    """Serve the HTTP API (uvicorn) for a model."""
+    """Serve the HTTP API (uvicorn, or Ray Serve with --ray) for a model."""
     # Loading allocates ~360k objects that live as long as the process; collections while they
     # pile up are wasted work (0.3 s of the start). The app turns the collector back on once the
     # model is loaded (app.main.LoadModelAtStartup).
@@ -604,6 +656,11 @@ def serve(
     for secret in ("SLOT_TAGGER_API_KEY", "SLOT_TAGGER_ADMIN_TOKEN"):
         if secret in os.environ and not os.environ[secret].strip():
             raise _fail(f"cannot serve: {secret} is set but empty; unset it, or give it a value")
+    if ray and workers > 1:
+        raise _fail("cannot serve: --workers is for uvicorn; with --ray, use --replicas")
+    if not ray and replicas > 1:
+        raise _fail("cannot serve: --replicas needs --ray (uvicorn has --workers)")
+    workers = max(workers, replicas)
     if workers > 1 and os.environ.get("SLOT_TAGGER_ADMIN_TOKEN"):
         # A reload reaches the one worker that takes the request: the others would serve the old
         # model. Reload by restarting the workers instead (or serve with one).
@@ -619,6 +676,10 @@ def serve(
         raise _fail(f"cannot serve: model cannot be loaded ({type(e).__name__}: {e})") from None
     if model is not None:
         os.environ["SLOT_TAGGER_MODEL_DIR"] = str(model.resolve())
+    if ray:  # the replicas load the model, each in its own process
+        gc.enable()
+        _serve_on_ray(host, port, replicas)
+        return
     # uvicorn re-raises SIGTERM/SIGINT once it has shut down gracefully, to die of the signal;
     # a service manager should see a clean stop (exit 0) instead.
     for stop in (signal.SIGTERM, signal.SIGINT):
@@ -641,6 +702,18 @@ def serve(
         # connections (SLOT_TAGGER_REQUEST_READ_TIMEOUT_S, _MAX_HEADER_BYTES, _MAX_CONNECTIONS)
         http="app.connections:BoundedHttpTools",
     )
+
+
+def _serve_on_ray(host: str, port: int, replicas: int) -> None:
+    """Start a local Ray cluster and run app.ray_serve's application on it until stopped."""
+    try:
+        from ray._common.utils import import_attr
+    except ImportError:
+        raise _fail(
+            "cannot serve --ray: Ray is not installed; pip install 'slot-tagger[ray]'"
+        ) from None
+    run = import_attr("app.ray_serve:run")  # by name, as uvicorn is given the app: no app import
+    run(host, port, {"num_replicas": replicas})
 
 
 if __name__ == "__main__":
