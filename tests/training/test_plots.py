@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -152,8 +153,13 @@ def test_report_writes_the_pngs_beside_the_model_and_leaves_it_alone(
 def test_a_model_without_history_gets_the_plots_it_can(tmp_path: Path, tiny_examples) -> None:
     data = tmp_path / "tiny.jsonl"
     write_jsonl(tiny_examples[:3], data)
+    model = tmp_path / "model"  # the shipped model as it was saved: before training kept history
+    shutil.copytree("model/default", model)
+    meta = json.loads((model / "meta.json").read_text())
+    del meta["dev_metrics"]["history"]
+    (model / "meta.json").write_text(json.dumps(meta))
     result = runner.invoke(
-        app, ["report", "model/default", "--data", str(data), "--out", str(tmp_path / "p")]
+        app, ["report", str(model), "--data", str(data), "--out", str(tmp_path / "p")]
     )
     assert result.exit_code == 0, result.output
     assert "keeps no per-epoch history" in result.stderr
