@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from pydantic import BaseModel, ConfigDict, Field
 
 # The training budget when none is given. 12,000 batches is what the shipped model trains on
@@ -22,7 +24,7 @@ class TrainConfig(BaseModel):
         ge=1,
         description="maximum number of passes over the training data; by default chosen from "
         f"its size: at least {MIN_EPOCHS}, enough for about {TARGET_STEPS:,} batches, at most "
-        f"{MAX_EPOCHS} (see budget)",
+        f"{MAX_EPOCHS} (see for_data_size)",
     )
     batch_size: int = Field(32, ge=1)
     lr: float = Field(2e-3, gt=0, description="Adam learning rate")
@@ -45,12 +47,12 @@ class TrainConfig(BaseModel):
     )
     name: str = Field("slot-tagger", description="the model's name in its metadata and the API")
 
-    def budget(self, n_sentences: int) -> TrainConfig:
+    def for_data_size(self, n_sentences: int) -> TrainConfig:
         """This config with ``epochs`` and ``patience`` filled in for ``n_sentences`` of
         training data, where they were left to the default."""
-        steps_per_epoch = max(1, -(-n_sentences // self.batch_size))
+        steps_per_epoch = max(1, math.ceil(n_sentences / self.batch_size))
         epochs = self.epochs or min(
-            MAX_EPOCHS, max(MIN_EPOCHS, -(-TARGET_STEPS // steps_per_epoch))
+            MAX_EPOCHS, max(MIN_EPOCHS, math.ceil(TARGET_STEPS / steps_per_epoch))
         )
         patience = self.patience or max(3, round(3 * epochs / 10))
         return self.model_copy(update={"epochs": epochs, "patience": patience})

@@ -75,15 +75,14 @@ def with_airline(example: Example, airline: str, rng: random.Random) -> Example:
     if rng.random() < 0.3:
         airline = airline.lower()
     flight = text.find("flight")
-    inside = [
-        s for s in spans if s.start <= flight < s.end or s.start <= len(text.rstrip("?.! ")) < s.end
-    ]
+    body = text.rstrip("?.! ")
+    # Neither insertion point may fall inside a span (a name with "flight" in it, "St." at the end).
+    inside = any(s.start <= point < s.end for s in spans for point in (flight, len(body)))
     if flight >= 0 and not inside and rng.random() < 0.4:  # "a flight" -> "a Delta flight"
         start = at = flight
         shift = len(airline) + 1
         text = text[:start] + airline + " " + text[start:]
     elif not inside and rng.random() < 0.7:
-        body = text.rstrip("?.! ")
         phrase = rng.choice(AFTER)
         start = len(body) + phrase.index("{a}")
         at, shift = len(body), 0

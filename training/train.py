@@ -98,7 +98,7 @@ def train(
     _check(train_examples, dev_examples)
     if init is not None and init.config != tagger_config:
         raise ValueError(_config_mismatch(init.config, tagger_config))
-    train_config = train_config.budget(len(train_examples))
+    train_config = train_config.for_data_size(len(train_examples))
     budget = f"up to {train_config.epochs} epochs, patience {train_config.patience}"
     log.info("%s", budget)
     if progress:
@@ -172,7 +172,9 @@ def grow(init: BiLSTMTagger, vocabs: Vocabs) -> BiLSTMTagger:
     with torch.no_grad():
         for key, old in init.state_dict().items():
             new = state[key]
-            if new.dim() != old.dim() or any(n < o for n, o in zip(new.shape, old.shape)):  # noqa: B905
+            if new.dim() != old.dim() or any(
+                n < o for n, o in zip(new.shape, old.shape, strict=False)
+            ):
                 raise ValueError(f"cannot grow {key} from {tuple(old.shape)} to {tuple(new.shape)}")
             new[tuple(slice(0, n) for n in old.shape)] = old
     return tagger

@@ -135,12 +135,13 @@ def test_dev_scores_during_training_use_the_current_crf(tiny_examples, tmp_path)
 def test_the_default_budget_follows_the_data_size() -> None:
     from training.config import TrainConfig
 
-    shipped = TrainConfig().budget(40_000)  # the shipped model's data: 1,250 batches an epoch
+    # the shipped model's data: 1,250 batches an epoch
+    shipped = TrainConfig().for_data_size(40_000)
     assert (shipped.epochs, shipped.patience) == (10, 3)
-    atis = TrainConfig().budget(4_478)  # ATIS-sized: 140 batches an epoch
+    atis = TrainConfig().for_data_size(4_478)  # ATIS-sized: 140 batches an epoch
     assert (atis.epochs, atis.patience) == (60, 18)
-    assert TrainConfig().budget(200_000).epochs == 10
-    chosen = TrainConfig(epochs=5, patience=1).budget(4_478)
+    assert TrainConfig().for_data_size(200_000).epochs == 10
+    chosen = TrainConfig(epochs=5, patience=1).for_data_size(4_478)
     assert (chosen.epochs, chosen.patience) == (5, 1)
 
 
