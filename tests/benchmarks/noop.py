@@ -2,14 +2,21 @@
 check and answer like /tag and /tag/batch without the model, so tests/benchmarks/bench.py can
 measure what the web stack costs alone ("tag / noop").
 
-``uvicorn --factory tests.benchmarks.noop:create_app`` from the repository root.
+``uvicorn --factory tests.benchmarks.noop:create_app`` from the repository root. With
+``BENCH_WITHOUT`` set to a middleware's class name (``metrics`` for the one that counts requests,
+``all`` for every one), the app lacks it: tests/benchmarks/yardstick.py ``--ablate`` measures what
+each costs.
 """
 
 from __future__ import annotations
 
+import gc
+import os
+
 from fastapi import APIRouter, FastAPI, Response
 
-from app.deps import PredictorDep, SettingsDep
+from app.deps import PredictorDep, SettingsDep, load_predictor
+from app.main import LoadModelAtStartup
 from app.main import create_app as create_service
 from app.routes import _check_batch, _check_text, _json, _reference, _response
 from app.schemas import BatchTagRequest, BatchTagResponse, TagRequest, TagResponse
@@ -42,6 +49,20 @@ async def noop_batch(
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The service's app (``app.main.create_app``) with the no-op routes added."""
+    settings = settings if settings is not None else Settings()
     app = create_service(settings)
     app.include_router(router)
+    if without := os.environ.get("BENCH_WITHOUT"):
+        app.user_middleware = [m for m in app.user_middleware if not _named(m.cls, without)]
+        if _named(LoadModelAtStartup, without):  # then the model is loaded here
+            app.state.predictor = load_predictor(settings)
+            gc.enable()
     return app
+
+
+def _named(cls: type, name: str) -> bool:
+    if name == "all":
+        return True
+    if name == "metrics":
+        return "Metrics" in cls.__name__ or "Prometheus" in cls.__name__
+    return cls.__name__ == name
