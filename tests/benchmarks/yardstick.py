@@ -171,17 +171,138 @@ def _load() -> str:
     return Path("/proc/loadavg").read_text().split(" ")[0]
 
 
+BATCH_TEXTS = 32  # texts per /tag/batch request
+
+
+def batched(rounds: int, seconds: int, lines: int, pool_size: int) -> None:
+    """Batched tagging on sentences that never repeat, every cache cold: `slot-tagger tag` on
+    ``lines`` pool sentences (a fresh process each round, startup included), /tag/batch of 32
+    pool texts per request at c=2 (a fresh server), and the model in process at batch 1 (p50
+    over sentences of 8-20 tokens, each new) and batch 128."""
+    texts = pool(pool_size)
+    offset = 0
+
+    def take(n: int) -> list[str]:
+        nonlocal offset
+        if offset + n > len(texts):
+            raise SystemExit(f"the pool ({len(texts):,}) is too small: raise --pool-size")
+        offset += n
+        return texts[offset - n : offset]
+
+    results: dict[str, list[float]] = {}
+    _in_process(results, take, rounds)
+    tmp = Path(tempfile.mkdtemp(prefix="yardstick-"))
+    try:
+        for r in range(rounds):
+            src = tmp / "in.txt"
+            src.write_text("\n".join(take(lines)) + "\n")
+            started = time.perf_counter()
+            with open(src) as stdin:
+                subprocess.run(
+                    [sys.executable, "-m", "training.cli", "tag"],
+                    stdin=stdin,
+                    stdout=subprocess.DEVNULL,
+                    check=True,
+                    cwd=ROOT,
+                )
+            rate = lines / (time.perf_counter() - started)
+            results.setdefault(f"slot-tagger tag, {lines:,} lines (startup included)", []).append(
+                rate
+            )
+            print(f"  round {r + 1} tag CLI {rate:,.0f} sentences/s", file=sys.stderr)
+        bodies = tmp / "batches.jsonl"
+        batch_texts = take(min(len(texts) - offset, 200_000) // BATCH_TEXTS * BATCH_TEXTS)
+        bodies.write_text(
+            "".join(
+                json.dumps({"texts": batch_texts[i : i + BATCH_TEXTS]}) + "\n"
+                for i in range(0, len(batch_texts), BATCH_TEXTS)
+            )
+        )
+        server = Server(SERVICE, 8799, "/tag", {}, tmp / "service.log")
+        try:
+            start = 0
+            for r in range(rounds):
+                args = [str(bodies), str(start), "2"]
+                result = wrk(server.url + "/tag/batch", POOL_SCRIPT, seconds, 2, args)
+                start += result["requests"] + 4
+                if start * BATCH_TEXTS > len(batch_texts):
+                    raise SystemExit("the pool ran out for /tag/batch: raise --pool-size")
+                rate = result["rps"] * BATCH_TEXTS
+                name = "/tag/batch of 32 texts, c=2, 1 worker: texts/s"
+                results.setdefault(name, []).append(rate)
+                print(f"  round {r + 1} /tag/batch {rate:,.0f} texts/s", file=sys.stderr)
+        finally:
+            server.stop()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("| batched, sentences that never repeat | median (range) |\n|---|---:|")
+    for name, values in results.items():
+        print(f"| {name} | {_spread(values, 2 if 'ms' in name else 0)} |")
+
+
+def _in_process(results: dict[str, list[float]], take, rounds: int) -> None:
+    """The model in this process on new sentences: batch-1 latency and batch-128 rate."""
+    import gc
+    from datetime import date
+
+    from model.predictor import Predictor
+    from model.tokenize import tokenize
+
+    reference = date(2026, 11, 23)
+    for r in range(rounds):
+        single, batch = Predictor.from_dir(threads=1), Predictor.from_dir(threads=os.cpu_count())
+        single.warm_up()
+        batch.warm_up()
+        gc.collect()
+        gc.freeze()  # as the server and the CLI do once the model is loaded
+        typical = [t for t in take(4000) if 8 <= len(tokenize(t)) <= 20][:2000]
+        latencies = []
+        for text in typical:
+            started = time.perf_counter()
+            single.predict([text], reference_date=reference)
+            latencies.append(time.perf_counter() - started)
+        latencies.sort()
+        name = "model, batch 1, 1 thread, new sentences of 8-20 tokens: p50 ms"
+        results.setdefault(name, []).append(latencies[len(latencies) // 2] * 1e3)
+        name = "model, batch 1, 1 thread, new sentences of 8-20 tokens: p99 ms"
+        results.setdefault(name, []).append(latencies[len(latencies) * 99 // 100] * 1e3)
+        chunk = take(10_000)
+        started = time.perf_counter()
+        batch.predict(chunk, batch_size=128, reference_date=reference)
+        rate = len(chunk) / (time.perf_counter() - started)
+        results.setdefault(
+            f"model, batch 128, {os.cpu_count()} threads, 10,000 new sentences: sentences/s", []
+        ).append(rate)
+        print(
+            f"  round {r + 1} model p50 {latencies[len(latencies) // 2] * 1e3:.2f} ms, "
+            f"batch 128 {rate:,.0f}/s",
+            file=sys.stderr,
+        )
+        gc.unfreeze()
+
+
 def main(
     rounds: int = typer.Option(3, min=1, help="rounds; each runs every cell once"),
     seconds: int = typer.Option(3, min=1, help="seconds per cell"),
     connections: int = typer.Option(8, help="wrk connections (keep-alive)"),
-    pool_size: int = typer.Option(100_000, help="distinct sentences for the tag-pool cell"),
+    pool_size: int = typer.Option(
+        200_000, help="distinct generated sentences (the tag-pool cell, --batched)"
+    ),
     ablate: bool = typer.Option(False, help="the no-op without each middleware piece instead"),
+    batch: bool = typer.Option(
+        False, "--batched", help="batched tagging on sentences that never repeat instead"
+    ),
+    lines: int = typer.Option(30_000, help="--batched: lines per `slot-tagger tag` run"),
     out: Path = typer.Option(ROOT / "bench-results" / "yardstick.json"),
 ) -> None:
     """Measure the bare endpoint, the service's no-op and /tag side by side; print the table."""
     if shutil.which("wrk") is None:
         raise SystemExit("the yardstick needs wrk: apt-get install wrk")
+    if batch:
+        print(f"load average (1 min) at the start: {_load()}", file=sys.stderr)
+        batched(rounds, seconds, lines, pool_size)
+        print(f"\nload average (1 min) at the end: {_load()}")
+        return
     tmp = Path(tempfile.mkdtemp(prefix="yardstick-"))
     one = ONE_SCRIPT.format(body=json.dumps(json.dumps({"text": SENTENCE})))
     servers: dict[str, Server] = {}
