@@ -91,9 +91,19 @@ class Metrics:
             registry=registry,
         )
 
+        self._span_counters: dict[str, Any] = {}
+
     def observe_batch(self, seconds: float, texts: int) -> None:
         self.inference_seconds.observe(seconds)
         self.batch_texts.observe(texts)
+
+    def count_span(self, label: str) -> None:
+        """One more span of ``label`` returned (its counter looked up once: labels() costs a
+        lock and a few conversions per call)."""
+        counter = self._span_counters.get(label)
+        if counter is None:
+            counter = self._span_counters.setdefault(label, self.spans.labels(label))
+        counter.inc()
 
 
 class RequestStats:

@@ -153,7 +153,7 @@ async def _predict(
         ) from None
     for prediction in predictions:
         for span in prediction.spans:
-            metrics.spans.labels(span.label).inc()
+            metrics.count_span(span.label)
     return predictions
 
 
