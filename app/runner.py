@@ -191,11 +191,7 @@ class Runner:
                 self.on_batch(time.perf_counter() - started, ran)
             if sum(len(t) for job in jobs for t in job.texts) > TRIM_AFTER_CHARS:
                 _return_freed_memory()
-            for job in jobs:
-                if job.error is not None:
-                    _hand_back(job, _fail, job.error)
-                elif len(job.done) == len(job.texts):
-                    _hand_back(job, _succeed, job.done)
+            _hand_back(jobs)
 
     def run_batch(self, jobs: list[Job]) -> int:
         """Tag the jobs' texts into ``job.done`` (or set ``job.error``), one forward pass per
@@ -244,20 +240,27 @@ def _return_freed_memory() -> None:
         trim(0)
 
 
-def _hand_back(job: Job, settle: Callable[..., None], outcome: object) -> None:
-    # RuntimeError: the requester's event loop has closed, so nobody is waiting.
-    with contextlib.suppress(RuntimeError):
-        job.loop.call_soon_threadsafe(settle, job.future, outcome)
+def _hand_back(jobs: list[Job]) -> None:
+    """Each finished job's result (or error) to its event loop: one wake-up per loop and batch,
+    not one per job."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[Job]] = {}
+    for job in jobs:
+        if job.error is not None or len(job.done) == len(job.texts):
+            by_loop.setdefault(job.loop, []).append(job)
+    for loop, settled in by_loop.items():
+        # RuntimeError: the requester's event loop has closed, so nobody is waiting.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(_settle, settled)
 
 
-def _succeed(future: asyncio.Future[list[Prediction]], predictions: list[Prediction]) -> None:
-    if not future.done():  # it may have timed out meanwhile
-        future.set_result(predictions)
-
-
-def _fail(future: asyncio.Future[list[Prediction]], error: Exception) -> None:
-    if not future.done():
-        future.set_exception(error)
+def _settle(jobs: list[Job]) -> None:
+    for job in jobs:
+        if job.future.done():  # it may have timed out meanwhile
+            continue
+        if job.error is not None:
+            job.future.set_exception(job.error)
+        else:
+            job.future.set_result(job.done)
 
 
 _Part = tuple[Job, int, int]  # a job and the range of its texts a piece holds
