@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.deps import load_predictor
 from app.limits import BodySizeLimit
-from app.observability import RequestLog, configure_access_log, instrument
+from app.observability import RequestLog, configure_access_log, flush_access_log, instrument
 from app.page import PAGE_PATHS, page_router
 from app.routes import admin_router, health_router, router
 from app.runner import Runner
@@ -66,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         log.info("serving model %s %s", meta.name, meta.version)
         yield
         await app.state.runner.close()
+        flush_access_log()  # the lines of the last requests, before the process goes on
 
     app = FastAPI(
         title="slot-tagger",

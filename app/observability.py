@@ -354,6 +354,13 @@ def configure_access_log() -> None:
         access_log.propagate = False
 
 
+def flush_access_log() -> None:
+    """Write out the access log's waiting lines (when the app shuts down)."""
+    for handler in access_log.handlers:
+        if isinstance(handler, LineBuffer):
+            handler.flush()
+
+
 def _direct_sink() -> LineBuffer | None:
     """The access log's one handler, when nothing else would see its records (no filter, no
     other handler, no propagation): then a line goes straight to it, without a LogRecord (the
