@@ -11,14 +11,16 @@ import re
 import socket
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from app.main import create_app
+from app.runner import Failed
 from app.settings import Settings
 from tests.conftest import RAY_ENV, wait_until
 
@@ -237,3 +239,94 @@ def test_killed_model_replica_loses_no_request_and_is_replaced(
     # answers.
     assert sum(c["retries"] for c in seen.values()) > retries_before, seen
     assert any(_calls_per_model_replica(seen)[replica] > 0 for replica in new), seen
+
+
+# ----- the ingress's model calls, against a stand-in for the model deployment's handle -----
+
+
+class _Handle:
+    """A DeploymentHandle of the model deployment: each call's outcome is the next of
+    ``outcomes``, an exception raised or, for "answer", the predictor's own predictions."""
+
+    def __init__(self, predictor: Any, outcomes: list[BaseException | str]) -> None:
+        self.predictor = predictor
+        self.outcomes = outcomes
+        self.calls = 0
+        self.tag = self  # handle.tag.remote(...)
+
+    def remote(self, version: str, texts: list[str], reference: Any, contexts: Any) -> _Response:
+        self.calls += 1
+        outcome = self.outcomes.pop(0)
+        if isinstance(outcome, BaseException):
+            return _Response(outcome)
+        predictions = self.predictor.predict(texts, reference_date=reference, contexts=contexts)
+        return _Response(("replica-a", predictions))
+
+
+class _Response:
+    def __init__(self, outcome: object) -> None:
+        self.outcome = outcome
+
+    def __await__(self) -> Generator[Any, None, Any]:
+        if isinstance(self.outcome, BaseException):
+            raise self.outcome
+        return self.outcome
+        yield  # a generator, as awaitables are
+
+    def cancel(self) -> None:
+        pass
+
+
+@pytest.fixture()
+def ingress(tiny_model_dir: Path) -> Iterator[tuple[TestClient, list[BaseException | str]]]:
+    """The app on a ModelClient whose model calls have the outcomes the test puts in the list."""
+    app = create_app(Settings(model_dir=tiny_model_dir, max_text_chars=50, max_batch_size=4))
+    outcomes: list[BaseException | str] = []
+    with TestClient(app) as client:
+        app.state.runner = ray_serve.ModelClient(
+            _Handle(app.state.predictor, outcomes), max_queue=64, timeout_s=10
+        )
+        yield client, outcomes
+
+
+def test_a_call_whose_model_replica_died_is_answered_by_the_retry(
+    ingress: tuple[TestClient, list[BaseException | str]], client: TestClient
+) -> None:
+    ray_client, outcomes = ingress
+    outcomes.extend([ray.exceptions.ActorDiedError(), "answer"])
+    body = {"text": "leave Beijing on November 2nd", "reference_date": "2026-11-23"}
+    response = ray_client.post("/tag", json=body)
+    assert response.status_code == 200
+    assert response.json() == client.post("/tag", json=body).json()
+    assert outcomes == []
+
+
+@pytest.mark.parametrize(
+    "second", [ray.exceptions.ActorDiedError(), ray.exceptions.ActorUnavailableError("gone", None)]
+)
+def test_a_call_whose_retry_fails_too_is_a_retryable_503(
+    ingress: tuple[TestClient, list[BaseException | str]], second: BaseException
+) -> None:
+    ray_client, outcomes = ingress
+    outcomes.extend([ray.exceptions.ActorDiedError(), second])
+    response = ray_client.post("/tag/batch", json={"texts": ["to Paris", "to Rome"]})
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "1"
+    assert response.json() == {"detail": "the model is unavailable for a moment; retry shortly"}
+    assert outcomes == []  # two calls, no third
+
+
+def test_an_error_raised_in_the_model_replica_is_the_plain_servers_without_ray_traceback(
+    ingress: tuple[TestClient, list[BaseException | str]],
+) -> None:
+    ray_client, outcomes = ingress
+    failed = Failed("tagging raised ValueError on texts 0..0")
+    remote = ray.exceptions.RayTaskError("tag", "Traceback (most recent call last): ...", failed)
+    outcomes.append(remote.as_instanceof_cause())
+    response = ray_client.post("/tag", json={"text": "to Paris"})
+    assert response.status_code == 500
+    assert response.json() == {
+        "detail": "tagging this request failed (tagging raised ValueError on texts 0..0); "
+        "it was logged"
+    }
+    assert outcomes == []  # not retried: tagging it again would raise again
