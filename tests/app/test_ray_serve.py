@@ -33,7 +33,7 @@ AUTH = {"Authorization": f"Bearer {KEY}"}
 REPLICAS = 2  # model replicas; the ingress runs its default two
 # Each model call waits this long in its replica for a batch to fill: requests under load are
 # then inside a model replica most of the time, so a kill finds some there.
-BATCH_WAIT_S = 0.1
+BATCH_WAIT_S = 0.05
 
 
 def _free_port() -> int:
