@@ -7,11 +7,13 @@ Skipped, saying so, without the [ray] extra (`pip install -e '.[ray]'`; `make te
 
 from __future__ import annotations
 
+import asyncio
 import re
 import socket
 import threading
 from collections import Counter
 from collections.abc import Generator, Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.main import create_app
-from app.runner import Failed
+from app.runner import Failed, Unavailable
 from app.settings import Settings
 from tests.conftest import RAY_ENV, wait_until
 
@@ -239,6 +241,22 @@ def test_killed_model_replica_loses_no_request_and_is_replaced(
     # answers.
     assert sum(c["retries"] for c in seen.values()) > retries_before, seen
     assert any(_calls_per_model_replica(seen)[replica] > 0 for replica in new), seen
+
+
+def test_model_calls_through_the_real_handle(base_url: str, plain: TestClient) -> None:
+    # What the ingress does, from here: the model deployment's answer is the plain predictor's,
+    # and a replica refuses a call naming another model (an update half done) with Unavailable,
+    # raised in the replica and arriving without Ray's wrapper.
+    handle = serve.get_deployment_handle(ray_serve.MODEL, ray_serve.APPLICATION)
+    client = ray_serve.ModelClient(handle, max_queue=64, timeout_s=30)
+    predictor = plain.app.state.predictor
+    texts = ["leave Beijing on November 2nd", "to Rome"]
+    got = asyncio.run(client._call(predictor.meta.version, texts, date(2026, 11, 23), None))
+    want = predictor.predict(texts, reference_date=date(2026, 11, 23))
+    assert [p.to_json(0.0) for p in got] == [p.to_json(0.0) for p in want]
+    with pytest.raises(Unavailable, match="the model is being updated") as raised:
+        asyncio.run(client._call("not-this-version", texts, None, None))
+    assert not isinstance(raised.value, ray.exceptions.RayTaskError)
 
 
 # ----- the ingress's model calls, against a stand-in for the model deployment's handle -----
