@@ -84,7 +84,12 @@ class ServeArgs(BaseModel):
     ingress_replicas: int = Field(
         2, ge=1, description="ingress replicas (HTTP); two, so that one can die without an outage"
     )
-    ingress_num_cpus: float = Field(0.5, ge=0, description="CPUs Ray reserves per ingress replica")
+    ingress_num_cpus: float = Field(
+        0,
+        ge=0,
+        description="CPUs Ray reserves per ingress replica; 0: it never waits for room (it "
+        "still uses CPU: where Ray counts cores for pods, reserve some, as deploy/k8s/ray does)",
+    )
 
     @model_validator(mode="after")
     def _replicas_in_order(self) -> ServeArgs:

@@ -66,7 +66,6 @@ def base_url(ray_cluster: None, tiny_model_dir: Path) -> Iterator[str]:
                 "model_dir": str(tiny_model_dir),
                 "num_replicas": REPLICAS,
                 "num_cpus": 0.5,
-                "ingress_num_cpus": 0.25,
                 "batch_wait_timeout_s": BATCH_WAIT_S,
             }
         )

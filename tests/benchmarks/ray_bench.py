@@ -103,10 +103,8 @@ def serving(seconds: int) -> None:
     try:
         for replicas in (1, 2, 4):
             # 2 logical CPUs shared by the model replicas: all 4 fit on this 2-core machine; the
-            # two ingress replicas (the default) reserve none here, and share the same cores.
-            app = ray_serve.build(
-                {"num_replicas": replicas, "num_cpus": 2 / replicas, "ingress_num_cpus": 0}
-            )
+            # two ingress replicas reserve none (the default), and share the same cores.
+            app = ray_serve.build({"num_replicas": replicas, "num_cpus": 2 / replicas})
             serve.run(app, name=ray_serve.APPLICATION, route_prefix="/")
             for _ in range(50):  # warm every replica (first requests load caches)
                 httpx.post(f"{url}/tag", json=one, timeout=30).raise_for_status()
