@@ -29,6 +29,7 @@ class Metrics:
     """The model's own metrics, on a registry of the app's."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry  # app/ray_serve.py adds its own to it
         self.inference_seconds = Histogram(
             "slot_tagger_inference_seconds",
             "Time in the model per call, waiting included.",
