@@ -56,7 +56,7 @@ class Metrics:
     gives by default) and the model's own."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
-        self.registry = registry
+        self.registry = registry  # app/ray_serve.py adds its own to it
         # per request: named, labelled and bucketed as prometheus-fastapi-instrumentator does
         self.requests = RequestStats()
         registry.register(self.requests)

@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.concurrency import run_in_threadpool
 
 from app.deps import PredictorDep, SettingsDep, load_predictor, serving
-from app.runner import Failed, Gone, Overloaded, Runner, TimedOut
+from app.runner import Failed, Gone, Overloaded, Runner, TimedOut, Unavailable
 from app.schemas import (
     BatchTagRequest,
     BatchTagResponse,
@@ -115,8 +115,9 @@ async def _predict(
     reference: date | Today,
     contexts: list[list[str]] | None = None,
 ) -> list[Prediction]:
-    """Run the model through the app's runner; overload is 503, a timeout 504; a client that
-    disconnects has its texts dropped from the model's work."""
+    """Run the model through the app's runner; overload is 503, a model that cannot be reached
+    (app/ray_serve.py) 503 too, a timeout 504; a client that disconnects has its texts dropped
+    from the model's work."""
     runner: Runner = request.app.state.runner
     metrics = request.app.state.metrics
 
@@ -142,6 +143,13 @@ async def _predict(
         raise HTTPException(
             status_code=503,
             detail="the service is busy; retry shortly",
+            headers={"Retry-After": RETRY_AFTER_S},
+        ) from None
+    except Unavailable:
+        metrics.rejected.labels("unavailable").inc()
+        raise HTTPException(
+            status_code=503,
+            detail="the model is unavailable for a moment; retry shortly",
             headers={"Retry-After": RETRY_AFTER_S},
         ) from None
     except TimedOut:

@@ -59,6 +59,11 @@ class Gone(Exception):
     """The caller went away (disconnected) before its texts were tagged."""
 
 
+class Unavailable(Exception):
+    """The model could not be reached (on Ray Serve: its replica died during the call, on the
+    retry too, or none is running); retrying shortly may succeed."""
+
+
 class Failed(Exception):
     """Tagging this request's texts raised (the cause is chained and logged); other requests of
     the same batch are not affected."""

@@ -641,7 +641,7 @@ def serve(
         bool, typer.Option("--ray", help="serve on Ray Serve (a local cluster; the [ray] extra)")
     ] = False,
     replicas: Annotated[
-        int, typer.Option(min=1, help="with --ray: replicas of the app, each with its model")
+        int, typer.Option(min=1, help="with --ray: model replicas (behind two HTTP ingress ones)")
     ] = 1,
 ) -> None:
     """Serve the HTTP API (uvicorn, or Ray Serve with --ray) for a model."""
@@ -660,6 +660,13 @@ def serve(
         raise _fail("cannot serve: --workers is for uvicorn; with --ray, use --replicas")
     if not ray and replicas > 1:
         raise _fail("cannot serve: --replicas needs --ray (uvicorn has --workers)")
+    if ray and os.environ.get("SLOT_TAGGER_ADMIN_TOKEN"):
+        # The HTTP app and the model run in different replicas (app/ray_serve.py): a reload
+        # would reach one ingress replica and no model replica.
+        raise _fail(
+            "cannot serve --ray with SLOT_TAGGER_ADMIN_TOKEN set; a reload would reach one "
+            "replica only. Unset the token, and restart (or redeploy) to change models"
+        )
     workers = max(workers, replicas)
     if workers > 1 and os.environ.get("SLOT_TAGGER_ADMIN_TOKEN"):
         # A reload reaches the one worker that takes the request: the others would serve the old

@@ -114,6 +114,16 @@ def test_serve_refuses_an_empty_key_in_one_line() -> None:
     )
 
 
+def test_serve_on_ray_refuses_an_admin_token() -> None:
+    # Refused before Ray is imported: it holds with or without the [ray] extra.
+    done = _serve("--ray", SLOT_TAGGER_ADMIN_TOKEN="root")
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        "error: cannot serve --ray with SLOT_TAGGER_ADMIN_TOKEN set; a reload would reach one "
+        "replica only. Unset the token, and restart (or redeploy) to change models"
+    )
+
+
 def test_serve_refuses_several_workers_with_an_admin_token() -> None:
     done = _serve("--workers", "2", SLOT_TAGGER_ADMIN_TOKEN="root")
     assert done.returncode == 2

@@ -1,8 +1,9 @@
 """Ray benchmarks (README, "Ray"): bulk tagging of the same N lines by the single-process
 `slot-tagger tag` and by `slot-tagger tag --ray` with 1 and 2 workers (wall time, process start
-to last line written); then Ray Serve at 1, 2 and 4 replicas (wrk against Serve's proxy on
-127.0.0.1: /tag at c=8 and c=64, /tag/batch of 32 at c=8) with each replica's RSS. Needs the
-[ray] extra and wrk. Prints a table and writes bench-results/ray.json.
+to last line written); then Ray Serve at 1, 2 and 4 model replicas behind the two ingress
+replicas (wrk against Serve's proxy on 127.0.0.1: /tag at c=8 and c=64, /tag/batch of 32 at c=8)
+with each replica's RSS. Needs the [ray] extra and wrk. Prints a table and writes
+bench-results/ray.json.
 
     nice python tests/benchmarks/ray_bench.py [--lines 100000] [--seconds 5]
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -69,13 +71,15 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _replica_rss_mb() -> list[float]:
-    """RSS of each Serve replica process (Ray names them ray::ServeReplica:APP:DEPLOYMENT)."""
+def _replica_rss_mb(deployment: str) -> list[float]:
+    """RSS of each replica process of a deployment (Ray names them
+    ray::ServeReplica:APP:DEPLOYMENT)."""
+    name = re.compile(rb"ServeReplica:slot-tagger:" + deployment.encode() + rb"(?!\w)")
     found = []
     for status in Path("/proc").glob("[0-9]*/status"):
         try:
             cmdline = (status.parent / "cmdline").read_bytes()
-            if b"ServeReplica:slot-tagger:SlotTagger" not in cmdline:
+            if not name.search(cmdline):
                 continue
             rss = next(line for line in status.read_text().splitlines() if line.startswith("VmRSS"))
         except (OSError, StopIteration):
@@ -98,7 +102,8 @@ def serving(seconds: int) -> None:
     batch = {"texts": [SENTENCES[i % len(SENTENCES)] for i in range(32)]}
     try:
         for replicas in (1, 2, 4):
-            # 2 logical CPUs shared by the replicas: all 4 fit on this 2-core machine.
+            # 2 logical CPUs shared by the model replicas: all 4 fit on this 2-core machine; the
+            # two ingress replicas reserve none (the default), and share the same cores.
             app = ray_serve.build({"num_replicas": replicas, "num_cpus": 2 / replicas})
             serve.run(app, name=ray_serve.APPLICATION, route_prefix="/")
             for _ in range(50):  # warm every replica (first requests load caches)
@@ -120,8 +125,10 @@ def serving(seconds: int) -> None:
                 "texts/s",
                 f"p50 {p50:.0f} ms",
             )
-            rss = _replica_rss_mb()
+            rss = _replica_rss_mb(ray_serve.MODEL)
             record("serve", f"{replicas} replica(s): RSS per replica", max(rss), "MB", f"{rss}")
+            rss = _replica_rss_mb(ray_serve.INGRESS)
+            record("serve", f"{replicas} replica(s): RSS per ingress", max(rss), "MB", f"{rss}")
             serve.delete(ray_serve.APPLICATION)
     finally:
         serve.shutdown()

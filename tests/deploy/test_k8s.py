@@ -271,4 +271,6 @@ def test_rayservice_serves_this_projects_application(rayservice: dict[str, Any])
         * float(group["template"]["spec"]["containers"][0]["resources"]["limits"]["cpu"])
         for group in workers
     )
-    assert args.max_replicas * args.num_cpus <= cpus  # the autoscaler can place every replica
+    # The autoscaler can place every replica, the model's most and the ingress's.
+    assert args.max_replicas * args.num_cpus + args.ingress_replicas * args.ingress_num_cpus <= cpus
+    assert args.ingress_replicas >= 2  # one ingress replica can die without an outage
