@@ -56,7 +56,7 @@ data/train.jsonl: data/generate.py data/templates.py data/turns.py data/dialogue
 
 data: install data/train.jsonl data/heldout_places.jsonl
 
-data/heldout_places.jsonl: data/test.txt data/place_names.py
+data/heldout_places.jsonl: data/test.txt data/place_names.py data/variants.py data/generate.py
 	$(PY) -m data.variants --seed $(SEED) --out $@
 
 # The shipped model: one command, deterministic for a given seed.

@@ -43,6 +43,14 @@ ASK: dict[str, list[str]] = {
         "There are no (trains|buses) from {place} on {nodate}. Could you leave from (somewhere|"
         "anywhere) else?",
         "(hey! |ok |)where r u (now|based)?",
+        # terse agent and form phrasings: the slot's name alone, without "from"
+        "(Origin|Departure|Boarding|Starting) (city|station|airport|point)[(, please| please)]?",
+        "(hey! |ok |)what city are (you|u) in (right now|rn|at the moment)?",
+        "Where (are you|r u|will you be) (travelling|flying|heading) out of?",
+        "(And |)(leaving|departing|starting) from?",
+        "Where does (the|your) (journey|trip|ride) (start|begin)?",
+        "Where will you (board|get on)?",
+        "(OK|Sure|Thanks)[(,|.)] (and |)your (origin|starting point|pickup point)?",
     ],
     "dst": [
         "(Where|Where exactly) would you like to (go|fly|travel|head)?",
@@ -67,6 +75,15 @@ ASK: dict[str, list[str]] = {
         "Where (to|do you want to go) this time?",
         "(Nice|Fun|Exciting|Ooh)[(!|.)] (where to|where are you going|where are you headed)?",
         "(Most airlines allow it|Sure|No problem)[.] Where are you (flying|headed)?",
+        # terse agent and form phrasings: the slot's name alone, without "to"
+        "(Alighting|Arrival|Destination|Final) (city|station|stop|airport)[(, please| please)]?",
+        "(And |)the (arrival|alighting|destination) (station|city|airport|stop)?",
+        "(And |)where does it (end|finish|stop)?",
+        "Where does (the|your) (journey|trip|ride) (end|finish)?",
+        "(And |)(your |the |)final destination[ today]?",
+        "Where (are you|will you be) (getting off|alighting)?",
+        "(And |)(arriving|going) where?",
+        "(To where|Going to|Arriving at|Arriving in)?",
     ],
     "date": [
         "What (day|date) would you like to (travel|leave|fly|depart|go)?",
@@ -94,6 +111,9 @@ CONFIRM: dict[str, list[str]] = {
         "And you're (starting|leaving) (in|from) {place}?",
         "Booking for (Mr.|Ms.|Mrs.) (Chen|Smith|Garcia|Okafor|Patel). (Leaving|Departing) from "
         "{place}, right?",
+        "(Are you|Will you be) (flying|leaving|travelling) (out of|from) {place} (as usual|again)?",
+        "(Flying|Leaving) (out of|from) {place} again?",
+        "(Sure|OK|Got it)[,] (leaving|departing) {place} then?",
     ],
     "dst": [
         "(So that's|That's|So) to {place}, (right|correct|is that right)?",
@@ -140,6 +160,8 @@ CORRECTIONS: list[str] = [
     "(yes|yep|yeah|correct|that's right)[,] {ans}[ (please|thanks)]",
     "not {place}, (i said|i meant|it's) {ans}",
     "{ans} (actually|instead|is better)",
+    "(not this time|no, not this time|nope)[(.|,)] (i'll be in|i'm in|we'll be in|make it) {ans}",
+    "(no|nope)[,] {ans} is (easier|better|closer) for (me|us)",
 ]
 DATE_ANSWERS: list[str] = [
     "{date}",
@@ -184,6 +206,9 @@ DOMAIN_AGENT: list[str] = [
     "What time would you like the taxi?",
     "(Booked|Done)[(,|.)] reference (1ZLP0ME3|YNZ48MB3). (Can I help with anything else|Anything "
     "else)?",
+    # a choice that is not a place: the bare, capitalised answer is no span
+    "(Window or aisle|Semi-cama or cama|Standard or first class|Economy or business|Seat or "
+    "sleeper|Sleeper or couchette|Express or local|Single or return)[ (seat|ticket|please)]?",
 ]
 DOMAIN_ANSWERS: list[str] = [
     "(yes|sure|yes please)[,] for (2|3|4|two|three) (people|guests)[, (2|3|two) nights][ starting "
@@ -194,6 +219,8 @@ DOMAIN_ANSWERS: list[str] = [
     "(at|around|by) (8:15|19:00|noon|6pm)",
     "(yes|yeah)[,] under (Martinez|Smith|Chen|Okafor)",
     "(i'd like to|can i) visit a (museum|college|park) in the (west|centre)[ while i'm in town]",
+    "(Window|Aisle|Cama|Semi-cama|Sleeper|Couchette|Standard|First|Business|Express|Single|"
+    "Return|Local)[(.|!| please| pls| one please)]",
 ]
 
 # ----- what opens a conversation, and what the user said before the question -----

@@ -14,7 +14,7 @@ MACROS: dict[str, str] = {
     "from_dep": "(from {dep}|from {dep}|from {dep}|from {dep}|out of {dep}|leaving {dep}|leaving from {dep}"
     "|departing {dep}|departing from {dep}|that (leave|leaves|depart|departs) from {dep}"
     "|originating in {dep}|starting (in|from) {dep}|flying out of {dep}|flying from {dep}"
-    "|going from {dep}|that leave {dep}|which depart {dep}|coming from {dep})",
+    "|going from {dep}|that leave {dep}|which depart {dep}|coming from {dep}|outta {dep})",
     "to_dst": "(to {dst}|to {dst}|to {dst}|to {dst}|into {dst}|going to {dst}|arriving in {dst}"
     "|arriving at {dst}|that (arrive|arrives) in {dst}|heading to {dst}|headed for {dst}"
     "|bound for {dst}|flying into {dst}|landing in {dst}|that (go|goes) to {dst}|getting into {dst}"
@@ -43,7 +43,7 @@ MACROS: dict[str, str] = {
     "arrive": "(arrive in|arrive at|arrive|get to|get into|fly into|reach|be in|land in|end up in"
     "|arrive in|go to|head to|travel to|visit|fly to|return to|come back to|get back to)",
     "leave": "(leave|leave from|depart from|depart|fly out of|get out of|leave|fly from"
-    "|head out of|start from|set off from|go from|travel from|take off from)",
+    "|head out of|start from|set off from|go from|travel from|take off from|get outta)",
     "hi": "(hi|hello|hey|hi there|good morning|good afternoon|ok|okay|yes|yeah|great|thanks"
     "|um|uh|so|well|alright|sure|please|hmm|excuse me)",
     "end": "(please|thanks|thank you|if possible|asap|for me|thanks a lot|please help"
@@ -130,7 +130,7 @@ TEMPLATES: list[tuple[float, str]] = [
     ),
     # ----- terse search-box queries -----
     (5, "{dep} to {dst}[ {when}][ {extra}]"),
-    (2, "{dep} (-|to|2|->|>|/) {dst}[ {when}]"),
+    (2, "{dep} (-|to|2|->|>|/|→) {dst}[ {when}]"),
     (2, "{dep} {dst}[ {when}]"),
     (2, "{trips} {dep} (to|-) {dst}[ {when}]"),
     (2, "[{extra} ]{trips} (from {dep} to {dst}|to {dst} from {dep})[ {when}]"),

@@ -282,6 +282,16 @@ FOLLOW_UPS: list[str] = [
     "(what's|what is) the arrival time (in|at|into) {dst}",
     "(can you|could you|pls) (email|send|text) me the (itinerary|tickets|confirmation|e-tickets)"
     " for {dst}",
+    # uncued places of a trip being planned: where the traveller wants to go
+    "{dst}(??|?|!!) is that even (possible|doable) from {dep}[ lol]",
+    "(want|wanna|need|we want) to (book|do) {dst} (over|for|in) {date}[, (4|2|two) adults]",
+    "(my husband|my wife|my partner|he|she) wants {dst}, (i want|i'd rather do|i prefer) {dst2}",
+    "how long do (we|i|you) (need|want) in {dst}[ really]?",
+    "{dst} or {dst2}, whichever has the (better|cheaper) (resort|hotel|flights|beaches)",
+    "(sooo |so |)is there (any|a) deal for {dst}[? like flights + hotel]",
+    "{dep} to {dst} first, then {dst2} from there[, then home]",
+    "(stuck|stranded) in {dep}[ (cuz|because) of (snow|the strike|a delay)], need to get (home |"
+    "back |)to {dst}[ asap]",
     # where the traveller lives or is: the departure
     "(i|we) live in {dep}[ so (anything|whatever) (works|is fine)]",
     "(my mom lives|my dad lives|she lives|he lives|they live) in {dep} so the (flights|trip) would"

@@ -7,10 +7,11 @@ import re
 from model.spans import JOINERS, Span
 from model.tokenize import tokenize
 
-# A period followed by a space inside a span is only ever a name's own abbreviation.
+# A period followed by a space inside a span is only ever a name's own abbreviation ("St. Louis",
+# "Dr. Antonio Agostinho Neto Airport").
 _ABBREVIATION = re.compile(
-    r"\b(st|mt|ft|pt|ste|sta|intl|mtn|hts|jct|d\.c|u\.s|u\.k|l\.a|n\.y|jan|feb|mar|apr|jun|jul"
-    r"|aug|sep|sept|oct|nov|dec)\.$",
+    r"\b(st|mt|ft|pt|ste|sta|intl|mtn|hts|jct|dr|gen|pres|gov|capt|d\.c|u\.s|u\.k|l\.a|n\.y"
+    r"|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)\.$",
     re.I,
 )
 

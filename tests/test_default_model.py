@@ -208,31 +208,50 @@ def test_the_shipped_model_records_the_version_its_files_give_and_readme_quotes_
 
 def test_served_without_torch_it_answers_exactly_what_the_torch_network_does(default) -> None:
     """The ONNX graph the image serves and the eager torch tagger it was exported from give the
-    same answers, as a client sees them (tags, spans, values, confidences to their 4 decimals),
-    on every sentence of the dev and test sets."""
+    same answers, as a client sees them (tags, spans, values), on every sentence of the dev and
+    test sets, with confidences equal to within float error: the two runtimes sum in different
+    orders, so a confidence a few 1e-9 from a rounding boundary (0.99125) may round to the other
+    side of it in the JSON's 4 decimals."""
     from model import artifact
+
+    def without_confidences(prediction: Prediction) -> dict:
+        body = prediction.to_json()
+        return {**body, "spans": [{**s, "confidence": None} for s in body["spans"]]}
 
     texts = [e.text for f in ("data/dev.txt", "data/test.txt") for e in read_examples(f)]
     eager = Predictor(artifact.load(artifact.DEFAULT_MODEL_DIR), backend="torch")
     served = Predictor(artifact.load(artifact.DEFAULT_MODEL_DIR, with_tagger=False))
     for a, b in zip(eager.predict(texts), served.predict(texts), strict=True):
         assert a.tags == b.tags
-        assert a.to_json() == b.to_json()
+        assert without_confidences(a) == without_confidences(b)
+        for x, y in zip(a.spans, b.spans, strict=True):
+            assert x.confidence == pytest.approx(y.confidence, abs=1e-6)
 
 
-def test_the_default_model_saved_before_cells_loads_as_a_bidirectional_lstm() -> None:
-    """Its config.json predates the choice of cell and direction: it loads as what it was."""
+def test_a_model_saved_before_cells_loads_as_a_bidirectional_lstm(tmp_path: Path) -> None:
+    """A config.json from before the choice of cell and direction (the shipped model's, as it was
+    saved then) loads as what it was."""
+    import shutil
+
     from torch import nn
 
     from model import artifact
     from model.artifact import DEFAULT_MODEL_DIR
 
-    raw = json.loads((Path(DEFAULT_MODEL_DIR) / "config.json").read_text())
-    assert "bidirectional" not in raw
-    loaded = artifact.load(DEFAULT_MODEL_DIR)
+    old = tmp_path / "old"
+    shutil.copytree(DEFAULT_MODEL_DIR, old)
+    raw = json.loads((old / "config.json").read_text())
+    for key in ("cell", "bidirectional", "tokenizer"):
+        del raw[key]
+    (old / "config.json").write_text(json.dumps(raw, indent=2))
+    meta = json.loads((old / "meta.json").read_text())  # saved so: its version covers this config
+    files = {name: (old / name).read_bytes() for name in artifact.ANSWER_FILES}
+    meta["version"] = artifact.version_of(files, meta["calibration"])
+    (old / "meta.json").write_text(json.dumps(meta))
+    loaded = artifact.load(old, graph=False)
     assert (loaded.config.cell, loaded.config.bidirectional) == ("lstm", True)
     assert isinstance(loaded.tagger.rnn, nn.LSTM) and loaded.tagger.rnn.bidirectional
-    assert loaded.graph is not None  # its exported graph still matches its files
+    assert loaded.config.tokenizer == "spacy"
 
 
 def test_served_answers_are_exactly_those_recorded_before_the_speed_work(default) -> None:
