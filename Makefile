@@ -13,7 +13,7 @@ CONTAINER_PREPARE ?= $(firstword $(wildcard ../shared/container/prepare.sh) \
 	/work/shared/container/prepare.sh)
 
 .PHONY: install browser-deps serve test lint data train-default export-default plots report \
-	cells probe ablation bench soak ray-bench lock image-test clean
+	cells probe ablation bench bench-yardstick soak ray-bench lock image-test clean
 
 install: $(VENV)/.installed
 
@@ -104,6 +104,12 @@ ablation: install data/train.jsonl
 bench: install
 	command -v wrk >/dev/null || apt-get install -y wrk
 	$(PY) tests/benchmarks/bench.py
+
+# The service against a bare FastAPI endpoint, side by side, at c=8 (README, "Speed"):
+# ARGS="--ablate" measures the no-op without each middleware piece instead.
+bench-yardstick: install
+	command -v wrk >/dev/null || apt-get install -y wrk
+	$(PY) tests/benchmarks/yardstick.py $(ARGS)
 
 soak: install
 	$(PY) tests/benchmarks/soak.py

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from starlette.concurrency import run_in_threadpool
 
-from app.deps import PredictorDep, SettingsDep, load_predictor
+from app.deps import PredictorDep, SettingsDep, load_predictor, serving
 from app.runner import Failed, Gone, Overloaded, Runner, TimedOut, Unavailable
 from app.schemas import (
     BatchTagRequest,
@@ -161,15 +161,14 @@ async def _predict(
         ) from None
     for prediction in predictions:
         for span in prediction.spans:
-            metrics.spans.labels(span.label).inc()
+            metrics.count_span(span.label)
     return predictions
 
 
 @router.post("/tag", response_model=TagResponse)
-async def tag(
-    body: TagRequest, request: Request, predictor: PredictorDep, settings: SettingsDep
-) -> Response:
+async def tag(body: TagRequest, request: Request) -> Response:
     """Tag one text: its tokens with BIO tags, and its labelled spans."""
+    predictor, settings = serving(request)
     _check_text(body.text, settings, ("text",))
     _check_context(body.context, settings, ("context",))
     contexts = [body.context] if body.context else None
@@ -180,10 +179,9 @@ async def tag(
 
 
 @router.post("/tag/batch", response_model=BatchTagResponse)
-async def tag_batch(
-    body: BatchTagRequest, request: Request, predictor: PredictorDep, settings: SettingsDep
-) -> Response:
+async def tag_batch(body: BatchTagRequest, request: Request) -> Response:
     """Tag many texts in one forward pass; results come back in request order."""
+    predictor, settings = serving(request)
     texts, contexts = body.split()
     _check_batch(texts, contexts, settings)
     predictions = await _predict(request, predictor, texts, _reference(body, settings), contexts)

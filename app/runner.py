@@ -14,8 +14,9 @@ event loop per batch (about 0.1 ms per request at concurrency 1, against an exec
 
 An error stays with its request: a forward pass that raises is run again one request at a time,
 and only the request whose texts raise gets :class:`Failed`. Work whose callers have gone (timed
-out, or disconnected: :class:`Gone`) is dropped: a batch runs in pieces of at most ``piece_texts``
-texts, and a piece is skipped when nobody waits for any of its texts any more.
+out, or disconnected: :class:`Gone`, noticed once a request has waited ``WATCH_AFTER_S``) is
+dropped: a batch runs in pieces of at most ``piece_texts`` texts, and a piece is skipped when
+nobody waits for any of its texts any more.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ PIECE_TEXTS = 64  # texts per forward pass: between two, work nobody waits for i
 # After a batch this big, freed memory goes back to the OS (glibc keeps it otherwise: a batch of
 # 32 texts of 2,000 emoji left RSS 15 % higher; returned, 8.7 %). A few ms, on big batches only.
 TRIM_AFTER_CHARS = 20_000
+# A caller is watched for going away (a disconnect) once it has waited this long.
+WATCH_AFTER_S = 0.02
 
 
 class Overloaded(Exception):
@@ -124,23 +127,30 @@ class Runner:
         self._start()
         loop = asyncio.get_running_loop()
         future: asyncio.Future[list[Prediction]] = loop.create_future()
-        watcher = asyncio.ensure_future(gone()) if gone is not None else None
+        watching: list[asyncio.Task[None]] = []
+        # The caller is watched only once it has waited WATCH_AFTER_S: a task per request cost
+        # the event loop 15-20 µs (most answers come sooner than that).
+        timer = (
+            loop.call_later(WATCH_AFTER_S, _watch, gone, future, watching)
+            if gone is not None
+            else None
+        )
         self.in_flight += 1
         try:
             self._jobs.put(Job(predictor, texts, reference, contexts, loop, future))
             async with asyncio.timeout(self.timeout_s):
-                if watcher is not None:
-                    await asyncio.wait((future, watcher), return_when=asyncio.FIRST_COMPLETED)
-                    if not future.done():
-                        raise Gone
                 return await future
         except TimeoutError:
             raise TimedOut from None
         finally:
             self.in_flight -= 1
+            if timer is not None:
+                timer.cancel()
+            for task in watching:
+                task.cancel()
+            if future.done() and not future.cancelled():
+                future.exception()  # retrieved: a Gone set while timing out is not reported
             future.cancel()  # a no-op once answered; otherwise the model thread skips it
-            if watcher is not None:
-                watcher.cancel()
 
     async def close(self) -> None:
         """Stop the model thread once it has finished what it holds (at shutdown)."""
@@ -186,11 +196,7 @@ class Runner:
                 self.on_batch(time.perf_counter() - started, ran)
             if sum(len(t) for job in jobs for t in job.texts) > TRIM_AFTER_CHARS:
                 _return_freed_memory()
-            for job in jobs:
-                if job.error is not None:
-                    _hand_back(job, _fail, job.error)
-                elif len(job.done) == len(job.texts):
-                    _hand_back(job, _succeed, job.done)
+            _hand_back(jobs)
 
     def run_batch(self, jobs: list[Job]) -> int:
         """Tag the jobs' texts into ``job.done`` (or set ``job.error``), one forward pass per
@@ -209,6 +215,22 @@ class Runner:
         return ran
 
 
+def _watch(
+    gone: Callable[[], Awaitable[object]],
+    future: asyncio.Future[list[Prediction]],
+    watching: list[asyncio.Task[None]],
+) -> None:
+    """Start watching a waiting caller: once ``gone`` returns, its future raises Gone (and the
+    model thread skips its work)."""
+
+    async def watch() -> None:
+        await gone()
+        if not future.done():
+            future.set_exception(Gone())
+
+    watching.append(asyncio.ensure_future(watch()))
+
+
 @cache
 def _malloc_trim() -> Callable[[int], int] | None:
     try:
@@ -223,20 +245,27 @@ def _return_freed_memory() -> None:
         trim(0)
 
 
-def _hand_back(job: Job, settle: Callable[..., None], outcome: object) -> None:
-    # RuntimeError: the requester's event loop has closed, so nobody is waiting.
-    with contextlib.suppress(RuntimeError):
-        job.loop.call_soon_threadsafe(settle, job.future, outcome)
+def _hand_back(jobs: list[Job]) -> None:
+    """Each finished job's result (or error) to its event loop: one wake-up per loop and batch,
+    not one per job."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[Job]] = {}
+    for job in jobs:
+        if job.error is not None or len(job.done) == len(job.texts):
+            by_loop.setdefault(job.loop, []).append(job)
+    for loop, settled in by_loop.items():
+        # RuntimeError: the requester's event loop has closed, so nobody is waiting.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(_settle, settled)
 
 
-def _succeed(future: asyncio.Future[list[Prediction]], predictions: list[Prediction]) -> None:
-    if not future.done():  # it may have timed out meanwhile
-        future.set_result(predictions)
-
-
-def _fail(future: asyncio.Future[list[Prediction]], error: Exception) -> None:
-    if not future.done():
-        future.set_exception(error)
+def _settle(jobs: list[Job]) -> None:
+    for job in jobs:
+        if job.future.done():  # it may have timed out meanwhile
+            continue
+        if job.error is not None:
+            job.future.set_exception(job.error)
+        else:
+            job.future.set_result(job.done)
 
 
 _Part = tuple[Job, int, int]  # a job and the range of its texts a piece holds

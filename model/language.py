@@ -195,6 +195,8 @@ def _identify(text: str) -> tuple[str, float, float]:
 
 def _letters(text: str) -> tuple[int, int, int, str]:
     """(Latin letters, wide letters, other letters, the first non-Latin script's name)."""
+    if text.isascii():  # every letter is Latin (most traffic): counted without a loop
+        return sum(map(str.isalpha, text)), 0, 0, ""
     latin = wide = other = 0
     script = ""
     for c in text:
@@ -217,32 +219,30 @@ def _count_words(text: str) -> tuple[int, int, int, int]:
     """(English words, foreign words, letters in those, words in a non-Latin script)."""
     if text.isupper():
         text = text.lower()  # ALL CAPS hides which words are names
-    words: list[tuple[str, bool]] = []  # Latin-script (word, starts a sentence)
-    non_latin = 0
-    last, end = "\n", 0  # the last character before the word that is not a space
-    for match in _WORD.finditer(text):
-        word = match.group()
-        gap = text[end : match.start()].rstrip(" \t")
-        last, end = (gap[-1] if gap else last), match.end()
-        if not _is_latin(word[0]):
-            non_latin += 1
-        else:
-            words.append((word, last in _SENTENCE_END))
-        last = word[-1]
+    matches = list(_WORD.finditer(text))
+    words = [(m.group(), m.start()) for m in matches if _is_latin(m.group()[0])]  # Latin script
+    non_latin = len(matches) - len(words)
     lowered = [w.lower().replace("’", "'") for w, _ in words]
     english = sum(w in ENGLISH_WORDS for w in lowered)
     # A list of capitalized words ("Düsseldorf Köln München", "Ciudad de México") is names.
     name_list = all(w[0].isupper() or w.lower() in NAME_PARTICLES for w, _ in words)
     foreign = [
         w
-        for (w, initial), low in zip(words, lowered, strict=True)
+        for (w, start), low in zip(words, lowered, strict=True)
         if low not in ENGLISH_WORDS
         and low not in NAME_PARTICLES
         and not name_list
-        and not (w[0].isupper() and not initial)
+        and not (w[0].isupper() and not _starts_sentence(text, start))
         and not (w.isupper() and len(w) <= _CODE_LETTERS)
     ]
     return english, len(foreign), sum(len(w) for w in foreign), non_latin
+
+
+def _starts_sentence(text: str, start: int) -> bool:
+    """Whether the word at ``start`` begins the text or follows a sentence end (spaces and tabs
+    between them aside). Asked only of capitalized foreign-looking words: most words never are."""
+    before = text[:start].rstrip(" \t")
+    return (before[-1] if before else "\n") in _SENTENCE_END
 
 
 def _is_latin(c: str) -> bool:

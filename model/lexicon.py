@@ -159,8 +159,11 @@ class Lexicon:
                     continue  # a comma or hyphen inside a name ("Wilkes-Barre")
                 name = f"{name} {keys[j]}" if name else keys[j]
                 kind = self.places.get(name)
-                one_common_word = j == i and self._common(keys[i], MAX_NAME_ZIPF)
-                if kind is not None and not one_common_word and not _hidden(name, holdout):
+                if (
+                    kind is not None
+                    and not (j == i and self._common(keys[i], MAX_NAME_ZIPF))  # one common word
+                    and not _hidden(name, holdout)
+                ):
                     best = (j + 1, kind)
                 if name not in self._prefixes:
                     break

@@ -106,18 +106,20 @@ def token_limits(text: str, tokens: Sequence[Token]) -> list[int]:
     previous_end = 0
     for token in tokens:
         flags = 0
-        if token.text in _TIGHT_JOINERS and (
+        word = token.text
+        if word in _TIGHT_JOINERS and (
             text[token.start - 1 : token.start].isspace()
             or text[token.end : token.end + 1].isspace()
         ):
             flags |= OUTSIDE_ONLY
-        elif token.text in JOINERS:
+        elif word in JOINERS:
             flags |= NO_BEGIN
-        elif token.text in _EMOTICONS or not any(c.isalnum() for c in token.text):
+        elif word in _EMOTICONS or not (word.isalnum() or any(c.isalnum() for c in word)):
             flags |= OUTSIDE_ONLY
-        elif token.text.lower() in _CLITICS:
+        elif word.lower() in _CLITICS:
             flags |= NO_BEGIN
-        if not _LINE_BREAKS.isdisjoint(text[previous_end : token.start]):
+        gap = text[previous_end : token.start]
+        if gap and gap != " " and not _LINE_BREAKS.isdisjoint(gap):  # one space: the usual gap
             flags |= NO_INSIDE
         limits.append(flags)
         previous_end = token.end

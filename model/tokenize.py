@@ -100,7 +100,7 @@ def tokenize(text: str) -> list[Token]:
     if not isinstance(text, str):
         raise TypeError(f"expected str, got {type(text).__name__}")
     # spaCy cannot hash an unpaired surrogate; a same-length stand-in keeps every offset.
-    safe = _SURROGATE.sub("\ufffd", text)
+    safe = text if text.isascii() else _SURROGATE.sub("\ufffd", text)
     tokens = [
         Token(text[i : i + n], i, i + n)
         for start, end in _pieces(safe)

@@ -252,3 +252,26 @@ def test_a_model_saved_before_cells_loads_as_a_bidirectional_lstm(tmp_path: Path
     assert (loaded.config.cell, loaded.config.bidirectional) == ("lstm", True)
     assert isinstance(loaded.tagger.rnn, nn.LSTM) and loaded.tagger.rnn.bidirectional
     assert loaded.config.tokenizer == "spacy"
+
+
+def test_served_answers_are_exactly_those_recorded_before_the_speed_work(default) -> None:
+    """Every answer on the dev and test sets (tags, offsets, spans, values, confidences to 4
+    decimals) is the one recorded in tests/served_answers.jsonl.gz, batched and streamed alike:
+    speed work changes no answer. `python -m tests.served_answers` records them again, after a
+    retrained model or a change meant to alter answers."""
+    from tests import served_answers
+
+    version, recorded = served_answers.read()
+    assert version == default.meta.version, (
+        f"answers recorded for model {version}, serving {default.meta.version}: "
+        "record them again with `python -m tests.served_answers`"
+    )
+    texts, contexts = served_answers.inputs()
+    assert texts == [text for text, _ in recorded], "the evaluation sets changed: record again"
+    batched = served_answers.answers(default)
+    streamed = default.predict_iter(
+        texts, batch_size=64, reference_date=served_answers.REFERENCE_DATE, contexts=contexts
+    )
+    for (text, expected), answer, other in zip(recorded, batched, streamed, strict=True):
+        assert served_answers.digest(answer) == expected, f"answer changed for {text!r}: {answer}"
+        assert other.to_json() == answer

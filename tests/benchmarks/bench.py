@@ -170,10 +170,13 @@ def cli_stream(n: int) -> None:
 
 
 class Server:
-    def __init__(self, port: int, workers: int) -> None:
+    """The benchmark's app on uvicorn; ``access_log``: the JSON access log on, as it serves by
+    default (its lines go to /dev/null)."""
+
+    def __init__(self, port: int, workers: int, access_log: bool = False) -> None:
         env = {
             **os.environ,
-            "SLOT_TAGGER_JSON_LOGS": "0",
+            "SLOT_TAGGER_JSON_LOGS": "1" if access_log else "0",
             "SLOT_TAGGER_MAX_QUEUE": "1024",
         }
         self.url = f"http://127.0.0.1:{port}"
@@ -198,6 +201,7 @@ class Server:
             env=env,
             cwd=ROOT,
             start_new_session=True,
+            stdout=subprocess.DEVNULL if access_log else None,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

@@ -155,7 +155,7 @@ def main(
     workers: int = typer.Option(1, help="uvicorn workers"),
 ) -> None:
     """Run the soak test, print its numbers as JSON; exit 1 on any unexpected answer or growth."""
-    server = Server(8767, workers)
+    server = Server(8767, workers, access_log=True)  # as served: the access log on
     try:
         warm = phase(server.url, first, concurrency)
         rss_first = server.rss_mb()

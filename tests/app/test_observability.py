@@ -1,0 +1,86 @@
+"""Request metrics and the buffered access log, against what they replace."""
+
+import io
+
+from fastapi import FastAPI, HTTPException
+from fastapi.testclient import TestClient
+from prometheus_client import CollectorRegistry
+from prometheus_fastapi_instrumentator import Instrumentator
+
+from app.observability import LineBuffer, instrument
+from tests.conftest import wait_until
+
+
+def _app() -> FastAPI:
+    app = FastAPI()
+
+    @app.post("/tag")
+    async def tag(body: dict) -> dict:
+        return {"text": body.get("text")}
+
+    @app.get("/items/{item}")
+    async def item(item: int) -> dict:
+        if item == 0:
+            raise HTTPException(status_code=503, detail="no")
+        return {"item": item}
+
+    return app
+
+
+def _samples(registry: CollectorRegistry) -> dict[tuple, float]:
+    """The http_* samples but their creation times and latencies (which differ run to run); of
+    the latency histograms, the counts."""
+    samples = {}
+    for metric in registry.collect():
+        for s in metric.samples:
+            if not s.name.startswith("http_") or s.name.endswith("_created"):
+                continue
+            if "duration" in s.name and not s.name.endswith("_count"):
+                continue
+            samples[(s.name, tuple(sorted(s.labels.items())))] = s.value
+    return samples
+
+
+def test_request_metrics_are_those_the_instrumentator_gives() -> None:
+    """Same names, labels and values as prometheus-fastapi-instrumentator's own middleware, on
+    the same requests: templated routes, an unknown path, a wrong method, 4xx and 5xx, and
+    /metrics left out."""
+    theirs, ours = _app(), _app()
+    registry = CollectorRegistry()
+    Instrumentator(registry=registry, excluded_handlers=["/metrics"]).instrument(theirs).expose(
+        theirs, endpoint="/metrics", include_in_schema=False
+    )
+    metrics = instrument(ours)
+    for app in (theirs, ours):
+        with TestClient(app) as client:
+            for _ in range(3):
+                client.post("/tag", json={"text": "leave Boston"})
+            client.post("/tag", content=b"{", headers={"content-type": "application/json"})
+            client.get("/items/7")
+            client.get("/items/8")
+            client.get("/items/0")
+            client.get("/items/x")
+            client.get("/nope")
+            client.put("/tag")
+            client.get("/metrics")
+    expected = _samples(registry)
+    assert expected  # the instrumentator counted something
+    assert _samples(metrics.registry) == expected
+    text = TestClient(ours).get("/metrics").text
+    assert 'http_requests_total{handler="/items/{item}",method="GET",status="2xx"} 2.0' in text
+
+
+def test_access_log_lines_are_written_together_and_all_arrive() -> None:
+    """Lines wait in memory until max_lines are there or the interval has passed: one write for
+    many requests, and none lost or reordered."""
+    stream = io.StringIO()
+    handler = LineBuffer(stream, interval_s=0.5, max_lines=4)
+    for i in range(3):
+        handler.write(f"line {i}")
+    assert stream.getvalue() == ""  # not one write per line
+    wait_until(lambda: stream.getvalue(), "the interval's flush")
+    assert stream.getvalue() == "line 0\nline 1\nline 2\n"
+    for i in range(3, 7):
+        handler.write(f"line {i}")
+    assert stream.getvalue().endswith("line 6\n")  # max_lines: written at once
+    handler.close()
