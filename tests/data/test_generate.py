@@ -1,7 +1,8 @@
 import itertools
 import re
 
-from data.generate import PlaceSplit, expand, generate
+from data.example import Example, GoldSpan
+from data.generate import PlaceSplit, decodable_example, expand, generate
 from data.place_names import is_heldout, load_places, split_places
 from model.tokenize import tokenize
 
@@ -115,3 +116,17 @@ def test_some_examples_are_dialogue_answers_with_context() -> None:
     examples = list(generate(seed=0, n=1000))
     with_context = [e for e in examples if e.context]
     assert 0.12 < len(with_context) / len(examples) < 0.30
+
+
+def test_a_gold_span_is_one_the_decoder_can_give_back_exactly() -> None:
+    """The generator redraws a span the model could never predict as written: one ending in a
+    joiner (the decoder leaves it out) or holding a spaced slash (data/README.md)."""
+
+    def example(text: str, start: int, end: int) -> Example:
+        return Example(text=text, spans=[GoldSpan(start=start, end=end, label="destination")])
+
+    assert decodable_example(example("to Homyel today", 3, 9))
+    assert not decodable_example(example("to Homyel' today", 3, 10))  # reads back as "Homyel"
+    name = "Carrasco International /General Airport"
+    assert not decodable_example(example(f"to {name} today", 3, 3 + len(name)))
+    assert decodable_example(example("to Wilkes-Barre today", 3, 15))
