@@ -84,6 +84,9 @@ class BoundedHttpTools(HttpToolsProtocol):
         self._read_timer: asyncio.TimerHandle | None = None
         self._head_bytes = 0  # bytes received while the head is incomplete (a bound on it)
         self._head_done = False
+        # After a request on this connection: the next head may have begun in the bytes that
+        # ended it (pipelined), which _head_bytes did not see, so that head is measured exactly.
+        self._head_exact = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         if len(self.connections) >= self._limits.max_connections:
@@ -127,10 +130,11 @@ class BoundedHttpTools(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self._head_done = True
-        # Only a head that came in with more bytes than the limit can be over it: measured then.
-        if self._head_bytes <= self._limits.max_header_bytes or self._head_size() <= (
-            self._limits.max_header_bytes
-        ):
+        exact, self._head_exact = self._head_exact, False
+        # Only a head that came in with more bytes than the limit can be over it: measured then,
+        # and always after an earlier request (its bytes were not all counted).
+        limit = self._limits.max_header_bytes
+        if (not exact and self._head_bytes <= limit) or self._head_size() <= limit:
             super().on_headers_complete()
             return
         # Headers that came in whole but too big: answered 431 by a stand-in app, so the app
@@ -147,8 +151,8 @@ class BoundedHttpTools(HttpToolsProtocol):
 
     def on_message_complete(self) -> None:
         self._deadline = None
-        # the next request's head is counted anew
-        self._head_bytes, self._head_done = 0, False
+        # the next request's head is counted anew, and measured exactly when complete
+        self._head_bytes, self._head_done, self._head_exact = 0, False, True
         super().on_message_complete()
 
     def _start_deadline(self) -> None:

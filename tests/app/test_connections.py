@@ -84,6 +84,24 @@ def test_headers_over_the_limit_get_431(server: int) -> None:
     assert httpx.get(f"http://127.0.0.1:{server}/", headers={"x-ok": "a" * 1000}).text == "hello"
 
 
+def test_a_pipelined_request_over_the_header_limit_gets_431_too(server: int) -> None:
+    # Both requests in one write: the second head arrives in the bytes that end the first.
+    with connect(server) as sock:
+        sock.sendall(
+            b"GET / HTTP/1.1\r\nhost: x\r\n\r\n"
+            b"GET / HTTP/1.1\r\nhost: x\r\nx-big: " + b"a" * 3000 + b"\r\n\r\n"
+        )
+        answer = read_all(sock)
+    assert answer.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert answer.count(b"HTTP/1.1 ") == 2 and b"HTTP/1.1 431 " in answer
+    with connect(server) as sock:  # and a small one after another is answered
+        sock.sendall(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n" * 2)
+        answer = b""
+        while answer.count(b"hello") < 2 and (chunk := sock.recv(65536)):
+            answer += chunk
+        assert answer.count(b"HTTP/1.1 200 OK") == 2
+
+
 def test_connections_beyond_the_limit_are_closed_as_they_open(server: int, caplog) -> None:
     held = [connect(server) for _ in range(4)]
     with connect(server) as extra:
