@@ -302,6 +302,7 @@ class LineBuffer(logging.Handler):
         self.setFormatter(logging.Formatter("%(message)s"))
         self._lines: list[str] = []
         self._flusher: threading.Thread | None = None
+        self.dropped = 0  # lines a failed write lost
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -329,6 +330,12 @@ class LineBuffer(logging.Handler):
                 self.stream.flush()
             except ValueError:  # the stream was closed (a test's capture): nobody reads it
                 pass
+            except OSError as e:  # a full or broken pipe: this batch is lost, later ones are not
+                self.dropped += len(lines)
+                sys.stderr.write(
+                    f"slot-tagger: {len(lines)} access log lines lost ({e}); "
+                    f"{self.dropped} in all\n"
+                )
 
     def _start_flusher(self) -> None:
         with self.lock:  # type: ignore[union-attr]

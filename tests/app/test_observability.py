@@ -70,6 +70,30 @@ def test_request_metrics_are_those_the_instrumentator_gives() -> None:
     assert 'http_requests_total{handler="/items/{item}",method="GET",status="2xx"} 2.0' in text
 
 
+def test_a_failed_access_log_write_loses_its_batch_only(capsys) -> None:
+    """A full or broken pipe (EAGAIN, EPIPE) costs the lines of that write, said on stderr; the
+    lines after it still go out, on the interval."""
+
+    class Flaky(io.StringIO):
+        failures = 1
+
+        def write(self, text: str) -> int:
+            if self.failures:
+                self.failures -= 1
+                raise BlockingIOError(11, "Resource temporarily unavailable")
+            return super().write(text)
+
+    stream = Flaky()
+    handler = LineBuffer(stream, interval_s=0.05, max_lines=2)
+    handler.write("a")
+    handler.write("b")  # max_lines: this write fails
+    assert handler.dropped == 2 and "2 access log lines lost" in capsys.readouterr().err
+    handler.write("c")
+    wait_until(lambda: stream.getvalue(), "the interval's flush after the failure")
+    assert stream.getvalue() == "c\n"
+    handler.close()
+
+
 def test_access_log_lines_are_written_together_and_all_arrive() -> None:
     """Lines wait in memory until max_lines are there or the interval has passed: one write for
     many requests, and none lost or reordered."""
