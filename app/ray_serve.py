@@ -54,6 +54,8 @@ BATCH_WAIT_S = 0.002
 INGRESS_MAX_ONGOING = 256
 # A model call whose replica died is sent again this many times (tagging is idempotent); then 503.
 MODEL_RETRIES = 1
+# How long a retry waits for a running model replica before its caller gets the 503.
+RETRY_WAIT_S = 2.0
 
 
 class ServeArgs(BaseModel):
@@ -210,10 +212,17 @@ class ModelClient:
                 version, list(texts), reference, list(contexts) if contexts else None
             )
             try:
-                replica, predictions = await response
+                # A retry waits for a running replica at most RETRY_WAIT_S: with one model
+                # replica, Serve queues the call until the dead one's replacement runs, which
+                # takes seconds to minutes, and the caller is better off with a 503 at once.
+                async with asyncio.timeout(RETRY_WAIT_S if attempt else None):
+                    replica, predictions = await response
             except asyncio.CancelledError:
                 response.cancel()
                 raise
+            except TimeoutError:
+                response.cancel()
+                raise Unavailable("no other model replica is running") from None
             except RayActorError as e:  # the replica died (or cannot be reached) during the call
                 log.warning("model call %d of %d failed: %s", attempt + 1, 1 + MODEL_RETRIES, e)
                 if self.retries is not None and attempt < MODEL_RETRIES:

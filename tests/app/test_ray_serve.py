@@ -11,6 +11,7 @@ import asyncio
 import re
 import socket
 import threading
+import time
 from collections import Counter
 from collections.abc import Generator, Iterator
 from datetime import date
@@ -280,6 +281,8 @@ class _Handle:
         outcome = self.outcomes.pop(0)
         if isinstance(outcome, BaseException):
             return _Response(outcome)
+        if outcome == "queued":  # no replica running: Serve holds the call until one is
+            return _Queued()
         predictions = self.predictor.predict(texts, reference_date=reference, contexts=contexts)
         return _Response(("replica-a", predictions))
 
@@ -296,6 +299,16 @@ class _Response:
 
     def cancel(self) -> None:
         pass
+
+
+class _Queued:
+    cancelled = False
+
+    def __await__(self) -> Generator[Any, None, Any]:
+        return (yield from asyncio.get_running_loop().create_future().__await__())
+
+    def cancel(self) -> None:
+        _Queued.cancelled = True
 
 
 @pytest.fixture()
@@ -335,6 +348,20 @@ def test_a_call_whose_retry_fails_too_is_a_retryable_503(
     assert response.headers["retry-after"] == "1"
     assert response.json() == {"detail": "the model is unavailable for a moment; retry shortly"}
     assert outcomes == []  # two calls, no third
+
+
+def test_a_retry_finding_no_running_replica_is_a_503_at_once_not_a_wait(
+    ingress: tuple[TestClient, list[BaseException | str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One model replica, and it died: Serve would queue the retry until its replacement runs.
+    monkeypatch.setattr(ray_serve, "RETRY_WAIT_S", 0.2)
+    ray_client, outcomes = ingress
+    outcomes.extend([ray.exceptions.ActorDiedError(), "queued"])
+    started = time.monotonic()
+    response = ray_client.post("/tag", json={"text": "to Paris"})
+    assert response.status_code == 503 and response.headers["retry-after"] == "1"
+    assert time.monotonic() - started < 5  # not the 10 s request timeout's 504
+    assert _Queued.cancelled  # the queued call is withdrawn
 
 
 def test_an_error_raised_in_the_model_replica_is_the_plain_servers_without_ray_traceback(
