@@ -2,9 +2,11 @@
 
 ``python -m tests.served_answers`` writes ``tests/served_answers.jsonl.gz``: for every text of
 the dev and test sets (plain, conversation and dialogue ones, the last with their context), the
-text and a digest of the answer a client sees (tokens with their tags, spans with values and
-confidences to their published 4 decimals), read against a fixed reference date, with the model
-version first.
+text, a digest of the answer a client sees (tokens with their tags, spans with values), and each
+span's confidence to 6 decimals, read against a fixed reference date, with the model version
+first. Confidences are compared within CONFIDENCE_TOLERANCE, not through the digest: ONNX
+Runtime on another CPU sums in another order, and a confidence a few 1e-8 from a rounding
+boundary of the published 4 decimals would round the other way there.
 tests/test_default_model.py holds the served predictor to it. Write it again only on code whose
 answers you trust: after retraining the shipped model, or after a change meant to alter answers.
 """
@@ -31,6 +33,7 @@ SETS = (
     "data/dialog_test.jsonl",
 )
 REFERENCE_DATE = date(2026, 11, 23)
+CONFIDENCE_TOLERANCE = 1e-5
 
 
 def inputs() -> tuple[list[str], list[list[str]]]:
@@ -39,22 +42,28 @@ def inputs() -> tuple[list[str], list[list[str]]]:
     return [e.text for e in examples], [list(e.context) for e in examples]
 
 
-def answers(predictor) -> list[dict]:
-    """The predictor's answer to each text, as /tag gives it (without the model reference)."""
+def predictions(predictor) -> list:
+    """The predictor's prediction for each text (``to_json()`` is what /tag gives, without the
+    model reference)."""
     texts, contexts = inputs()
-    predictions = predictor.predict(texts, reference_date=REFERENCE_DATE, contexts=contexts)
-    return [p.to_json() for p in predictions]
+    return predictor.predict(texts, reference_date=REFERENCE_DATE, contexts=contexts)
 
 
 def digest(answer: dict) -> str:
-    """A short fingerprint of one answer: any change to a tag, offset, value or rounded
-    confidence changes it."""
-    canonical = json.dumps(answer, sort_keys=True, ensure_ascii=False).encode()
+    """A short fingerprint of one answer without its spans' confidences: any change to a tag,
+    offset, span or value changes it."""
+    spans = [{**span, "confidence": None} for span in answer["spans"]]
+    canonical = json.dumps({**answer, "spans": spans}, sort_keys=True, ensure_ascii=False).encode()
     return hashlib.sha256(canonical).hexdigest()[:16]
 
 
-def read() -> tuple[str, list[tuple[str, str]]]:
-    """(model version, [(text, digest of its answer)]) as recorded."""
+def confidences(prediction) -> list[float]:
+    """Each span's confidence, to 6 decimals."""
+    return [round(span.confidence, 6) for span in prediction.spans]
+
+
+def read() -> tuple[str, list[tuple[str, str, list[float]]]]:
+    """(model version, [(text, digest of its answer, its spans' confidences)]) as recorded."""
     with gzip.open(ANSWERS, "rt", encoding="utf-8") as f:
         version = json.loads(f.readline())["model_version"]
         return version, [tuple(json.loads(line)) for line in f]
@@ -69,8 +78,8 @@ def write() -> None:
     with open(tmp, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as f:
         head = {"model_version": predictor.meta.version, "reference_date": str(REFERENCE_DATE)}
         f.write((json.dumps(head) + "\n").encode())
-        for answer in answers(predictor):
-            line = [answer["text"], digest(answer)]
+        for prediction in predictions(predictor):
+            line = [prediction.text, digest(prediction.to_json()), confidences(prediction)]
             f.write((json.dumps(line, ensure_ascii=False) + "\n").encode())
     tmp.replace(ANSWERS)
 
