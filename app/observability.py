@@ -302,6 +302,7 @@ class LineBuffer(logging.Handler):
         self.setFormatter(logging.Formatter("%(message)s"))
         self._lines: list[str] = []
         self._flusher: threading.Thread | None = None
+        self._closed = threading.Event()
         self.dropped = 0  # lines a failed write lost
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -347,9 +348,14 @@ class LineBuffer(logging.Handler):
             self._flusher.start()
 
     def _flush_every_interval(self) -> None:
-        while True:
-            time.sleep(self.interval_s)
+        while not self._closed.wait(self.interval_s):
             self.flush()
+
+    def close(self) -> None:
+        """Write out what waits and stop the flusher (logging calls this at exit)."""
+        self._closed.set()
+        self.flush()
+        super().close()
 
 
 def configure_access_log() -> None:

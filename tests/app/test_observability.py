@@ -107,4 +107,7 @@ def test_access_log_lines_are_written_together_and_all_arrive() -> None:
     for i in range(3, 7):
         handler.write(f"line {i}")
     assert stream.getvalue().endswith("line 6\n")  # max_lines: written at once
-    handler.close()
+    handler.write("line 7")
+    handler.close()  # at exit: what waits is written, the flusher stops
+    assert stream.getvalue().endswith("line 6\nline 7\n")
+    wait_until(lambda: not handler._flusher.is_alive(), "the flusher to stop")
