@@ -19,6 +19,9 @@ from pathlib import Path
 
 import typer
 
+from data.date_phrases import MONTHS as CALENDAR_MONTHS
+from data.date_phrases import WEEKDAYS, ordinal_words
+
 Tagged = list[tuple[str, str]]  # (token, BIO tag)
 
 SPLIT_SIZES = {"train": 4478, "valid": 500, "test": 893}
@@ -87,39 +90,10 @@ AIRLINES = [
 ]
 TEST_AIRLINES = ["lufthansa", "midwest express", "air canada"]
 AIRLINE_CODES = ["aa", "dl", "ua", "co", "us", "nw", "tw", "hp"]
-DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
-MONTHS = [
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-]
-DAY_NUMBERS = (
-    [
-        "first",
-        "second",
-        "third",
-        "fourth",
-        "fifth",
-        "sixth",
-        "seventh",
-        "eighth",
-        "ninth",
-        "tenth",
-        "eleventh",
-        "twelfth",
-        "fifteenth",
-        "twentieth",
-    ]
-) + ["twenty first", "twenty second", "thirty first"]
+DAYS = [day.lower() for day in WEEKDAYS]
+MONTHS = [month.lower() for month in CALENDAR_MONTHS]
+# Spoken as the ATIS speakers said them: "twenty first", no hyphen.
+DAY_NUMBERS = [ordinal_words(n) for n in (*range(1, 13), 15, 20, 21, 22, 31)]
 PERIODS = ["morning", "afternoon", "evening", "night", "early morning"]
 TODAY_RELATIVE = ["today", "tomorrow", "tonight"]
 AIRCRAFT = ["737", "767", "m80", "dc10", "747", "72s"]
