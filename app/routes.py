@@ -35,6 +35,12 @@ admin_router = APIRouter(
     prefix="/admin", dependencies=[Depends(require_admin)], include_in_schema=False
 )
 RETRY_AFTER_S = "1"
+# What a client may retry: the runner's refusal -> (metric reason, status, detail).
+_RETRYABLE: dict[type[Exception], tuple[str, int, str]] = {
+    Overloaded: ("overloaded", 503, "the service is busy; retry shortly"),
+    Unavailable: ("unavailable", 503, "the model is unavailable for a moment; retry shortly"),
+    TimedOut: ("timeout", 504, "tagging took longer than the request timeout"),
+}
 CLIENT_GONE = 499  # nginx's "client closed request": nobody reads it, the access log shows it
 
 
@@ -138,27 +144,10 @@ async def _predict(
         raise HTTPException(
             status_code=500, detail=f"tagging this request failed ({e}); it was logged"
         ) from None
-    except Overloaded:
-        metrics.rejected.labels("overloaded").inc()
-        raise HTTPException(
-            status_code=503,
-            detail="the service is busy; retry shortly",
-            headers={"Retry-After": RETRY_AFTER_S},
-        ) from None
-    except Unavailable:
-        metrics.rejected.labels("unavailable").inc()
-        raise HTTPException(
-            status_code=503,
-            detail="the model is unavailable for a moment; retry shortly",
-            headers={"Retry-After": RETRY_AFTER_S},
-        ) from None
-    except TimedOut:
-        metrics.rejected.labels("timeout").inc()
-        raise HTTPException(
-            status_code=504,
-            detail="tagging took longer than the request timeout",
-            headers={"Retry-After": RETRY_AFTER_S},
-        ) from None
+    except (Overloaded, Unavailable, TimedOut) as e:
+        reason, status, detail = _RETRYABLE[type(e)]
+        metrics.rejected.labels(reason).inc()
+        raise HTTPException(status, detail, headers={"Retry-After": RETRY_AFTER_S}) from None
     for prediction in predictions:
         for span in prediction.spans:
             metrics.count_span(span.label)
