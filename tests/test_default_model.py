@@ -254,7 +254,7 @@ def test_a_model_saved_before_cells_loads_as_a_bidirectional_lstm(tmp_path: Path
     assert loaded.config.tokenizer == "spacy"
 
 
-def test_served_answers_are_exactly_those_recorded_before_the_speed_work(default) -> None:
+def test_served_answers_are_those_recorded_before_the_speed_work(default) -> None:
     """Every answer on the dev and test sets (tags, offsets, spans, values; confidences within
     float error) is the one recorded in tests/served_answers.jsonl.gz, batched and streamed
     alike: speed work changes no answer. `python -m tests.served_answers` records them again,
