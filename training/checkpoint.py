@@ -1,7 +1,8 @@
 """Training checkpoints: after every epoch, everything needed to go on exactly where it stopped.
 
 A checkpoint is a directory beside the model's, ``.<model>.checkpoint``, written atomically with
-:func:`model.artifact.write_directory`: the network, the best epoch's network, Adam's state and
+:func:`model.artifact.write_directory`: the network, the best epoch's network, the moving average
+of the weights, Adam's state and
 both random generators (safetensors), and the bookkeeping (JSON). It remembers the training data's
 hash and both configs; resuming with other data or settings is refused.
 """
@@ -36,10 +37,12 @@ class Checkpoint:
     torch_rng: torch.Tensor
     python_rng: Any
     info: dict[str, Any]  # best epoch, best F1 and report, history, data hash, configs
+    average: dict[str, torch.Tensor] | None = None  # the moving average of the weights, if any
 
     def save(self, out_dir: str | Path) -> None:
         tensors = {f"model.{k}": v.contiguous() for k, v in self.model.items()}
         tensors |= {f"best.{k}": v.contiguous() for k, v in self.best.items()}
+        tensors |= {f"average.{k}": v.contiguous() for k, v in (self.average or {}).items()}
         tensors["rng.torch"] = self.torch_rng
         for index, state in self.optimizer["state"].items():
             for key, value in state.items():
@@ -80,6 +83,7 @@ class Checkpoint:
             torch_rng=tensors["rng.torch"],
             python_rng=(version, tuple(internal), gauss),
             info=info,
+            average={k[8:]: v for k, v in tensors.items() if k.startswith("average.")} or None,
         )
 
 

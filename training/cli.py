@@ -24,6 +24,7 @@ from typing import Annotated, Any
 
 import orjson
 import typer
+from pydantic import ValidationError
 
 from data.formats import FORMATS, PRETOKENIZED, DataFormatError, guess_format, read_examples
 from model.artifact import LoadedModel
@@ -80,6 +81,14 @@ def main(
     ] = False,
 ) -> None:
     pass
+
+
+def _option_errors(error: ValidationError) -> str:
+    """``--hidden-dim: input should be greater than or equal to 1``, one per wrong option."""
+    return "; ".join(
+        f"--{str(e['loc'][0]).replace('_', '-')}: {e['msg'][0].lower()}{e['msg'][1:]}"
+        for e in error.errors()
+    )
 
 
 def _fail(message: str) -> typer.Exit:
@@ -209,6 +218,7 @@ def train(
     frequency_dim: int = T["frequency_dim"].default,
     gazetteer_dim: int = T["gazetteer_dim"].default,
     place_holdout: float = C["place_holdout"].default,
+    average: Annotated[float, typer.Option(help=C["average"].description)] = C["average"].default,
     hidden_dim: int = T["hidden_dim"].default,
     layers: int = T["layers"].default,
     cell: Annotated[
@@ -259,17 +269,21 @@ def train(
         options = {**start.config.model_dump(), **given}
     if init is None or tokenizer is not None:  # a fine-tuned model keeps its tokenizer
         options["tokenizer"] = _tokenizer(tokenizer, fmt)
-    tagger_config = TaggerConfig(**options)
-    train_config = TrainConfig(
-        seed=seed,
-        epochs=epochs,
-        batch_size=batch_size,
-        lr=lr,
-        patience=patience,
-        threads=threads,
-        name=name,
-        place_holdout=place_holdout,
-    )
+    try:
+        tagger_config = TaggerConfig(**options)
+        train_config = TrainConfig(
+            seed=seed,
+            epochs=epochs,
+            batch_size=batch_size,
+            lr=lr,
+            patience=patience,
+            threads=threads,
+            name=name,
+            place_holdout=place_holdout,
+            average=average,
+        )
+    except ValidationError as e:  # an option out of its range: say which, in one line
+        raise _fail(_option_errors(e)) from None
     dev = [e for dev_file in dev_files for e in _examples(dev_file, from_format)]
     try:
         result = run_training(

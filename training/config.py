@@ -45,6 +45,13 @@ class TrainConfig(BaseModel):
         description="share of place names the gazetteer input hides in training (stable by name), "
         "so the model also finds places the table lacks",
     )
+    average: float = Field(
+        0.4,
+        ge=0.0,
+        le=1.0,
+        description="score and keep an exponential moving average of the weights over about this "
+        "share of the budget's batches, not the last batch's weights (0: the weights as trained)",
+    )
     name: str = Field("slot-tagger", description="the model's name in its metadata and the API")
 
     def for_data_size(self, n_sentences: int) -> TrainConfig:
@@ -56,3 +63,13 @@ class TrainConfig(BaseModel):
         )
         patience = self.patience or max(3, round(3 * epochs / 10))
         return self.model_copy(update={"epochs": epochs, "patience": patience})
+
+    def average_decay(self, n_sentences: int) -> float | None:
+        """The moving average's decay per batch: its window (1 / (1 - decay) batches) is
+        ``average`` of the whole budget's batches (0.9998 for the default model's 12,500); None
+        when there is no average. Call on a config :meth:`for_data_size` has filled in."""
+        assert self.epochs is not None, "the budget is filled in first (for_data_size)"
+        if not self.average:
+            return None
+        steps = max(1, math.ceil(n_sentences / self.batch_size)) * self.epochs
+        return max(0.0, 1.0 - 1.0 / (self.average * steps))

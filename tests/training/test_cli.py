@@ -162,6 +162,31 @@ def test_a_bad_data_file_names_its_line(tiny_model_dir, tmp_path) -> None:
     assert f"{data}:1: text: Input should be a valid string" in result.output
 
 
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--hidden-dim", "0"], "error: --hidden-dim: input should be greater than or equal to 1"),
+        (["--average", "2"], "error: --average: input should be less than or equal to 1"),
+        (
+            ["--lr", "0", "--place-holdout", "1"],
+            "error: --lr: input should be greater than 0; "
+            "--place-holdout: input should be less than 1",
+        ),
+    ],
+)
+def test_a_training_option_out_of_range_is_one_clear_error(
+    options, message, tiny_examples, tmp_path
+) -> None:
+    data = tmp_path / "tiny.jsonl"
+    write_jsonl(tiny_examples, data)
+    args = ["train", "--train", str(data), "--dev", str(data), "--out", str(tmp_path / "m")]
+    result = runner.invoke(app, [*args, *options])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "m").exists()
+
+
 def test_help_says_what_the_tool_does_and_shows_an_example() -> None:
     result = runner.invoke(app, ["--help"], prog_name="slot-tagger")
     assert result.exit_code == 0, result.output

@@ -1,5 +1,6 @@
 import logging
 
+import pytest
 import torch
 
 from data.example import Example, GoldSpan
@@ -143,6 +144,48 @@ def test_the_default_budget_follows_the_data_size() -> None:
     assert TrainConfig().for_data_size(200_000).epochs == 10
     chosen = TrainConfig(epochs=5, patience=1).for_data_size(4_478)
     assert (chosen.epochs, chosen.patience) == (5, 1)
+
+
+def test_the_average_spans_a_share_of_the_budget() -> None:
+    from training.config import TrainConfig
+
+    shipped = TrainConfig().for_data_size(40_000)  # 12,500 batches: a window of 5,000
+    assert shipped.average_decay(40_000) == pytest.approx(0.9998)
+    assert TrainConfig(average=0).for_data_size(40_000).average_decay(40_000) is None
+    tiny = TrainConfig(epochs=1, batch_size=4, average=0.5).for_data_size(4)
+    assert tiny.average_decay(4) == 0.0  # a window under one batch: the weights as trained
+
+
+@pytest.mark.parametrize("average", [0.0, 0.4])
+def test_the_kept_network_is_the_moving_average_of_every_batch(
+    average, tiny_examples, tmp_path
+) -> None:
+    """Oracle: the average recomputed from each batch's weights, taken as Adam leaves them."""
+    from torch.optim.optimizer import register_optimizer_step_post_hook
+
+    steps: list[list[torch.Tensor]] = []
+
+    def snapshot(optimizer, args, kwargs) -> None:
+        steps.append([p.detach().clone() for g in optimizer.param_groups for p in g["params"]])
+
+    config = TINY_TRAINING.model_copy(update={"epochs": 1, "average": average})
+    handle = register_optimizer_step_post_hook(snapshot)
+    try:
+        train(tiny_examples, tiny_examples, TINY_TAGGER, config, tmp_path / "m", progress=False)
+    finally:
+        handle.remove()
+    decay = config.for_data_size(len(tiny_examples)).average_decay(len(tiny_examples))
+    expected = steps[0]
+    for weights in steps[1:]:
+        if decay is None:
+            expected = weights
+        else:
+            expected = [decay * e + (1 - decay) * w for e, w in zip(expected, weights, strict=True)]
+    kept = [p for p in artifact.load(tmp_path / "m").tagger.parameters() if p.requires_grad]
+    assert len(steps) == -(-len(tiny_examples) // 4) and len(kept) == len(expected)  # batches of 4
+    assert all(torch.allclose(k, e, atol=1e-6) for k, e in zip(kept, expected, strict=True))
+    as_trained = all(torch.equal(k, w) for k, w in zip(kept, steps[-1], strict=True))
+    assert as_trained == (decay is None)
 
 
 def many_label_examples(n_labels: int = 120) -> list[Example]:
