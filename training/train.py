@@ -124,7 +124,7 @@ def train(
             break
         loss = _train_epoch(run, aligned, train_config, epoch, progress)
         report = evaluate(run.predictor, dev_examples)
-        _log_epoch(epoch, loss, report, progress)
+        _log_epoch(epoch, loss, report, progress, averaged=run.average is not None)
         run.keep_if_best(epoch, loss, report)
         _checkpoint(run, epoch, out_dir, fingerprint)
     meta = _save_best(
@@ -367,10 +367,13 @@ def _train_epoch(
     return total / max(steps, 1)
 
 
-def _log_epoch(epoch: int, loss: float, report: Report, progress: bool) -> None:
-    log.info("epoch %d  loss %.4f  dev F1 %.4f", epoch, loss, report.micro.f1)
+def _log_epoch(epoch: int, loss: float, report: Report, progress: bool, averaged: bool) -> None:
+    """The loss of the weights as trained; the dev F1 of the scored ones (the average, which
+    starts near the first weights and catches up over the first epochs)."""
+    of = " (weights averaged)" if averaged else ""
+    log.info("epoch %d  loss %.4f  dev F1%s %.4f", epoch, loss, of, report.micro.f1)
     if progress:
-        tqdm.write(f"epoch {epoch}: loss {loss:.4f}  dev F1 {report.micro.f1:.4f}")
+        tqdm.write(f"epoch {epoch}: loss {loss:.4f}  dev F1{of} {report.micro.f1:.4f}")
 
 
 def _checkpoint(run: _Run, epoch: int, out_dir: str | Path, fingerprint: dict[str, Any]) -> None:
