@@ -97,7 +97,7 @@ probe: install
 	nice -n 5 $(PY) -m training.probe --out docs
 
 ablation: install data/train.jsonl
-	$(PY) -m training.ablation --epochs 6 --only default --only gazetteer --only frequency \
+	$(PY) -m training.ablation --epochs 6 --only default --only "weight average" --only gazetteer --only frequency \
 		--only neither
 
 # Benchmarks and the soak test: not part of `make test`; the HTTP parts need wrk.

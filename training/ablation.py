@@ -22,8 +22,12 @@ from training.config import TrainConfig
 from training.evaluate import evaluate
 from training.train import train
 
+# Each variant's settings that differ from the default: the network's (model.config.TaggerConfig)
+# or training's (training.config.TrainConfig), told apart by name.
 VARIANTS: dict[str, dict[str, Any]] = {
-    "default (word + char CNN + shape + frequency + gazetteer, word dropout, CRF)": {},
+    "default (word + char CNN + shape + frequency + gazetteer, word dropout, CRF, weights "
+    "averaged)": {},
+    "no weight average (the weights as trained)": {"average": 0.0},
     "no gazetteer input": {"gazetteer_dim": 0},
     "no word frequency input": {"frequency_dim": 0},
     "neither (the first release's network)": {"gazetteer_dim": 0, "frequency_dim": 0},
@@ -43,7 +47,7 @@ def main(
     """Train each variant and print its F1 on both dev sets."""
     train_examples = read_examples(train_file)
     dev, conv_dev = read_examples(dev_file), read_examples(conv_dev_file)
-    config = TrainConfig(epochs=epochs, patience=2, seed=0)
+    base = TrainConfig(epochs=epochs, patience=2, seed=0)
     typer.echo(
         "| variant | dev micro F1 | conversation dev micro F1 | conversation dev precision "
         "| size (MB) | train s |"
@@ -52,12 +56,14 @@ def main(
     for name, overrides in VARIANTS.items():
         if only and not any(o in name for o in only):
             continue
+        network = {k: v for k, v in overrides.items() if k in TaggerConfig.model_fields}
+        config = base.model_copy(update={k: v for k, v in overrides.items() if k not in network})
         with tempfile.TemporaryDirectory() as tmp:
             started = time.perf_counter()
             train(
                 train_examples,
                 [*dev, *conv_dev],
-                TaggerConfig(**overrides),
+                TaggerConfig(**network),
                 config,
                 Path(tmp) / "m",
                 progress=False,
