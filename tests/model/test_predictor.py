@@ -2,6 +2,7 @@
 
 import dataclasses
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -157,4 +158,13 @@ def test_a_forward_pass_holds_a_bounded_number_of_tokens(predictor) -> None:
     for batch in work.batches:
         assert batch.word_ids.shape[0] * batch.word_ids.shape[1] <= MAX_BATCH_TOKENS
     together = predictor.predict(texts)
-    assert together == [p for text in texts for p in predictor.predict([text])]
+    alone = [p for text in texts for p in predictor.predict([text])]
+    without_confidence = [
+        [(s.label, s.start, s.end, s.text, s.value) for s in p.spans] for p in together
+    ]
+    assert [(p.tokens, p.tags) for p in together] == [(p.tokens, p.tags) for p in alone]
+    assert without_confidence == [
+        [(s.label, s.start, s.end, s.text, s.value) for s in p.spans] for p in alone
+    ]
+    for a, b in zip(together, alone, strict=True):  # another batch: another float rounding
+        assert [s.confidence for s in a.spans] == pytest.approx([s.confidence for s in b.spans])
