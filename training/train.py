@@ -261,11 +261,10 @@ class _Run:
         ``average_decay`` is given.
 
         The average is torch's exponential moving average, starting from the weights after the
-        first batch: the first weights keep a share of ``decay ** batches`` in it (17 % after
-        the 8,750 batches of the default model's kept epoch), which pulls the kept network
-        towards a plainer one. The bias-corrected average (without that share) was measured
-        too and was less precise on the conversation dev set (README, "What each part is
-        worth")."""
+        first batch: the first weights keep a share of ``decay ** batches`` in it (about 10 %
+        after the 11,250 batches of the default model's kept epoch), which pulls the kept
+        network towards a plainer one. The bias-corrected average (without that share) was
+        measured too and was less precise on the conversation dev set (README, "Results")."""
         if init is not None:
             assert init.tagger is not None, "an init model is loaded with its tagger"
             old = init.tagger.vocabs
