@@ -47,7 +47,7 @@ def main(
     """Train each variant and print its F1 on both dev sets."""
     train_examples = read_examples(train_file)
     dev, conv_dev = read_examples(dev_file), read_examples(conv_dev_file)
-    base = TrainConfig(epochs=epochs, patience=2, seed=0)
+    base = TrainConfig(epochs=epochs, patience=2, seed=0, average=0.4)  # the default model's
     typer.echo(
         "| variant | dev micro F1 | conversation dev micro F1 | conversation dev precision "
         "| size (MB) | train s |"
@@ -57,7 +57,9 @@ def main(
         if only and not any(o in name for o in only):
             continue
         network = {k: v for k, v in overrides.items() if k in TaggerConfig.model_fields}
-        config = base.model_copy(update={k: v for k, v in overrides.items() if k not in network})
+        config = TrainConfig(
+            **{**base.model_dump(), **{k: v for k, v in overrides.items() if k not in network}}
+        )
         with tempfile.TemporaryDirectory() as tmp:
             started = time.perf_counter()
             train(

@@ -112,7 +112,7 @@ def train(
         train_config,
         rng,
         init,
-        train_config.average_decay(len(aligned.sentences)),
+        train_config.average_decay(len(train_examples)),
     )
     fingerprint = _fingerprint(train_examples, tagger_config, train_config)
     if init is not None:
@@ -221,11 +221,23 @@ def _fingerprint(
     examples: Sequence[Example], tagger_config: TaggerConfig, train_config: TrainConfig
 ) -> dict[str, Any]:
     """What a checkpoint must have been made with to be resumed: the data and the settings."""
-    return {
+    fingerprint = {
         "train_data_sha256": data_sha256(examples),
         "tagger_config": tagger_config.model_dump(),
-        "train_config": train_config.model_dump(exclude={"epochs", "patience", "threads"}),
+        # without the average's share when there is none: a checkpoint from before the option
+        # goes on as it was made
+        "train_config": train_config.model_dump(
+            exclude={
+                "epochs",
+                "patience",
+                "threads",
+                *(() if train_config.average else ("average",)),
+            }
+        ),
     }
+    if train_config.average:  # the decay follows the budget: another --epochs, another average
+        fingerprint["average_decay"] = train_config.average_decay(len(examples))
+    return fingerprint
 
 
 @dataclass

@@ -58,13 +58,14 @@ def test_labels_are_whatever_the_data_contains(tmp_path) -> None:
     assert result.meta.labels == ["airline", "toloc.city_name"]
 
 
-def test_a_stopped_run_resumed_gives_the_same_model(tiny_examples, tmp_path, monkeypatch) -> None:
-    import pytest
-
+@pytest.mark.parametrize("average", [0.0, 0.4])
+def test_a_stopped_run_resumed_gives_the_same_model(
+    average, tiny_examples, tmp_path, monkeypatch
+) -> None:
     import training.train as training_module
     from training.checkpoint import checkpoint_dir
 
-    config = TINY_TRAINING.model_copy(update={"epochs": 4, "patience": 4})
+    config = TINY_TRAINING.model_copy(update={"epochs": 4, "patience": 4, "average": average})
     train(tiny_examples, tiny_examples, TINY_TAGGER, config, tmp_path / "straight", progress=False)
     assert not checkpoint_dir(tmp_path / "straight").exists()  # removed once the model is saved
 
@@ -121,6 +122,55 @@ def test_resume_with_other_settings_is_refused(tiny_examples, tmp_path, monkeypa
         )
 
 
+def test_resuming_an_averaged_run_with_another_budget_is_refused(
+    tiny_examples, tmp_path, monkeypatch
+) -> None:
+    """The average's decay follows the budget: another --epochs would average differently."""
+    from training.checkpoint import Checkpoint
+
+    config = TINY_TRAINING.model_copy(update={"epochs": 1, "average": 0.4})
+    monkeypatch.setattr("training.train.remove_checkpoint", lambda out: None)  # keep it
+    train(tiny_examples, tiny_examples, TINY_TAGGER, config, tmp_path / "m", progress=False)
+    assert Checkpoint.load(tmp_path / "m") is not None
+    longer = config.model_copy(update={"epochs": 3})
+    with pytest.raises(ValueError, match="was made with other data or settings"):
+        train(
+            tiny_examples,
+            tiny_examples,
+            TINY_TAGGER,
+            longer,
+            tmp_path / "m",
+            progress=False,
+            resume=True,
+        )
+
+
+def test_a_checkpoint_from_before_the_average_option_resumes(
+    tiny_examples, tmp_path, monkeypatch
+) -> None:
+    import json
+
+    from training.checkpoint import checkpoint_dir
+
+    config = TINY_TRAINING.model_copy(update={"epochs": 1})
+    monkeypatch.setattr("training.train.remove_checkpoint", lambda out: None)
+    train(tiny_examples, tiny_examples, TINY_TAGGER, config, tmp_path / "m", progress=False)
+    state = checkpoint_dir(tmp_path / "m") / "state.json"
+    info = json.loads(state.read_text())
+    info["train_config"].pop("average", None)  # as an older release wrote it
+    state.write_text(json.dumps(info))
+    result = train(
+        tiny_examples,
+        tiny_examples,
+        TINY_TAGGER,
+        config.model_copy(update={"epochs": 2}),
+        tmp_path / "m",
+        progress=False,
+        resume=True,
+    )
+    assert [h.epoch for h in result.history] == [1, 2]
+
+
 def test_dev_scores_during_training_use_the_current_crf(tiny_examples, tmp_path) -> None:
     """Each epoch's dev F1 is that of the weights at that epoch (the kept model scores the same)."""
     from model.predictor import Predictor
@@ -149,9 +199,9 @@ def test_the_default_budget_follows_the_data_size() -> None:
 def test_the_average_spans_a_share_of_the_budget() -> None:
     from training.config import TrainConfig
 
-    shipped = TrainConfig().for_data_size(40_000)  # 12,500 batches: a window of 5,000
+    shipped = TrainConfig(average=0.4).for_data_size(40_000)  # 12,500 batches: a window of 5,000
     assert shipped.average_decay(40_000) == pytest.approx(0.9998)
-    assert TrainConfig(average=0).for_data_size(40_000).average_decay(40_000) is None
+    assert TrainConfig().for_data_size(40_000).average_decay(40_000) is None  # off by default
     tiny = TrainConfig(epochs=1, batch_size=4, average=0.5).for_data_size(4)
     assert tiny.average_decay(4) == 0.0  # a window under one batch: the weights as trained
 
