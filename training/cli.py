@@ -86,7 +86,8 @@ def main(
 def _option_errors(error: ValidationError) -> str:
     """``--hidden-dim: input should be greater than or equal to 1``, one per wrong option."""
     return "; ".join(
-        f"--{str(e['loc'][0]).replace('_', '-')}: {e['msg'][0].lower()}{e['msg'][1:]}"
+        f"--{_OPTION_OF.get(str(e['loc'][0]), str(e['loc'][0])).replace('_', '-')}: "
+        f"{e['msg'][0].lower()}{e['msg'][1:]}"
         for e in error.errors()
     )
 
