@@ -100,45 +100,31 @@ def test_a_stopped_run_resumed_gives_the_same_model(
     assert [h.epoch for h in result.history] == [1, 2, 3, 4]
 
 
-def test_resume_with_other_settings_is_refused(tiny_examples, tmp_path, monkeypatch) -> None:
-    import pytest
-
+@pytest.mark.parametrize(
+    ("first", "then"),
+    [
+        ({"epochs": 1}, {"epochs": 2, "lr": 0.5}),
+        # the average's decay follows the budget: another --epochs would average differently
+        ({"epochs": 1, "average": 0.4}, {"epochs": 3, "average": 0.4}),
+    ],
+    ids=["another learning rate", "an averaged run with another budget"],
+)
+def test_resume_with_other_settings_is_refused(
+    first, then, tiny_examples, tmp_path, monkeypatch
+) -> None:
     from training.checkpoint import Checkpoint
 
-    config = TINY_TRAINING.model_copy(update={"epochs": 1})
+    config = TINY_TRAINING.model_copy(update=first)
     monkeypatch.setattr("training.train.remove_checkpoint", lambda out: None)  # keep it
     train(tiny_examples, tiny_examples, TINY_TAGGER, config, tmp_path / "m", progress=False)
     assert Checkpoint.load(tmp_path / "m") is not None
-    other = TINY_TRAINING.model_copy(update={"epochs": 2, "lr": 0.5})
+    other = TINY_TRAINING.model_copy(update=then)
     with pytest.raises(ValueError, match="was made with other data or settings"):
         train(
             tiny_examples,
             tiny_examples,
             TINY_TAGGER,
             other,
-            tmp_path / "m",
-            progress=False,
-            resume=True,
-        )
-
-
-def test_resuming_an_averaged_run_with_another_budget_is_refused(
-    tiny_examples, tmp_path, monkeypatch
-) -> None:
-    """The average's decay follows the budget: another --epochs would average differently."""
-    from training.checkpoint import Checkpoint
-
-    config = TINY_TRAINING.model_copy(update={"epochs": 1, "average": 0.4})
-    monkeypatch.setattr("training.train.remove_checkpoint", lambda out: None)  # keep it
-    train(tiny_examples, tiny_examples, TINY_TAGGER, config, tmp_path / "m", progress=False)
-    assert Checkpoint.load(tmp_path / "m") is not None
-    longer = config.model_copy(update={"epochs": 3})
-    with pytest.raises(ValueError, match="was made with other data or settings"):
-        train(
-            tiny_examples,
-            tiny_examples,
-            TINY_TAGGER,
-            longer,
             tmp_path / "m",
             progress=False,
             resume=True,
