@@ -2,9 +2,9 @@
 
 A checkpoint is a directory beside the model's, ``.<model>.checkpoint``, written atomically with
 :func:`model.artifact.write_directory`: the network, the best epoch's network, the moving average
-of the weights, Adam's state and
-both random generators (safetensors), and the bookkeeping (JSON). It remembers the training data's
-hash and both configs; resuming with other data or settings is refused.
+of the weights (if training keeps one), Adam's state and both random generators (safetensors),
+and the bookkeeping (JSON). It remembers the training data's hash and both configs; resuming
+with other data or settings is refused.
 """
 
 from __future__ import annotations
