@@ -224,6 +224,48 @@ def test_the_kept_network_is_the_moving_average_of_every_batch(
     assert as_trained == (decay is None)
 
 
+def test_the_kept_average_is_the_one_of_the_best_epoch_not_the_last(
+    tiny_examples, tmp_path, monkeypatch
+) -> None:
+    """Dev prefers epoch 1 (made so here): the model is the average after epoch 1's batches."""
+    import dataclasses
+
+    from torch.optim.optimizer import register_optimizer_step_post_hook
+
+    import training.train as training_module
+
+    real_evaluate, calls = training_module.evaluate, []
+
+    def first_epoch_best(*args, **kwargs):
+        report = real_evaluate(*args, **kwargs)
+        calls.append(1)
+        worse = dataclasses.replace(report.micro, f1=report.micro.f1 - (len(calls) - 1))
+        return dataclasses.replace(report, micro=worse)
+
+    steps: list[list[torch.Tensor]] = []
+    handle = register_optimizer_step_post_hook(
+        lambda optimizer, args, kwargs: steps.append(
+            [p.detach().clone() for g in optimizer.param_groups for p in g["params"]]
+        )
+    )
+    monkeypatch.setattr(training_module, "evaluate", first_epoch_best)
+    config = TINY_TRAINING.model_copy(update={"epochs": 3, "patience": 3, "average": 0.4})
+    try:
+        result = train(
+            tiny_examples, tiny_examples, TINY_TAGGER, config, tmp_path / "m", progress=False
+        )
+    finally:
+        handle.remove()
+    assert result.best_epoch == 1 and len(calls) == 3
+    decay = config.for_data_size(len(tiny_examples)).average_decay(len(tiny_examples))
+    per_epoch = len(steps) // 3
+    expected = steps[0]
+    for weights in steps[1:per_epoch]:
+        expected = [decay * e + (1 - decay) * w for e, w in zip(expected, weights, strict=True)]
+    kept = [p for p in artifact.load(tmp_path / "m").tagger.parameters() if p.requires_grad]
+    assert all(torch.allclose(k, e, atol=1e-6) for k, e in zip(kept, expected, strict=True))
+
+
 def many_label_examples(n_labels: int = 120) -> list[Example]:
     """Each label (ATIS-style names: dots and underscores) has its own trigger word and comes
     twice, each time beside another label's word."""
