@@ -197,6 +197,11 @@ def _letters(text: str) -> tuple[int, int, int, str]:
     """(Latin letters, wide letters, other letters, the first non-Latin script's name)."""
     if text.isascii():  # every letter is Latin (most traffic): counted without a loop
         return sum(map(str.isalpha, text)), 0, 0, ""
+    return _letters_each(text)
+
+
+def _letters_each(text: str) -> tuple[int, int, int, str]:
+    """:func:`_letters` one character at a time, for any text."""
     latin = wide = other = 0
     script = ""
     for c in text:

@@ -226,30 +226,6 @@ def test_the_report_reads_english_sets_through_the_data_formats(tmp_path) -> Non
     assert read_english(path) == ["fly to Denver\nthen Friday"]
 
 
-def _letters_one_by_one(text: str) -> tuple[int, int, int, str]:
-    """language._letters as first written: a loop over every character (the oracle)."""
-    import unicodedata
-
-    from model.language import _CODE_LETTERS, _is_latin, _is_wide
-
-    latin = wide = other = 0
-    script = ""
-    for c in text:
-        if not c.isalpha():
-            continue
-        if _is_latin(c):
-            latin += 1
-            continue
-        if _is_wide(c):
-            wide += 1
-        else:
-            other += 1
-        if not script:
-            name = unicodedata.name(c, "UNKNOWN").split()[0]
-            script = name if len(name) <= _CODE_LETTERS else name.title()
-    return latin, wide, other, script
-
-
 def _sentence_starts_one_by_one(text: str) -> list[tuple[str, bool]]:
     """language._count_words's Latin words and whether each starts a sentence, as first
     written: the last non-space character carried from word to word (the oracle)."""
@@ -271,11 +247,11 @@ _TEXTS = st.text(alphabet=st.sampled_from(list("aZé .,!?\t\n¿¡'’-") + ["東
 
 @given(_TEXTS)
 def test_letter_and_sentence_counts_are_those_of_the_plain_loops(text: str) -> None:
-    from model.language import _WORD, _is_latin, _letters, _starts_sentence
+    from model.language import _WORD, _is_latin, _letters, _letters_each, _starts_sentence
 
-    assert _letters(text) == _letters_one_by_one(text)
+    assert _letters(text) == _letters_each(text)
     ascii_text = text.encode("ascii", "ignore").decode()
-    assert _letters(ascii_text) == _letters_one_by_one(ascii_text)
+    assert _letters(ascii_text) == _letters_each(ascii_text)  # the shortcut for ASCII text
     words = [(m.group(), m.start()) for m in _WORD.finditer(text) if _is_latin(m.group()[0])]
     assert [(w, _starts_sentence(text, start)) for w, start in words] == (
         _sentence_starts_one_by_one(text)
