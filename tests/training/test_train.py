@@ -1,4 +1,5 @@
 import logging
+from typing import Any
 
 import pytest
 import torch
@@ -192,11 +193,8 @@ def test_the_average_spans_a_share_of_the_budget() -> None:
     assert tiny.average_decay(4) == 0.0  # a window under one batch: the weights as trained
 
 
-@pytest.mark.parametrize("average", [0.0, 0.4])
-def test_the_kept_network_is_the_moving_average_of_every_batch(
-    average, tiny_examples, tmp_path
-) -> None:
-    """Oracle: the average recomputed from each batch's weights, taken as Adam leaves them."""
+def _train_recording_batches(examples, config, out) -> tuple[Any, list[list[torch.Tensor]]]:
+    """Train, and each batch's trainable weights as Adam leaves them (the oracle's input)."""
     from torch.optim.optimizer import register_optimizer_step_post_hook
 
     steps: list[list[torch.Tensor]] = []
@@ -204,20 +202,39 @@ def test_the_kept_network_is_the_moving_average_of_every_batch(
     def snapshot(optimizer, args, kwargs) -> None:
         steps.append([p.detach().clone() for g in optimizer.param_groups for p in g["params"]])
 
-    config = TINY_TRAINING.model_copy(update={"epochs": 1, "average": average})
     handle = register_optimizer_step_post_hook(snapshot)
     try:
-        train(tiny_examples, tiny_examples, TINY_TAGGER, config, tmp_path / "m", progress=False)
+        result = train(examples, examples, TINY_TAGGER, config, out, progress=False)
     finally:
         handle.remove()
-    decay = config.for_data_size(len(tiny_examples)).average_decay(len(tiny_examples))
+    return result, steps
+
+
+def _moving_average(steps: list[list[torch.Tensor]], decay: float | None) -> list[torch.Tensor]:
+    """The exponential moving average from the first batch's weights on (None: the last)."""
     expected = steps[0]
     for weights in steps[1:]:
         if decay is None:
             expected = weights
         else:
             expected = [decay * e + (1 - decay) * w for e, w in zip(expected, weights, strict=True)]
-    kept = [p for p in artifact.load(tmp_path / "m").tagger.parameters() if p.requires_grad]
+    return expected
+
+
+def _kept_weights(out) -> list[torch.Tensor]:
+    return [p for p in artifact.load(out).tagger.parameters() if p.requires_grad]
+
+
+@pytest.mark.parametrize("average", [0.0, 0.4])
+def test_the_kept_network_is_the_moving_average_of_every_batch(
+    average, tiny_examples, tmp_path
+) -> None:
+    """Oracle: the average recomputed from each batch's weights, taken as Adam leaves them."""
+    config = TINY_TRAINING.model_copy(update={"epochs": 1, "average": average})
+    _, steps = _train_recording_batches(tiny_examples, config, tmp_path / "m")
+    decay = config.for_data_size(len(tiny_examples)).average_decay(len(tiny_examples))
+    expected = _moving_average(steps, decay)
+    kept = _kept_weights(tmp_path / "m")
     assert len(steps) == -(-len(tiny_examples) // 4) and len(kept) == len(expected)  # batches of 4
     assert all(torch.allclose(k, e, atol=1e-6) for k, e in zip(kept, expected, strict=True))
     as_trained = all(torch.equal(k, w) for k, w in zip(kept, steps[-1], strict=True))
@@ -230,8 +247,6 @@ def test_the_kept_average_is_the_one_of_the_best_epoch_not_the_last(
     """Dev prefers epoch 1 (made so here): the model is the average after epoch 1's batches."""
     import dataclasses
 
-    from torch.optim.optimizer import register_optimizer_step_post_hook
-
     import training.train as training_module
 
     real_evaluate, calls = training_module.evaluate, []
@@ -242,27 +257,13 @@ def test_the_kept_average_is_the_one_of_the_best_epoch_not_the_last(
         worse = dataclasses.replace(report.micro, f1=report.micro.f1 - (len(calls) - 1))
         return dataclasses.replace(report, micro=worse)
 
-    steps: list[list[torch.Tensor]] = []
-    handle = register_optimizer_step_post_hook(
-        lambda optimizer, args, kwargs: steps.append(
-            [p.detach().clone() for g in optimizer.param_groups for p in g["params"]]
-        )
-    )
     monkeypatch.setattr(training_module, "evaluate", first_epoch_best)
     config = TINY_TRAINING.model_copy(update={"epochs": 3, "patience": 3, "average": 0.4})
-    try:
-        result = train(
-            tiny_examples, tiny_examples, TINY_TAGGER, config, tmp_path / "m", progress=False
-        )
-    finally:
-        handle.remove()
+    result, steps = _train_recording_batches(tiny_examples, config, tmp_path / "m")
     assert result.best_epoch == 1 and len(calls) == 3
     decay = config.for_data_size(len(tiny_examples)).average_decay(len(tiny_examples))
-    per_epoch = len(steps) // 3
-    expected = steps[0]
-    for weights in steps[1:per_epoch]:
-        expected = [decay * e + (1 - decay) * w for e, w in zip(expected, weights, strict=True)]
-    kept = [p for p in artifact.load(tmp_path / "m").tagger.parameters() if p.requires_grad]
+    expected = _moving_average(steps[: len(steps) // 3], decay)
+    kept = _kept_weights(tmp_path / "m")
     assert all(torch.allclose(k, e, atol=1e-6) for k, e in zip(kept, expected, strict=True))
 
 
