@@ -106,15 +106,9 @@ def train(
         tqdm.write(f"{len(train_examples):,} training sentences: {budget}")
     rng = _seed(train_config)
     aligned = _align(train_examples, tagger_config)
-    run = _Run.start(
-        aligned,
-        tagger_config,
-        train_config,
-        rng,
-        init,
-        train_config.average_decay(len(train_examples)),
-    )
-    fingerprint = _fingerprint(train_examples, tagger_config, train_config)
+    decay = train_config.average_decay(len(train_examples))
+    run = _Run.start(aligned, tagger_config, train_config, rng, init, decay)
+    fingerprint = _fingerprint(train_examples, tagger_config, train_config, decay)
     if init is not None:
         fingerprint["init"] = init.meta.version
     if resume:
@@ -218,7 +212,10 @@ def _align(examples: Sequence[Example], config: TaggerConfig) -> Aligned:
 
 
 def _fingerprint(
-    examples: Sequence[Example], tagger_config: TaggerConfig, train_config: TrainConfig
+    examples: Sequence[Example],
+    tagger_config: TaggerConfig,
+    train_config: TrainConfig,
+    average_decay: float | None,
 ) -> dict[str, Any]:
     """What a checkpoint must have been made with to be resumed: the data and the settings."""
     fingerprint = {
@@ -235,8 +232,8 @@ def _fingerprint(
             }
         ),
     }
-    if train_config.average:  # the decay follows the budget: another --epochs, another average
-        fingerprint["average_decay"] = train_config.average_decay(len(examples))
+    if average_decay is not None:  # it follows the budget: another --epochs, another average
+        fingerprint["average_decay"] = average_decay
     return fingerprint
 
 
