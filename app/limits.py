@@ -6,6 +6,8 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.headers import header
+
 
 class BodySizeLimit:
     """Refuse bodies over ``max_bytes``: by Content-Length up front, else while streaming."""
@@ -18,11 +20,7 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        length = None
-        for name, value in scope["headers"]:
-            if name == b"content-length":
-                length = value
-                break
+        length = header(scope["headers"], b"content-length")
         if length is not None:
             if not length.isdigit() or int(length) > self.max_bytes:
                 await self._reject(send)

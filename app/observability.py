@@ -37,6 +37,8 @@ from prometheus_fastapi_instrumentator.routing import get_route_name
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.headers import header
+
 access_log = logging.getLogger("slot_tagger.access")
 _SANE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 # prometheus-fastapi-instrumentator's default buckets (metrics.default), kept as they were.
@@ -229,10 +231,8 @@ def instrument(app: FastAPI) -> Metrics:
 
 
 def _content_length(headers: Any) -> int:
-    for name, value in headers:
-        if name == b"content-length":
-            return int(value) if value.isdigit() else 0
-    return 0
+    value = header(headers, b"content-length")
+    return int(value) if value is not None and value.isdigit() else 0
 
 
 class RequestMetrics:
@@ -422,13 +422,9 @@ class RequestLog:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = ""
-        for name, value in scope["headers"]:
-            if name == b"x-request-id":
-                incoming = value.decode("latin-1")
-                break
+        incoming = (header(scope["headers"], b"x-request-id") or b"").decode("latin-1")
         request_id = incoming if incoming and _SANE_ID.match(incoming) else _request_ids.new()
-        header = (b"x-request-id", request_id.encode())
+        id_header = (b"x-request-id", request_id.encode())
         started = time.perf_counter()
         status = 500
 
@@ -436,7 +432,7 @@ class RequestLog:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*message.get("headers", ()), header]
+                message["headers"] = [*message.get("headers", ()), id_header]
             await send(message)
 
         try:
