@@ -49,12 +49,17 @@ def predictions(predictor) -> list:
     return predictor.predict(texts, reference_date=REFERENCE_DATE, contexts=contexts)
 
 
+def without_confidences(answer: dict) -> dict:
+    """An answer (``Prediction.to_json()``) with its spans' confidences blanked, for comparing
+    what float error cannot change."""
+    return {**answer, "spans": [{**span, "confidence": None} for span in answer["spans"]]}
+
+
 def digest(answer: dict) -> str:
     """A short fingerprint of one answer without its spans' confidences: any change to a tag,
     offset, span or value changes it."""
-    spans = [{**span, "confidence": None} for span in answer["spans"]]
-    canonical = json.dumps({**answer, "spans": spans}, sort_keys=True, ensure_ascii=False).encode()
-    return hashlib.sha256(canonical).hexdigest()[:16]
+    canonical = json.dumps(without_confidences(answer), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
 def confidences(prediction) -> list[float]:

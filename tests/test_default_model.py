@@ -213,17 +213,14 @@ def test_served_without_torch_it_answers_exactly_what_the_torch_network_does(def
     orders, so a confidence a few 1e-9 from a rounding boundary (0.99125) may round to the other
     side of it in the JSON's 4 decimals."""
     from model import artifact
-
-    def without_confidences(prediction: Prediction) -> dict:
-        body = prediction.to_json()
-        return {**body, "spans": [{**s, "confidence": None} for s in body["spans"]]}
+    from tests.served_answers import without_confidences
 
     texts = [e.text for f in ("data/dev.txt", "data/test.txt") for e in read_examples(f)]
     eager = Predictor(artifact.load(artifact.DEFAULT_MODEL_DIR), backend="torch")
     served = Predictor(artifact.load(artifact.DEFAULT_MODEL_DIR, with_tagger=False))
     for a, b in zip(eager.predict(texts), served.predict(texts), strict=True):
         assert a.tags == b.tags
-        assert without_confidences(a) == without_confidences(b)
+        assert without_confidences(a.to_json()) == without_confidences(b.to_json())
         for x, y in zip(a.spans, b.spans, strict=True):
             assert x.confidence == pytest.approx(y.confidence, abs=1e-6)
 
