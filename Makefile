@@ -98,7 +98,7 @@ probe: install
 
 ablation: install data/train.jsonl
 	$(PY) -m training.ablation --epochs 6 --only default --only "weight average" --only gazetteer --only frequency \
-		--only neither
+		--only neither --only "word clusters"
 
 # Benchmarks and the soak test: not part of `make test`; the HTTP parts need wrk.
 bench: install

@@ -493,13 +493,13 @@ def load(model_dir: str | Path, *, with_tagger: bool = True, graph: bool = True)
         raw_config = _json(path / "config.json", files["config.json"])
         if meta.format_version == 1 and isinstance(raw_config, dict):
             raw_config = {"frequency_dim": 0, "gazetteer_dim": 0, **raw_config}
-        if isinstance(raw_config, dict):  # saved before dialogue context: it reads none
-            raw_config = {"context_tokens": 0, **raw_config}
+        if isinstance(raw_config, dict):  # saved before dialogue context or clusters: none
+            raw_config = {"context_tokens": 0, "cluster_dim": 0, **raw_config}
             _check_cell(path, raw_config)
         config = TaggerConfig.model_validate(raw_config)
         raw_vocab = _json(path / "vocab.json", files["vocab.json"])
         lexicon = None
-        if config.frequency_dim or config.gazetteer_dim:
+        if config.uses_lexicon:
             if LEXICON_FILE not in files:
                 raise ModelNotFoundError(f"model at {path} is missing {LEXICON_FILE}")
             lexicon = Lexicon.from_json(_gzipped_json(path / LEXICON_FILE, files[LEXICON_FILE]))

@@ -28,6 +28,12 @@ class TaggerConfig(BaseModel):
     frequency_dim: int = Field(
         8, ge=0, description="word frequency (model.lexicon) embedding size; 0 turns it off"
     )
+    cluster_dim: int = Field(
+        0,
+        ge=0,
+        description="word cluster (model.lexicon) embedding size, per level of the cluster tree; "
+        "0 (the default: it did not pay on the dev sets, README) turns it off",
+    )
     gazetteer_dim: int = Field(
         16, ge=0, description="place-name match (model.lexicon) embedding size; 0 turns it off"
     )
@@ -62,3 +68,8 @@ class TaggerConfig(BaseModel):
         "English rules, or at whitespace only (a model trained on a pre-tokenized BIO or ATIS "
         "file, whose tokens it keeps; model/tokenize.py)",
     )
+
+    @property
+    def uses_lexicon(self) -> bool:
+        """Whether the network reads the lexicon's tables (model.lexicon)."""
+        return bool(self.frequency_dim or self.cluster_dim or self.gazetteer_dim)

@@ -1,5 +1,5 @@
 """Turning token lists into padded id arrays: words, characters, word shapes and the lexicon's
-frequency and gazetteer ids. NumPy only: the tagger takes them as torch tensors
+frequency, word cluster and gazetteer ids. NumPy only: the tagger takes them as torch tensors
 (``torch.as_tensor`` shares their memory), ONNX Runtime as they are."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model.lexicon import Lexicon
+from model.lexicon import CLUSTER_COLUMNS, Lexicon
 from model.vocab import PAD_ID, Vocab
 
 # Word shape ids (0 is padding): the casing signal survives even when the word itself is unknown.
@@ -39,14 +39,15 @@ def shape(text: str) -> int:
     return _SHAPE_ID["mixed"]
 
 
-# (word ids (N,), char ids (N, C), shape ids (N,), frequency ids (N,)) -> token inputs (N, I)
-TokenInputs = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+# (word ids (N,), char ids (N, C), shape ids (N,), frequency ids (N,), cluster ids (N, L))
+# -> token inputs (N, I)
+TokenInputs = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 
 
 @dataclass(frozen=True, slots=True)
 class Vocabs:
-    """The tables a model needs: word keys, characters and tags, and (for models with frequency or
-    gazetteer inputs) the lexicon."""
+    """The tables a model needs: word keys, characters and tags, and (for models with frequency,
+    cluster or gazetteer inputs) the lexicon."""
 
     words: Vocab
     chars: Vocab
@@ -62,6 +63,7 @@ class Batch:
     char_ids: np.ndarray  # (batch, seq_len, word_len) int64
     shape_ids: np.ndarray  # (batch, seq_len) int64
     frequency_ids: np.ndarray  # (batch, seq_len) int64; all padding without a lexicon
+    cluster_ids: np.ndarray  # (batch, seq_len, CLUSTER_COLUMNS) int64; likewise
     gazetteer_ids: np.ndarray  # (batch, seq_len) int64; all padding without a lexicon
     mask: np.ndarray  # (batch, seq_len) bool
     lengths: np.ndarray  # (batch,) int64
@@ -78,7 +80,7 @@ class Encoder:
     each. The memory is bounded: past ``cache_size`` distinct tokens the tables start afresh.
 
     Given ``token_inputs``, the encoder also keeps each token's network input (its word,
-    character, shape and frequency vectors, which depend on the token alone at inference),
+    character, shape, frequency and cluster vectors, which depend on the token alone at inference),
     computing it once per distinct token, so the character CNN runs once per new word instead of
     once per occurrence.
 
@@ -86,8 +88,9 @@ class Encoder:
         vocabs: the model's vocabularies.
         max_word_chars: characters kept per word.
         cache_size: most distinct tokens remembered between calls (0: none).
-        token_inputs: maps (word ids (N,), char ids (N, C), shape ids (N,), frequency ids (N,))
-            to inputs (N, input_dim), e.g. ``OnnxNetwork.token_inputs`` (model/runtime.py).
+        token_inputs: maps (word ids (N,), char ids (N, C), shape ids (N,), frequency ids (N,),
+            cluster ids (N, L)) to inputs (N, input_dim), e.g. ``OnnxNetwork.token_inputs``
+            (model/runtime.py).
         place_holdout: share of place names the gazetteer ids pretend not to know (training).
     """
 
@@ -113,6 +116,7 @@ class Encoder:
         self._words = np.zeros(capacity, dtype=np.int64)  # (N,)
         self._shapes = np.zeros(capacity, dtype=np.int64)  # (N,)
         self._frequencies = np.zeros(capacity, dtype=np.int64)  # (N,)
+        self._clusters = np.zeros((capacity, CLUSTER_COLUMNS), dtype=np.int64)  # (N, L)
         self._chars = np.zeros((capacity, self.max_word_chars), dtype=np.int64)  # (N, C)
         self._char_counts = np.zeros(capacity, dtype=np.int64)  # (N,)
         self._input_table: np.ndarray | None = None  # (N, input_dim), filled up to the row below
@@ -129,6 +133,7 @@ class Encoder:
             self._shapes[row] = shape(token)
             if self.vocabs.lexicon is not None:
                 self._frequencies[row] = self.vocabs.lexicon.frequency_id(token)
+                self._clusters[row] = self.vocabs.lexicon.cluster_ids(token)
             self._chars[row, : len(chars)] = chars
             self._char_counts[row] = len(chars)
             self._rows[token] = row
@@ -139,6 +144,9 @@ class Encoder:
         self._words = np.resize(self._words, size)
         self._shapes = np.resize(self._shapes, size)
         self._frequencies = np.resize(self._frequencies, size)
+        clusters = np.zeros((size, CLUSTER_COLUMNS), dtype=np.int64)
+        clusters[: len(self._clusters)] = self._clusters
+        self._clusters = clusters
         self._char_counts = np.resize(self._char_counts, size)
         chars = np.zeros((size, self.max_word_chars), dtype=np.int64)
         chars[: len(self._chars)] = self._chars
@@ -160,6 +168,7 @@ class Encoder:
                 self._chars[new, :word_len],
                 self._shapes[new],
                 self._frequencies[new],
+                self._clusters[new],
             )  # (N, I)
             if self._input_table is None:
                 shape = (len(self._words), inputs.shape[1])
@@ -196,6 +205,7 @@ class Encoder:
             char_ids=self._chars[:, :word_len][rows],  # (B, T, C)
             shape_ids=self._shapes[rows],  # (B, T)
             frequency_ids=self._frequencies[rows],  # (B, T)
+            cluster_ids=self._clusters[rows],  # (B, T, L)
             gazetteer_ids=gazetteer,  # (B, T)
             mask=np.arange(seq_len)[None, :] < lengths[:, None],  # (B, T)
             lengths=lengths,  # (B,)

@@ -35,6 +35,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from model.errors import CorruptModelError, ModelNotFoundError
+from model.lexicon import CLUSTER_COLUMNS
 
 if TYPE_CHECKING:
     import torch
@@ -249,22 +250,26 @@ def export(tagger: BiLSTMTagger, fold: bool = True) -> tuple[bytes, bytes]:
 
     words, shapes = torch.tensor([1, 1]), torch.tensor([1, 1])  # <unk>: in every vocabulary
     frequencies = torch.tensor([1, 1])
+    clusters = torch.ones((2, CLUSTER_COLUMNS), dtype=torch.long)
     chars = torch.tensor([[1, 1], [1, 0]])
     token_graph = _export(
         _token_inputs_module(tagger),
-        (words, chars, shapes, frequencies),
+        (words, chars, shapes, frequencies, clusters),
         {
             "word_ids": {0: "n"},
             "char_ids": {0: "n", 1: "word_len"},
             "shape_ids": {0: "n"},
             "frequency_ids": {0: "n"},
+            "cluster_ids": {0: "n"},
         },
         "token_inputs",
         {0: "n"},
         fold,
     )
     with torch.no_grad():
-        example = tagger.token_inputs(words[None], chars[None], shapes[None], frequencies[None])
+        example = tagger.token_inputs(
+            words[None], chars[None], shapes[None], frequencies[None], clusters[None]
+        )
     example = torch.cat([example, example])  # two sentences, of lengths 2 and 1: the packed path
     places = torch.tensor([[1, 1], [1, 0]])  # (2, 2)
     contextual = _export(
@@ -297,9 +302,14 @@ def _token_inputs_module(tagger: BiLSTMTagger) -> nn.Module:
             char_ids: torch.Tensor,
             shape_ids: torch.Tensor,
             frequency_ids: torch.Tensor,
+            cluster_ids: torch.Tensor,
         ) -> torch.Tensor:
             x = self.tagger.token_inputs(
-                word_ids[:, None], char_ids[:, None, :], shape_ids[:, None], frequency_ids[:, None]
+                word_ids[:, None],
+                char_ids[:, None, :],
+                shape_ids[:, None],
+                frequency_ids[:, None],
+                cluster_ids[:, None, :],
             )
             return x[:, 0]  # (N, I)
 

@@ -1,12 +1,17 @@
 """What the network knows about words beyond its training sentences: how common each word is in
-English, and which token runs name a place.
+English, which words behave alike, and which token runs name a place.
 
-Two per-token inputs, both looked up in tables saved with the model (``lexicon.json.gz``), so
-serving needs neither ``wordfreq`` nor the place table's builders:
+Three per-token inputs, all looked up in tables saved with the model (``lexicon.json.gz``), so
+serving needs neither ``wordfreq``, ``spacy-lookups-data`` nor the place table's builders:
 
 - **frequency**: the word's Zipf frequency in English (``wordfreq``'s scale: 7 is "the", 5 is
   "stay" or "holiday", 3 is "stevenage"), in half-Zipf buckets. "stay" and "information" look
   like what they are even when the training sentences never had them.
+- **word cluster**: the word's Brown cluster (``spacy-lookups-data``'s English
+  ``lexeme_cluster`` table, 100k words clustered by the words around them in web text; spaCy's
+  ``Lexeme.cluster``): the cluster itself and its ancestors 4, 6 and 10 branchings from the root,
+  so a word the training sentences never had still shares a vector with the words it behaves like
+  ("dine" sits with "stay", "Bali" with "Denver").
 - **gazetteer**: whether the token begins, continues, ends or alone makes up the longest run of
   tokens that names a place, and the kind of place (city, airport, state, country, airport code).
   Matching is greedy left to right on the place table's normalized names ("st. louis" =
@@ -42,6 +47,11 @@ MAX_NAME_TOKENS = 6
 MAX_CODE_ZIPF = 4.0
 # A one-word name as common as this is a function word first ("to", "of", "can" are towns).
 MAX_NAME_ZIPF = 6.0
+# Cluster ids, one column per level: the cluster and its ancestors this many branchings from the
+# root. Per column: 0 padding, 1 a word with no cluster, then one id per distinct value.
+CLUSTER_PREFIXES = (4, 6, 10)
+CLUSTER_COLUMNS = 1 + len(CLUSTER_PREFIXES)
+NO_CLUSTER = (1,) * CLUSTER_COLUMNS
 
 
 def normalize_token(text: str) -> str:
@@ -59,13 +69,20 @@ class Lexicon:
         frequencies: lower-cased word -> frequency bucket (0 .. FREQUENCY_BUCKETS - 1).
         places: normalized place name (tokens joined by spaces) -> index into PLACE_KINDS.
         codes: lower-cased 3-letter airport codes.
+        clusters: lower-cased word -> its Brown cluster as spaCy stores it (``Lexeme.cluster``:
+            the path from the root read from the lowest bit up), a positive int; empty in a
+            lexicon saved before clusters.
     """
 
     frequencies: Mapping[str, int]
     places: Mapping[str, int]
     codes: frozenset[str]
+    clusters: Mapping[str, int] = field(default_factory=dict)
     _prefixes: frozenset[str] = field(init=False, repr=False, compare=False)
     _normalized: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
+    # cluster -> its ids (one per column), and the number of ids of each column
+    _cluster_rows: dict[int, tuple[int, ...]] = field(init=False, repr=False, compare=False)
+    cluster_sizes: tuple[int, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         prefixes = set()
@@ -74,6 +91,19 @@ class Lexicon:
                 words = name.split(" ")
                 prefixes.update(" ".join(words[:n]) for n in range(1, len(words)))
         object.__setattr__(self, "_prefixes", frozenset(prefixes))
+        # Ids follow from the table alone (sorted values), so a saved lexicon gives the same ones.
+        distinct = sorted(set(self.clusters.values()))
+        masks = [-1, *((1 << k) - 1 for k in CLUSTER_PREFIXES)]  # the cluster, its ancestors
+        index = [
+            {value: 2 + i for i, value in enumerate(sorted({c & mask for c in distinct}))}
+            for mask in masks
+        ]
+        rows = {
+            c: tuple(ids[c & mask] for ids, mask in zip(index, masks, strict=True))
+            for c in distinct
+        }
+        object.__setattr__(self, "_cluster_rows", rows)
+        object.__setattr__(self, "cluster_sizes", tuple(2 + len(ids) for ids in index))
 
     @classmethod
     def build(
@@ -81,9 +111,12 @@ class Lexicon:
         place_table: Mapping[str, Any],
         words: Iterable[str],
         zipf: Callable[[str], float],
+        clusters: Mapping[str, int] | None = None,
     ) -> Lexicon:
-        """Tables from the place table (``model/places.json.gz``'s layout) and a word list with its
-        Zipf frequencies (``wordfreq.top_n_list`` and ``wordfreq.zipf_frequency``)."""
+        """Tables from the place table (``model/places.json.gz``'s layout), a word list with its
+        Zipf frequencies (``wordfreq.top_n_list`` and ``wordfreq.zipf_frequency``) and words'
+        Brown clusters (``spacy-lookups-data``'s ``lexeme_cluster``: word -> cluster, 0 for a
+        word with none; cased forms share their lower-cased one's, which wins)."""
         frequencies = {}
         for word in words:
             bucket = int((zipf(word) - MIN_ZIPF) / ZIPF_STEP)
@@ -102,13 +135,18 @@ class Lexicon:
             if key and kind in kinds and len(key.split(" ")) <= MAX_NAME_TOKENS:
                 places.setdefault(key, kinds[kind])
         codes = frozenset(code for code in place_table["codes"] if len(code) == 3)
-        return cls(frequencies, places, codes)
+        by_word: dict[str, int] = {}
+        for word, cluster in (clusters or {}).items():
+            if cluster > 0 and (word.islower() or word.lower() not in by_word):
+                by_word[word.lower()] = cluster
+        return cls(frequencies, places, codes, by_word)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "frequencies": dict(self.frequencies),
             "places": dict(self.places),
             "codes": sorted(self.codes),
+            "clusters": dict(self.clusters),
         }
 
     @classmethod
@@ -116,18 +154,27 @@ class Lexicon:
         """Raises ValueError (or KeyError/TypeError) on a table that is not a lexicon's."""
         frequencies, places = dict(raw["frequencies"]), dict(raw["places"])
         codes = frozenset(raw["codes"])
+        clusters = dict(raw.get("clusters", {}))  # none in a lexicon saved before clusters
         # Checked on the distinct values (a dozen), not on each of the 100k entries.
         buckets, kinds = set(frequencies.values()), set(places.values())
         if not all(type(v) is int and 0 <= v < FREQUENCY_BUCKETS for v in buckets):
             raise ValueError("lexicon frequencies must be buckets 0..13")
         if not all(type(v) is int and 0 <= v < len(PLACE_KINDS) for v in kinds):
             raise ValueError(f"lexicon place kinds must be 0..{len(PLACE_KINDS) - 1}")
-        return cls(frequencies, places, codes)
+        if not all(type(v) is int and v > 0 for v in set(clusters.values())):
+            raise ValueError("lexicon clusters must be positive integers")
+        return cls(frequencies, places, codes, clusters)
 
     def frequency_id(self, token: str) -> int:
         """1 for a word not in the table, else 2 + its bucket."""
         bucket = self.frequencies.get(token.lower())
         return 1 if bucket is None else 2 + bucket
+
+    def cluster_ids(self, token: str) -> tuple[int, ...]:
+        """The ids of the token's cluster and of its ancestors (see CLUSTER_PREFIXES); all 1 for a
+        word with no cluster."""
+        cluster = self.clusters.get(token.lower())
+        return NO_CLUSTER if cluster is None else self._cluster_rows[cluster]
 
     def _normalize(self, token: str) -> str:
         key = self._normalized.get(token)

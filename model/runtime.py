@@ -139,13 +139,16 @@ class OnnxNetwork:
         char_ids: np.ndarray,
         shape_ids: np.ndarray,
         frequency_ids: np.ndarray,
+        cluster_ids: np.ndarray,
     ) -> np.ndarray:
-        """Network inputs of N tokens: (N,), (N, C), (N,), (N,) ids -> (N, input_dim) float32."""
+        """Network inputs of N tokens: (N,), (N, C), (N,), (N,), (N, L) ids -> (N, input_dim)
+        float32."""
         given = {
             "word_ids": word_ids,
             "char_ids": char_ids,
             "shape_ids": shape_ids,
             "frequency_ids": frequency_ids,
+            "cluster_ids": cluster_ids,
         }
         feed = {name: np.ascontiguousarray(given[name]) for name in self._token_graph_inputs}
         (token_inputs,) = self._token_graph.run(["token_inputs"], feed)
@@ -163,6 +166,7 @@ class OnnxNetwork:
                 batch.char_ids.reshape(-1, word_len),
                 batch.shape_ids.reshape(-1),
                 batch.frequency_ids.reshape(-1),
+                batch.cluster_ids.reshape(size * seq_len, -1),
             ).reshape(size, seq_len, -1)  # (B, T, I)
         given = {
             "token_inputs": token_inputs,

@@ -1,4 +1,5 @@
-"""The network: each token's inputs (word, characters, shape, frequency) and the gazetteer ids
+"""The network: each token's inputs (word, characters, shape, frequency, word cluster) and the
+gazetteer ids
 into a recurrent layer (a BiLSTM by default; the cell is the config's), its emissions into a CRF.
 
 This file knows nothing of training loops, files or HTTP.
@@ -14,7 +15,7 @@ from model.cells import OWN_CELLS, CellRNN
 from model.config import TaggerConfig
 from model.crf import CRF, allowed_transitions
 from model.encode import SHAPES, Batch, Vocabs
-from model.lexicon import NUM_FREQUENCY_IDS, NUM_GAZETTEER_IDS
+from model.lexicon import CLUSTER_COLUMNS, NUM_FREQUENCY_IDS, NUM_GAZETTEER_IDS
 from model.vocab import PAD_ID, UNK_ID
 
 
@@ -62,14 +63,30 @@ class BiLSTMTagger(nn.Module):
         if config.shape_dim > 0:
             self.shape_embedding = nn.Embedding(len(SHAPES), config.shape_dim, padding_idx=PAD_ID)
             input_dim += config.shape_dim
-        if (config.frequency_dim or config.gazetteer_dim) and vocabs.lexicon is None:
-            raise ValueError("frequency_dim and gazetteer_dim need vocabularies with a lexicon")
+        if config.uses_lexicon and vocabs.lexicon is None:
+            raise ValueError(
+                "frequency_dim, cluster_dim and gazetteer_dim need vocabularies with a lexicon"
+            )
         self.frequency_embedding: nn.Embedding | None = None
         if config.frequency_dim > 0:
             self.frequency_embedding = nn.Embedding(
                 NUM_FREQUENCY_IDS, config.frequency_dim, padding_idx=PAD_ID
             )
             input_dim += config.frequency_dim
+        self.cluster_embeddings: nn.ModuleList | None = None
+        if config.cluster_dim > 0:
+            assert vocabs.lexicon is not None
+            if not vocabs.lexicon.clusters:
+                raise ValueError("cluster_dim needs a lexicon with word clusters")
+            # One table per level of the cluster tree, zero at first: the rows of clusters no
+            # training word belongs to stay zero, adding nothing for the words that have them.
+            self.cluster_embeddings = nn.ModuleList(
+                nn.Embedding(size, config.cluster_dim, padding_idx=PAD_ID)
+                for size in vocabs.lexicon.cluster_sizes
+            )
+            for table in self.cluster_embeddings:
+                nn.init.zeros_(table.weight)
+            input_dim += CLUSTER_COLUMNS * config.cluster_dim
         self.gazetteer_embedding: nn.Embedding | None = None
         if config.gazetteer_dim > 0:
             # Looked up per sentence (a match spans tokens), so it joins after the token inputs.
@@ -114,8 +131,10 @@ class BiLSTMTagger(nn.Module):
         char_ids: torch.Tensor,
         shape_ids: torch.Tensor,
         frequency_ids: torch.Tensor,
+        cluster_ids: torch.Tensor,
     ) -> torch.Tensor:
-        """What each token brings on its own: (B, T), (B, T, C), (B, T), (B, T) -> (B, T, I)."""
+        """What each token brings on its own: (B, T), (B, T, C), (B, T), (B, T), (B, T, L) ->
+        (B, T, I)."""
         parts = [self.word_embedding(word_ids)]  # [(B, T, word_dim)]
         if self.char_encoder is not None:
             parts.append(self.char_encoder(char_ids))  # (B, T, filters)
@@ -123,6 +142,9 @@ class BiLSTMTagger(nn.Module):
             parts.append(self.shape_embedding(shape_ids))  # (B, T, shape_dim)
         if self.frequency_embedding is not None:
             parts.append(self.frequency_embedding(frequency_ids))  # (B, T, frequency_dim)
+        if self.cluster_embeddings is not None:
+            for level, table in enumerate(self.cluster_embeddings):
+                parts.append(table(cluster_ids[:, :, level]))  # (B, T, cluster_dim)
         return torch.cat(parts, dim=2)  # (B, T, input_dim)
 
     def contextual(
@@ -169,6 +191,7 @@ class BiLSTMTagger(nn.Module):
             torch.as_tensor(batch.char_ids),
             torch.as_tensor(batch.shape_ids),
             torch.as_tensor(batch.frequency_ids),
+            torch.as_tensor(batch.cluster_ids),
         )
         x = self.dropout(x)  # (B, T, I)
         lengths = torch.as_tensor(batch.lengths, device="cpu")  # (B,)

@@ -31,6 +31,9 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "no gazetteer input": {"gazetteer_dim": 0},
     "no word frequency input": {"frequency_dim": 0},
     "neither (the first release's network)": {"gazetteer_dim": 0, "frequency_dim": 0},
+    "with word clusters (Brown clusters from spacy-lookups-data, --cluster-dim 6)": {
+        "cluster_dim": 6
+    },
     "no character CNN": {"char_dim": 0},
     "no CRF (constrained per-token decoding)": {"use_crf": False},
     "hidden size 256": {"hidden_dim": 256},

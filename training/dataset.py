@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import gzip
 import random
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
+from importlib import resources
 
+import orjson
 import torch
 
 from data.example import Example
@@ -64,9 +67,10 @@ LEXICON_WORDS = 100_000
 
 
 @cache
-def build_lexicon() -> Lexicon:
-    """The lexicon a new model saves: English word frequencies from ``wordfreq`` (a training-only
-    dependency, in the ``data`` extra) and the names in the shipped place table."""
+def build_lexicon(clusters: bool = False) -> Lexicon:
+    """The lexicon a new model saves: English word frequencies from ``wordfreq``, the names in the
+    shipped place table and, for a network that reads them, Brown clusters from
+    ``spacy-lookups-data`` (training-only dependencies, in the ``data`` extra)."""
     try:
         import wordfreq
     except ImportError as e:  # pragma: no cover - the dev install has it
@@ -77,7 +81,25 @@ def build_lexicon() -> Lexicon:
     from model.values.places import PlaceIndex
 
     words = wordfreq.top_n_list("en", LEXICON_WORDS)
-    return Lexicon.build(PlaceIndex.load().table, words, lambda w: wordfreq.zipf_frequency(w, "en"))
+    return Lexicon.build(
+        PlaceIndex.load().table,
+        words,
+        lambda w: wordfreq.zipf_frequency(w, "en"),
+        _brown_clusters() if clusters else None,
+    )
+
+
+def _brown_clusters() -> dict[str, int]:
+    """The table spaCy's English lexemes read their ``cluster`` from: 1M words, 0 for most."""
+    try:
+        import spacy_lookups_data
+    except ImportError as e:  # pragma: no cover - the dev install has it
+        raise RuntimeError(
+            "training a model with word clusters needs spacy-lookups-data: "
+            "pip install 'slot-tagger[data]'"
+        ) from e
+    table = resources.files(spacy_lookups_data) / "data" / "en_lexeme_cluster.json.gz"
+    return orjson.loads(gzip.decompress(table.read_bytes()))
 
 
 def build_vocabs(

@@ -161,6 +161,7 @@ def gate_statistics(tagger: BiLSTMTagger, grid: Sequence[ProbeSentence]) -> dict
                 torch.as_tensor(batch.char_ids),
                 torch.as_tensor(batch.shape_ids),
                 torch.as_tensor(batch.frequency_ids),
+                torch.as_tensor(batch.cluster_ids),
             )  # (B, T, I)
             x = tagger.rnn_inputs(x, torch.as_tensor(batch.gazetteer_ids))  # (B, T, I + G)
             gates = forget_gates(tagger.rnn, x, torch.as_tensor(batch.lengths))

@@ -282,8 +282,9 @@ class _Run:
             )
             tagger = grow(init.tagger, vocabs)
         else:
-            uses_lexicon = tagger_config.frequency_dim > 0 or tagger_config.gazetteer_dim > 0
-            lexicon = build_lexicon() if uses_lexicon else None
+            lexicon = None
+            if tagger_config.uses_lexicon:
+                lexicon = build_lexicon(clusters=tagger_config.cluster_dim > 0)
             vocabs = build_vocabs(aligned.sentences, train_config.min_word_count, lexicon)
             tagger = BiLSTMTagger(tagger_config, vocabs)
         encoder = Encoder(

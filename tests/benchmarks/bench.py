@@ -127,6 +127,7 @@ def model_on_device(device: str) -> None:
                 char_ids=torch.as_tensor(b.char_ids, device=device),
                 shape_ids=torch.as_tensor(b.shape_ids, device=device),
                 frequency_ids=torch.as_tensor(b.frequency_ids, device=device),
+                cluster_ids=torch.as_tensor(b.cluster_ids, device=device),
                 gazetteer_ids=torch.as_tensor(b.gazetteer_ids, device=device),
                 mask=torch.as_tensor(b.mask, device=device),
             )

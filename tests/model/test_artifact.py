@@ -13,6 +13,7 @@ from model import artifact
 from model.errors import CorruptModelError, IncompatibleModelError, ModelNotFoundError
 from model.predictor import Predictor
 from model.tagger import BiLSTMTagger
+from tests.served_answers import without_confidences
 
 TEXTS = ["leave Beijing on November 2nd", "arrive Boston on Monday", "from Miami to Atlanta"]
 
@@ -56,16 +57,18 @@ def test_wrong_format_version_fails_with_the_exact_message(tiny_model_dir, tmp_p
 
 
 def test_a_format_1_model_without_a_lexicon_still_loads_and_tags(tiny_model_dir, tmp_path) -> None:
-    # Format 1 as the first release wrote it: no lexicon.json, no frequency or gazetteer sizes,
-    # no exported graph.
+    # Format 1 as the first release wrote it: no lexicon.json, no frequency, cluster or gazetteer
+    # sizes, no exported graph.
     loaded = artifact.load(tiny_model_dir)
-    config = loaded.config.model_copy(update={"frequency_dim": 0, "gazetteer_dim": 0})
+    no_lexicon = {"frequency_dim": 0, "cluster_dim": 0, "gazetteer_dim": 0}
+    config = loaded.config.model_copy(update=no_lexicon)
     vocabs = dataclasses.replace(loaded.tagger.vocabs, lexicon=None)
     old = tmp_path / "old"
     artifact.save(old, BiLSTMTagger(config, vocabs), name="old", graph=False)
     meta, raw_config = (json.loads((old / f).read_text()) for f in ("meta.json", "config.json"))
     (old / "meta.json").write_text(json.dumps({**meta, "format_version": 1}))
-    del raw_config["frequency_dim"], raw_config["gazetteer_dim"]
+    for size in no_lexicon:
+        del raw_config[size]
     (old / "config.json").write_text(json.dumps(raw_config))
     assert not (old / "lexicon.json.gz").exists()
     reloaded = artifact.load(old)
@@ -75,6 +78,42 @@ def test_a_format_1_model_without_a_lexicon_still_loads_and_tags(tiny_model_dir,
     artifact.save(new, reloaded.tagger, name="new")
     as_v1, as_v2 = Predictor.from_dir(old).predict(TEXTS), Predictor.from_dir(new).predict(TEXTS)
     assert [(p.tags, p.spans) for p in as_v1] == [(p.tags, p.spans) for p in as_v2]
+
+
+def test_a_model_saved_before_word_clusters_loads_and_tags_as_before(
+    tiny_model_dir, tmp_path
+) -> None:
+    """Its config.json has no cluster_dim, its lexicon no clusters (the default model shipped
+    before them): it loads without a cluster input and answers exactly as when saved."""
+    import gzip
+
+    loaded = artifact.load(tiny_model_dir)
+    lexicon = dataclasses.replace(loaded.tagger.vocabs.lexicon, clusters={})
+    vocabs = dataclasses.replace(loaded.tagger.vocabs, lexicon=lexicon)
+    config = loaded.config.model_copy(update={"cluster_dim": 0})
+    torch.manual_seed(0)
+    saved = tmp_path / "saved"
+    artifact.save(saved, BiLSTMTagger(config, vocabs), name="before clusters", graph=False)
+    answers = Predictor.from_dir(saved).predict(TEXTS)
+    old = copy_model(saved, tmp_path)
+    raw_config = json.loads((old / "config.json").read_text())
+    del raw_config["cluster_dim"]
+    (old / "config.json").write_text(json.dumps(raw_config))
+    raw_lexicon = json.loads(gzip.decompress((old / "lexicon.json.gz").read_bytes()))
+    del raw_lexicon["clusters"]
+    (old / "lexicon.json.gz").write_bytes(gzip.compress(json.dumps(raw_lexicon).encode()))
+    meta = json.loads((old / "meta.json").read_text())
+    version = artifact.version_of(files_of(old), meta["calibration"])
+    (old / "meta.json").write_text(json.dumps({**meta, "version": version}))
+    artifact.export_graph(old)  # as that release shipped it, with the graph serving runs
+    reloaded = artifact.load(old)
+    assert reloaded.config.cluster_dim == 0 and not reloaded.vocabs.lexicon.clusters
+    for backend in ("torch", "onnx"):
+        again = Predictor.from_dir(old, backend=backend).predict(TEXTS)
+        same = [without_confidences(p.to_json()) for p in again]
+        assert same == [without_confidences(p.to_json()) for p in answers]
+        confidences = [s.confidence for p in again for s in p.spans]
+        assert confidences == pytest.approx([s.confidence for p in answers for s in p.spans])
 
 
 def test_a_missing_lexicon_is_reported_by_name(tiny_model_dir, tmp_path) -> None:

@@ -2,7 +2,14 @@
 
 import pytest
 
-from model.lexicon import FREQUENCY_BUCKETS, PLACE_KINDS, POSITIONS, Lexicon
+from model.lexicon import (
+    CLUSTER_PREFIXES,
+    FREQUENCY_BUCKETS,
+    NO_CLUSTER,
+    PLACE_KINDS,
+    POSITIONS,
+    Lexicon,
+)
 from model.tokenize import tokenize
 
 TABLE = {
@@ -28,11 +35,25 @@ TABLE = {
     "codes": {"lax": 2, "sfo": 2, "the": 2},
 }
 ZIPF = {"the": 7.7, "to": 7.6, "stay": 5.3, "lax": 3.5, "new": 6.4, "sfo": 2.7}
+# Brown clusters as spaCy stores them: the path from the root read from the lowest bit up
+# (spacy-lookups-data's real values for these words; 0 is a word with no cluster).
+CLUSTERS = {
+    "stay": 0b10110001010,
+    "dine": 0b10110001010,
+    "Denver": 0b10100110,
+    "Bali": 0b10100110,
+    "Boston": 0b11010100110,
+    "boston": 0b11010100110,
+    "Monday": 0b1101101010,
+    "lol": 0,
+    # a cased form never overrides the lower-case word's own cluster
+    "STAY": 0b1,
+}
 
 
 @pytest.fixture(scope="module")
 def lexicon() -> Lexicon:
-    return Lexicon.build(TABLE, ZIPF, ZIPF.__getitem__)
+    return Lexicon.build(TABLE, ZIPF, ZIPF.__getitem__, CLUSTERS)
 
 
 def ids_of(lexicon: Lexicon, text: str, holdout: float = 0.0) -> list[str]:
@@ -88,17 +109,53 @@ def test_frequency_ids_are_buckets_and_unknown_words_share_one(lexicon) -> None:
     assert lexicon.frequency_id("stay") < lexicon.frequency_id("the")
 
 
+def test_words_of_one_cluster_share_every_cluster_id_in_any_case(lexicon) -> None:
+    assert lexicon.cluster_ids("dine") == lexicon.cluster_ids("stay") == lexicon.cluster_ids("STAY")
+    assert lexicon.cluster_ids("denver") == lexicon.cluster_ids("BALI")
+    assert len(lexicon.cluster_ids("stay")) == 1 + len(CLUSTER_PREFIXES)
+
+
+def test_clusters_with_a_common_ancestor_share_its_ids_only(lexicon) -> None:
+    # Denver's and Boston's paths agree on their first 7 branchings ("0110010"), not on the rest.
+    denver, boston = lexicon.cluster_ids("Denver"), lexicon.cluster_ids("Boston")
+    shared = [a == b for a, b in zip(denver, boston, strict=True)]
+    assert shared == [False, *(k <= 7 for k in CLUSTER_PREFIXES)]
+    monday = lexicon.cluster_ids("Monday")  # "0101011011": another branch from the second on
+    assert [a == b for a, b in zip(denver, monday, strict=True)] == [False] * len(monday)
+
+
+def test_a_word_without_a_cluster_gets_the_no_cluster_ids(lexicon) -> None:
+    assert lexicon.cluster_ids("lol") == lexicon.cluster_ids("zzxq") == NO_CLUSTER
+    assert all(i >= 2 for i in lexicon.cluster_ids("stay"))  # 0 padding, 1 no cluster
+    assert all(
+        i < size for i, size in zip(lexicon.cluster_ids("stay"), lexicon.cluster_sizes, strict=True)
+    )
+
+
 def test_json_round_trip_gives_the_same_ids(lexicon) -> None:
     again = Lexicon.from_json(lexicon.to_json())
     text = "from LAX to New York City via Saint Louis"
     assert ids_of(again, text) == ids_of(lexicon, text)
     assert again.frequency_id("stay") == lexicon.frequency_id("stay")
+    words = ["stay", "Denver", "boston", "Monday", "lol"]
+    assert [again.cluster_ids(w) for w in words] == [lexicon.cluster_ids(w) for w in words]
+    assert again.cluster_sizes == lexicon.cluster_sizes
+
+
+def test_a_lexicon_saved_before_clusters_loads_without_them(lexicon) -> None:
+    raw = lexicon.to_json()
+    del raw["clusters"]
+    old = Lexicon.from_json(raw)
+    assert old.cluster_ids("stay") == NO_CLUSTER
+    assert old.frequency_id("stay") == lexicon.frequency_id("stay")
 
 
 def test_a_table_with_out_of_range_ids_is_refused(lexicon) -> None:
     raw = lexicon.to_json()
     with pytest.raises(ValueError, match="place kinds"):
         Lexicon.from_json({**raw, "places": {"x": 99}})
+    with pytest.raises(ValueError, match="clusters must be positive"):
+        Lexicon.from_json({**raw, "clusters": {"x": -3}})
 
 
 def test_a_name_never_matches_across_a_sentence_end(lexicon) -> None:

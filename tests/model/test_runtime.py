@@ -113,3 +113,36 @@ def test_one_place_chooses_the_backend_and_onnx_is_the_default(tiny_model_dir) -
     assert Predictor.from_dir(tiny_model_dir).backend == "onnx"
     with pytest.raises(ValueError, match="expected backend 'torch' or 'onnx', got 'tpu'"):
         network(tagger, "tpu")  # type: ignore[arg-type]
+
+
+def test_a_network_with_word_clusters_exports_and_reads_them_on_both_backends(
+    tiny_model_dir,
+) -> None:
+    """The cluster input goes through the exported graph: ONNX Runtime gives torch's scores,
+    and both change when the cluster vectors do."""
+    import dataclasses
+
+    from model.encode import Encoder
+    from training.dataset import build_lexicon
+
+    loaded = artifact.load(tiny_model_dir)
+    vocabs = dataclasses.replace(loaded.tagger.vocabs, lexicon=build_lexicon(clusters=True))
+    config = loaded.config.model_copy(update={"cluster_dim": 4})
+    torch.manual_seed(0)
+    tagger = BiLSTMTagger(config, vocabs).eval()
+    assert tagger.cluster_embeddings is not None
+    with torch.no_grad():
+        for table in tagger.cluster_embeddings:
+            table.weight.normal_()  # they start at zero, which would hide a missing input
+    batch = Encoder(vocabs, config.max_word_chars)([["dine", "in", "Boston"], ["stay", "there"]])
+    assert (batch.cluster_ids[batch.mask] > 1).any()  # these words have clusters
+    with torch.inference_mode():
+        expected = tagger.emissions(batch).numpy()
+    assert abs(network(tagger).emissions(batch) - expected)[batch.mask].max() < 1e-5
+    with torch.no_grad():
+        for table in tagger.cluster_embeddings:
+            table.weight.zero_()
+    with torch.inference_mode():
+        without = tagger.emissions(batch).numpy()
+    assert abs(network(tagger).emissions(batch) - without)[batch.mask].max() < 1e-5
+    assert abs(without - expected)[batch.mask].max() > 1e-3

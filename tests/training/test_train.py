@@ -295,7 +295,7 @@ def test_a_set_with_120_labels_trains_and_is_learnt(tmp_path) -> None:
     tagger = TINY_TAGGER.model_copy(
         update={"tokenizer": "whitespace", "char_dim": 0, "word_dim": 32, "hidden_dim": 32}
     )
-    tagger = tagger.model_copy(update={"frequency_dim": 0, "gazetteer_dim": 0})
+    tagger = tagger.model_copy(update={"frequency_dim": 0, "cluster_dim": 0, "gazetteer_dim": 0})
     config = TINY_TRAINING.model_copy(
         update={"epochs": 6, "patience": 6, "batch_size": 16, "lr": 0.05}
     )
