@@ -82,6 +82,12 @@ class Settings(BaseSettings):
     )
     cors_origins: list[str] = Field(default_factory=list, description="origins allowed by CORS")
     json_logs: bool = Field(True, description="one JSON line per request on the access log")
+    otel: bool = Field(
+        False,
+        description="FastAPI's native OpenTelemetry spans, metrics and logs, through the globally "
+        "configured providers; off, FastAPI skips the check for them that it makes on every "
+        "request (the service's own metrics and access log are on either way)",
+    )
 
     @field_validator("api_key", "admin_token")
     @classmethod

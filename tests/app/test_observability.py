@@ -2,6 +2,7 @@
 
 import io
 
+import pytest
 from fastapi import FastAPI, HTTPException
 from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry
@@ -111,3 +112,29 @@ def test_access_log_lines_are_written_together_and_all_arrive() -> None:
     handler.close()  # at exit: what waits is written, the flusher stops
     assert stream.getvalue().endswith("line 6\nline 7\n")
     wait_until(lambda: not handler._flusher.is_alive(), "the flusher to stop")
+
+
+def test_fastapi_opentelemetry_spans_only_when_asked_for(tiny_model_dir, monkeypatch) -> None:
+    """FastAPI's native telemetry is off by default (it costs a provider check per request):
+    with a configured tracer provider a request makes no span; with SLOT_TAGGER_OTEL on, it
+    makes FastAPI's server span."""
+    sdk = pytest.importorskip("opentelemetry.sdk.trace")
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from app.main import create_app
+    from app.settings import Settings
+
+    exporter = InMemorySpanExporter()
+    provider = sdk.TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    monkeypatch.setattr(trace, "get_tracer_provider", lambda: provider)  # not the global one
+    spans = {}
+    for otel in (False, True):
+        exporter.clear()
+        with TestClient(create_app(Settings(model_dir=tiny_model_dir, otel=otel))) as client:
+            assert client.post("/tag", json={"text": "leave Boston"}).status_code == 200
+        spans[otel] = [s.name for s in exporter.get_finished_spans()]
+    assert spans[False] == []
+    assert any("/tag" in name for name in spans[True]), spans[True]
