@@ -220,9 +220,11 @@ def _fingerprint(
     """What a checkpoint must have been made with to be resumed: the data and the settings."""
     fingerprint = {
         "train_data_sha256": data_sha256(examples),
-        "tagger_config": tagger_config.model_dump(),
-        # without the average's share when there is none: a checkpoint from before the option
-        # goes on as it was made
+        # without the options a checkpoint from before them lacks, when they are off (word
+        # clusters, the average's share): such a checkpoint goes on as it was made
+        "tagger_config": tagger_config.model_dump(
+            exclude=set() if tagger_config.cluster_dim else {"cluster_dim"}
+        ),
         "train_config": train_config.model_dump(
             exclude={
                 "epochs",
