@@ -144,17 +144,11 @@ class Encoder:
         self._words = np.resize(self._words, size)
         self._shapes = np.resize(self._shapes, size)
         self._frequencies = np.resize(self._frequencies, size)
-        clusters = np.zeros((size, CLUSTER_COLUMNS), dtype=np.int64)
-        clusters[: len(self._clusters)] = self._clusters
-        self._clusters = clusters
         self._char_counts = np.resize(self._char_counts, size)
-        chars = np.zeros((size, self.max_word_chars), dtype=np.int64)
-        chars[: len(self._chars)] = self._chars
-        self._chars = chars
+        self._clusters = _grown(self._clusters, size)
+        self._chars = _grown(self._chars, size)
         if self._input_table is not None:
-            table = np.zeros((size, self._input_table.shape[1]), dtype=np.float32)
-            table[: len(self._input_table)] = self._input_table
-            self._input_table = table
+            self._input_table = _grown(self._input_table, size)
 
     def _token_inputs_of(self, rows: np.ndarray) -> np.ndarray:
         """The network inputs of the rows (B, T), computing those of rows added since last time."""
@@ -211,3 +205,10 @@ class Encoder:
             lengths=lengths,  # (B,)
             token_inputs=self._token_inputs_of(rows) if self.token_inputs is not None else None,
         )
+
+
+def _grown(table: np.ndarray, rows: int) -> np.ndarray:
+    """A 2-D table with more rows: the old ones first, zeros after."""
+    grown = np.zeros((rows, table.shape[1]), dtype=table.dtype)
+    grown[: len(table)] = table
+    return grown

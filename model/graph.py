@@ -250,7 +250,7 @@ def export(tagger: BiLSTMTagger, fold: bool = True) -> tuple[bytes, bytes]:
 
     words, shapes = torch.tensor([1, 1]), torch.tensor([1, 1])  # <unk>: in every vocabulary
     frequencies = torch.tensor([1, 1])
-    clusters = torch.ones((2, CLUSTER_COLUMNS), dtype=torch.long)
+    clusters = torch.ones((2, CLUSTER_COLUMNS), dtype=torch.long)  # (N, L): no cluster
     chars = torch.tensor([[1, 1], [1, 0]])
     token_graph = _export(
         _token_inputs_module(tagger),

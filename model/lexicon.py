@@ -7,11 +7,12 @@ serving needs neither ``wordfreq``, ``spacy-lookups-data`` nor the place table's
 - **frequency**: the word's Zipf frequency in English (``wordfreq``'s scale: 7 is "the", 5 is
   "stay" or "holiday", 3 is "stevenage"), in half-Zipf buckets. "stay" and "information" look
   like what they are even when the training sentences never had them.
-- **word cluster**: the word's Brown cluster (``spacy-lookups-data``'s English
-  ``lexeme_cluster`` table, 100k words clustered by the words around them in web text; spaCy's
-  ``Lexeme.cluster``): the cluster itself and its ancestors 4, 6 and 10 branchings from the root,
-  so a word the training sentences never had still shares a vector with the words it behaves like
-  ("dine" sits with "stay", "Bali" with "Denver").
+- **word cluster** (optional, ``cluster_dim``): the word's Brown cluster (``spacy-lookups-data``'s
+  English ``lexeme_cluster`` table, the one spaCy's ``Lexeme.cluster`` reads: 190k spellings
+  clustered by the words around them in web text; each lower-cased word takes its most frequent
+  spelling's, :func:`clusters_by_word`, 100k words): the cluster itself and its ancestors 4, 6 and
+  10 branchings from the root, so a word the training sentences never had still shares a vector
+  with the words it behaves like ("dine" sits with "stay", "Bali" with "Denver").
 - **gazetteer**: whether the token begins, continues, ends or alone makes up the longest run of
   tokens that names a place, and the kind of place (city, airport, state, country, airport code).
   Matching is greedy left to right on the place table's normalized names ("st. louis" =
@@ -25,6 +26,7 @@ learns to find places the table lacks from their context.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -52,6 +54,7 @@ MAX_NAME_ZIPF = 6.0
 CLUSTER_PREFIXES = (4, 6, 10)
 CLUSTER_COLUMNS = 1 + len(CLUSTER_PREFIXES)
 NO_CLUSTER = (1,) * CLUSTER_COLUMNS
+FIRST_CLUSTER_ID = 2
 
 
 def normalize_token(text: str) -> str:
@@ -63,7 +66,8 @@ def normalize_token(text: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Lexicon:
-    """Word frequency buckets and place names, with the per-token ids the network reads.
+    """Word frequency buckets, word clusters and place names, with the per-token ids the network
+    reads.
 
     Args:
         frequencies: lower-cased word -> frequency bucket (0 .. FREQUENCY_BUCKETS - 1).
@@ -93,17 +97,23 @@ class Lexicon:
         object.__setattr__(self, "_prefixes", frozenset(prefixes))
         # Ids follow from the table alone (sorted values), so a saved lexicon gives the same ones.
         distinct = sorted(set(self.clusters.values()))
-        masks = [-1, *((1 << k) - 1 for k in CLUSTER_PREFIXES)]  # the cluster, its ancestors
+        whole = -1  # every bit: the cluster itself
+        masks = [whole, *((1 << k) - 1 for k in CLUSTER_PREFIXES)]  # then its ancestors
         index = [
-            {value: 2 + i for i, value in enumerate(sorted({c & mask for c in distinct}))}
-            for mask in masks
+            {
+                value: FIRST_CLUSTER_ID + i
+                for i, value in enumerate(sorted({c & m for c in distinct}))
+            }
+            for m in masks
         ]
         rows = {
             c: tuple(ids[c & mask] for ids, mask in zip(index, masks, strict=True))
             for c in distinct
         }
         object.__setattr__(self, "_cluster_rows", rows)
-        object.__setattr__(self, "cluster_sizes", tuple(2 + len(ids) for ids in index))
+        object.__setattr__(
+            self, "cluster_sizes", tuple(FIRST_CLUSTER_ID + len(ids) for ids in index)
+        )
 
     @classmethod
     def build(
@@ -114,9 +124,8 @@ class Lexicon:
         clusters: Mapping[str, int] | None = None,
     ) -> Lexicon:
         """Tables from the place table (``model/places.json.gz``'s layout), a word list with its
-        Zipf frequencies (``wordfreq.top_n_list`` and ``wordfreq.zipf_frequency``) and words'
-        Brown clusters (``spacy-lookups-data``'s ``lexeme_cluster``: word -> cluster, 0 for a
-        word with none; cased forms share their lower-cased one's, which wins)."""
+        Zipf frequencies (``wordfreq.top_n_list`` and ``wordfreq.zipf_frequency``) and the
+        words' Brown clusters by lower-cased word (:func:`clusters_by_word`)."""
         frequencies = {}
         for word in words:
             bucket = int((zipf(word) - MIN_ZIPF) / ZIPF_STEP)
@@ -135,19 +144,17 @@ class Lexicon:
             if key and kind in kinds and len(key.split(" ")) <= MAX_NAME_TOKENS:
                 places.setdefault(key, kinds[kind])
         codes = frozenset(code for code in place_table["codes"] if len(code) == 3)
-        by_word: dict[str, int] = {}
-        for word, cluster in (clusters or {}).items():
-            if cluster > 0 and (word.islower() or word.lower() not in by_word):
-                by_word[word.lower()] = cluster
-        return cls(frequencies, places, codes, by_word)
+        return cls(frequencies, places, codes, dict(clusters or {}))
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        raw = {
             "frequencies": dict(self.frequencies),
             "places": dict(self.places),
             "codes": sorted(self.codes),
-            "clusters": dict(self.clusters),
         }
+        if self.clusters:  # none: the file stays as it was before clusters (and the version)
+            raw["clusters"] = dict(self.clusters)
+        return raw
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> Lexicon:
@@ -237,6 +244,29 @@ class Lexicon:
 
     def _common(self, word: str, zipf: float) -> bool:
         return self.frequencies.get(word, -1) >= int((zipf - MIN_ZIPF) / ZIPF_STEP)
+
+
+def clusters_by_word(clusters: Mapping[str, int], log_probs: Mapping[str, float]) -> dict[str, int]:
+    """One cluster per lower-cased word: that of its most frequent spelling that has one.
+
+    Brown clusters are of spellings, and a rare spelling clusters with what it looks like, not
+    with what it means: "paris" and "PARIS" sit with "THE" and "NOT", "Paris" with "London" and
+    "Tokyo". The tagger reads text in any case (lower-case transcripts, ALL CAPS chat), so a word
+    gets the cluster of the way it is usually written.
+
+    Args:
+        clusters: spelling -> cluster as spaCy stores it (0: none), ``lexeme_cluster``.
+        log_probs: spelling -> log probability, ``lexeme_prob`` (a spelling it lacks counts as
+            the rarest).
+    """
+    best: dict[str, tuple[float, int]] = {}
+    for spelling, cluster in clusters.items():
+        if cluster <= 0:
+            continue
+        word, prob = spelling.lower(), log_probs.get(spelling, -math.inf)
+        if word not in best or prob > best[word][0]:
+            best[word] = (prob, cluster)
+    return {word: cluster for word, (_, cluster) in best.items()}
 
 
 def _hidden(name: str, share: float) -> bool:

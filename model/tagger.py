@@ -1,6 +1,6 @@
-"""The network: each token's inputs (word, characters, shape, frequency, word cluster) and the
-gazetteer ids
-into a recurrent layer (a BiLSTM by default; the cell is the config's), its emissions into a CRF.
+"""The network: each token's inputs (word, characters, shape, frequency, word cluster) and
+the gazetteer ids into a recurrent layer (a BiLSTM by default; the cell is the config's), its
+emissions into a CRF.
 
 This file knows nothing of training loops, files or HTTP.
 """

@@ -16,7 +16,7 @@ import torch
 from data.example import Example
 from model.context import context_prefix
 from model.encode import Batch, Encoder, Vocabs, word_key
-from model.lexicon import Lexicon
+from model.lexicon import Lexicon, clusters_by_word
 from model.spans import OUTSIDE, to_bio
 from model.tokenize import TOKENIZERS
 from model.vocab import Vocab
@@ -66,11 +66,16 @@ def align(
 LEXICON_WORDS = 100_000
 
 
-@cache
 def build_lexicon(clusters: bool = False) -> Lexicon:
     """The lexicon a new model saves: English word frequencies from ``wordfreq``, the names in the
     shipped place table and, for a network that reads them, Brown clusters from
-    ``spacy-lookups-data`` (training-only dependencies, in the ``data`` extra)."""
+    ``spacy-lookups-data`` (training-only dependencies, in the ``data`` and ``clusters``
+    extras). Built once per process for each value of ``clusters``."""
+    return _lexicon(bool(clusters))
+
+
+@cache
+def _lexicon(clusters: bool) -> Lexicon:
     try:
         import wordfreq
     except ImportError as e:  # pragma: no cover - the dev install has it
@@ -90,16 +95,22 @@ def build_lexicon(clusters: bool = False) -> Lexicon:
 
 
 def _brown_clusters() -> dict[str, int]:
-    """The table spaCy's English lexemes read their ``cluster`` from: 1M words, 0 for most."""
+    """Lower-cased word -> Brown cluster, from the tables spaCy's English lexemes read their
+    ``cluster`` and ``prob`` from (1M spellings, 190k of them with a cluster; each word takes the
+    cluster of its most frequent spelling, :func:`model.lexicon.clusters_by_word`)."""
     try:
         import spacy_lookups_data
     except ImportError as e:  # pragma: no cover - the dev install has it
         raise RuntimeError(
             "training a model with word clusters needs spacy-lookups-data: "
-            "pip install 'slot-tagger[data]'"
+            "pip install 'slot-tagger[clusters]'"
         ) from e
-    table = resources.files(spacy_lookups_data) / "data" / "en_lexeme_cluster.json.gz"
-    return orjson.loads(gzip.decompress(table.read_bytes()))
+    data = resources.files(spacy_lookups_data) / "data"
+    clusters, log_probs = (
+        orjson.loads(gzip.decompress((data / f"en_lexeme_{name}.json.gz").read_bytes()))
+        for name in ("cluster", "prob")
+    )
+    return clusters_by_word(clusters, log_probs)
 
 
 def build_vocabs(

@@ -118,6 +118,10 @@ def test_fastapi_opentelemetry_spans_only_when_asked_for(tiny_model_dir, monkeyp
     """FastAPI's native telemetry is off by default (it costs a provider check per request):
     with a configured tracer provider a request makes no span; with SLOT_TAGGER_OTEL on, it
     makes FastAPI's server span."""
+    import inspect
+
+    if "telemetry" not in inspect.signature(FastAPI.__init__).parameters:
+        pytest.skip("this FastAPI has no native OpenTelemetry (0.165 has)")
     sdk = pytest.importorskip("opentelemetry.sdk.trace")
     from opentelemetry import trace
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor

@@ -9,6 +9,7 @@ from model.lexicon import (
     PLACE_KINDS,
     POSITIONS,
     Lexicon,
+    clusters_by_word,
 )
 from model.tokenize import tokenize
 
@@ -35,25 +36,28 @@ TABLE = {
     "codes": {"lax": 2, "sfo": 2, "the": 2},
 }
 ZIPF = {"the": 7.7, "to": 7.6, "stay": 5.3, "lax": 3.5, "new": 6.4, "sfo": 2.7}
-# Brown clusters as spaCy stores them: the path from the root read from the lowest bit up
-# (spacy-lookups-data's real values for these words; 0 is a word with no cluster).
+# Brown clusters of spellings as spaCy stores them: the path from the root read from the lowest
+# bit up (spacy-lookups-data's real values for these words; 0 is a spelling with no cluster), and
+# how common each spelling is (log probabilities).
 CLUSTERS = {
     "stay": 0b10110001010,
+    "Stay": 0b10010111110,
     "dine": 0b10110001010,
     "Denver": 0b10100110,
     "Bali": 0b10100110,
     "Boston": 0b11010100110,
-    "boston": 0b11010100110,
     "Monday": 0b1101101010,
+    "paris": 0b111011110,  # with "THE" and "NOT"
+    "Paris": 0b1010100110,  # with "London" and "Tokyo"
+    "PARIS": 0b111011110,
     "lol": 0,
-    # a cased form never overrides the lower-case word's own cluster
-    "STAY": 0b1,
 }
+LOG_PROBS = {"stay": -9.0, "Stay": -11.2, "paris": -14.3, "Paris": -11.8, "PARIS": -17.0}
 
 
 @pytest.fixture(scope="module")
 def lexicon() -> Lexicon:
-    return Lexicon.build(TABLE, ZIPF, ZIPF.__getitem__, CLUSTERS)
+    return Lexicon.build(TABLE, ZIPF, ZIPF.__getitem__, clusters_by_word(CLUSTERS, LOG_PROBS))
 
 
 def ids_of(lexicon: Lexicon, text: str, holdout: float = 0.0) -> list[str]:
@@ -115,11 +119,21 @@ def test_words_of_one_cluster_share_every_cluster_id_in_any_case(lexicon) -> Non
     assert len(lexicon.cluster_ids("stay")) == 1 + len(CLUSTER_PREFIXES)
 
 
+def test_a_word_takes_the_cluster_of_its_most_frequent_spelling(lexicon) -> None:
+    # "Paris" is how the word is written: lower-case "paris" gets its cluster, not the one of
+    # the rare spelling "paris"; "stay" is written in lower case, so "Stay" and "STAY" get that.
+    assert lexicon.cluster_ids("paris") == lexicon.cluster_ids("PARIS")
+    assert lexicon.clusters["paris"] == CLUSTERS["Paris"]
+    assert lexicon.clusters["stay"] == CLUSTERS["stay"]
+    # a spelling without a probability counts as the rarest, and 0 is no cluster at all
+    assert clusters_by_word({"Zzx": 5, "zzx": 7, "qq": 0}, {"zzx": -20.0}) == {"zzx": 7}
+
+
 def test_clusters_with_a_common_ancestor_share_its_ids_only(lexicon) -> None:
-    # Denver's and Boston's paths agree on their first 7 branchings ("0110010"), not on the rest.
+    # Denver's and Boston's paths agree on their first 9 branchings and part at the 10th.
     denver, boston = lexicon.cluster_ids("Denver"), lexicon.cluster_ids("Boston")
     shared = [a == b for a, b in zip(denver, boston, strict=True)]
-    assert shared == [False, *(k <= 7 for k in CLUSTER_PREFIXES)]
+    assert shared == [False, *(k < 10 for k in CLUSTER_PREFIXES)]
     monday = lexicon.cluster_ids("Monday")  # "0101011011": another branch from the second on
     assert [a == b for a, b in zip(denver, monday, strict=True)] == [False] * len(monday)
 

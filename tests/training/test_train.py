@@ -296,7 +296,7 @@ def test_a_set_with_120_labels_trains_and_is_learnt(tmp_path) -> None:
     tagger = TINY_TAGGER.model_copy(
         update={"tokenizer": "whitespace", "char_dim": 0, "word_dim": 32, "hidden_dim": 32}
     )
-    tagger = tagger.model_copy(update={"frequency_dim": 0, "cluster_dim": 0, "gazetteer_dim": 0})
+    tagger = tagger.model_copy(update={"frequency_dim": 0, "gazetteer_dim": 0})
     config = TINY_TRAINING.model_copy(
         update={"epochs": 6, "patience": 6, "batch_size": 16, "lr": 0.05}
     )
@@ -308,3 +308,32 @@ def test_a_set_with_120_labels_trains_and_is_learnt(tmp_path) -> None:
     assert report.micro.f1 >= 0.95
     assert len(report.labels) == 120
     assert all(s.support == 2 for s in report.labels.values())
+
+
+def test_a_network_with_word_clusters_trains_saves_loads_and_fine_tunes(
+    tiny_examples, tmp_path
+) -> None:
+    """--cluster-dim end to end: the trained cluster vectors are saved with the lexicon's
+    clusters, the loaded model answers alike on both backends, and a fine-tune keeps them."""
+    tagger = TINY_TAGGER.model_copy(update={"cluster_dim": 4})
+    config = TINY_TRAINING.model_copy(update={"epochs": 3, "patience": 3})
+    train(tiny_examples, tiny_examples, tagger, config, tmp_path / "m", progress=False)
+    loaded = artifact.load(tmp_path / "m")
+    assert loaded.config.cluster_dim == 4
+    lexicon = loaded.vocabs.lexicon
+    assert (
+        lexicon.cluster_ids("Denver") == lexicon.cluster_ids("denver") != lexicon.cluster_ids("to")
+    )
+    assert loaded.tagger.cluster_embeddings is not None
+    trained = [t.weight.detach().clone() for t in loaded.tagger.cluster_embeddings]
+    assert all(w.abs().sum() > 0 for w in trained)  # learnt from zero
+    texts = ["leave Denver on March 4th", "from Miami to Atlanta", "thank you"]
+    eager = Predictor.from_dir(tmp_path / "m", backend="torch").predict(texts)
+    served = Predictor.from_dir(tmp_path / "m", backend="onnx").predict(texts)
+    assert [p.tags for p in served] == [p.tags for p in eager]
+    one_epoch = config.model_copy(update={"epochs": 1, "patience": 1, "lr": 1e-9})
+    train(tiny_examples, tiny_examples, tagger, one_epoch, tmp_path / "ft", False, init=loaded)
+    tuned = artifact.load(tmp_path / "ft")
+    assert tuned.vocabs.lexicon.clusters == lexicon.clusters
+    for before, after in zip(trained, tuned.tagger.cluster_embeddings, strict=True):
+        assert torch.allclose(before, after.weight, atol=1e-6)  # kept (a near-zero step)
