@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import gzip
+import importlib
 import random
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from types import ModuleType
 
 import orjson
 import torch
@@ -76,13 +78,7 @@ def build_lexicon(clusters: bool = False) -> Lexicon:
 
 @cache
 def _lexicon(clusters: bool) -> Lexicon:
-    try:
-        import wordfreq
-    except ImportError as e:  # pragma: no cover - the dev install has it
-        raise RuntimeError(
-            "training a model with frequency or gazetteer inputs needs wordfreq: "
-            "pip install 'slot-tagger[data]'"
-        ) from e
+    wordfreq = _training_package("wordfreq", "frequency or gazetteer inputs", "data")
     from model.values.places import PlaceIndex
 
     words = wordfreq.top_n_list("en", LEXICON_WORDS)
@@ -98,19 +94,25 @@ def _brown_clusters() -> dict[str, int]:
     """Lower-cased word -> Brown cluster, from the tables spaCy's English lexemes read their
     ``cluster`` and ``prob`` from (1M spellings, 190k of them with a cluster; each word takes the
     cluster of its most frequent spelling, :func:`model.lexicon.clusters_by_word`)."""
-    try:
-        import spacy_lookups_data
-    except ImportError as e:  # pragma: no cover - the dev install has it
-        raise RuntimeError(
-            "training a model with word clusters needs spacy-lookups-data: "
-            "pip install 'slot-tagger[clusters]'"
-        ) from e
-    data = resources.files(spacy_lookups_data) / "data"
+    lookups = _training_package("spacy_lookups_data", "word clusters", "clusters")
+    data = resources.files(lookups) / "data"
     clusters, log_probs = (
         orjson.loads(gzip.decompress((data / f"en_lexeme_{name}.json.gz").read_bytes()))
         for name in ("cluster", "prob")
     )
     return clusters_by_word(clusters, log_probs)
+
+
+def _training_package(module: str, needed_for: str, extra: str) -> ModuleType:
+    """A package only training needs, or an error saying which extra installs it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as e:  # pragma: no cover - the dev install has them all
+        package = module.replace("_", "-")
+        raise RuntimeError(
+            f"training a model with {needed_for} needs {package}: "
+            f"pip install 'slot-tagger[{extra}]'"
+        ) from e
 
 
 def build_vocabs(
