@@ -131,9 +131,10 @@ class Encoder:
             chars = self.vocabs.chars.ids(token[: self.max_word_chars])
             self._words[row] = self.vocabs.words.id(word_key(token))
             self._shapes[row] = shape(token)
-            if self.vocabs.lexicon is not None:
-                self._frequencies[row] = self.vocabs.lexicon.frequency_id(token)
-                self._clusters[row] = self.vocabs.lexicon.cluster_ids(token)
+            if (lexicon := self.vocabs.lexicon) is not None:
+                self._frequencies[row] = lexicon.frequency_id(token)
+                if lexicon.clusters:  # else no network reads them: padding ids
+                    self._clusters[row] = lexicon.cluster_ids(token)
             self._chars[row, : len(chars)] = chars
             self._char_counts[row] = len(chars)
             self._rows[token] = row
