@@ -203,12 +203,7 @@ def save(
         "tags": tagger.vocabs.tags.to_json(),
     }
     files = {
-        "config.json": json.dumps(
-            tagger.config.model_dump(
-                exclude=set() if tagger.config.cluster_dim else {"cluster_dim"}
-            ),
-            indent=2,
-        ).encode(),
+        "config.json": json.dumps(_config_json(tagger.config), indent=2).encode(),
         "vocab.json": json.dumps(vocab, ensure_ascii=False).encode(),
         "weights.safetensors": safetensors.torch.save(state),
     }
