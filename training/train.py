@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from pydantic import ValidationError
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm import tqdm
 
@@ -211,6 +212,10 @@ def _align(examples: Sequence[Example], config: TaggerConfig) -> Aligned:
     return aligned
 
 
+# What may differ between a stopped run and its resumption: the budget and the threads.
+_UNFINGERPRINTED = {"epochs", "patience", "threads"}
+
+
 def _fingerprint(
     examples: Sequence[Example],
     tagger_config: TaggerConfig,
@@ -220,19 +225,8 @@ def _fingerprint(
     """What a checkpoint must have been made with to be resumed: the data and the settings."""
     fingerprint = {
         "train_data_sha256": data_sha256(examples),
-        # without the options a checkpoint from before them lacks, when they are off (word
-        # clusters, the average's share): such a checkpoint goes on as it was made
-        "tagger_config": tagger_config.model_dump(
-            exclude=set() if tagger_config.cluster_dim else {"cluster_dim"}
-        ),
-        "train_config": train_config.model_dump(
-            exclude={
-                "epochs",
-                "patience",
-                "threads",
-                *(() if train_config.average else ("average",)),
-            }
-        ),
+        "tagger_config": tagger_config.model_dump(),
+        "train_config": train_config.model_dump(exclude=_UNFINGERPRINTED),
     }
     if average_decay is not None:  # it follows the budget: another --epochs, another average
         fingerprint["average_decay"] = average_decay
@@ -331,7 +325,7 @@ def _resume(run: _Run, out_dir: str | Path, fingerprint: dict[str, Any]) -> None
     saved = Checkpoint.load(out_dir)
     if saved is None:
         return
-    if {k: saved.info.get(k) for k in fingerprint} != json.loads(json.dumps(fingerprint)):
+    if _as_made_now(saved.info, fingerprint) != json.loads(json.dumps(fingerprint)):
         raise ValueError(
             f"the checkpoint at {checkpoint_dir(out_dir)} was made with other data or settings; "
             "run without --resume to start over"
@@ -349,6 +343,20 @@ def _resume(run: _Run, out_dir: str | Path, fingerprint: dict[str, Any]) -> None
     run.history = [EpochLog(*h) for h in saved.info["history"]]
     run.next_epoch = saved.epoch + 1
     log.warning("resuming after epoch %d (best so far: epoch %d)", saved.epoch, run.best_epoch)
+
+
+def _as_made_now(info: dict[str, Any], fingerprint: dict[str, Any]) -> dict[str, Any]:
+    """A checkpoint's fingerprint with the settings it predates at their defaults (a checkpoint
+    from before an option was made as its default does), for comparing with this run's."""
+    saved = {k: info.get(k) for k in fingerprint}
+    try:
+        tagger = TaggerConfig.model_validate(saved["tagger_config"])
+        training = TrainConfig.model_validate(saved["train_config"])
+    except (ValidationError, TypeError):
+        return saved  # not a config this release reads: it differs
+    saved["tagger_config"] = tagger.model_dump()
+    saved["train_config"] = training.model_dump(exclude=_UNFINGERPRINTED)
+    return json.loads(json.dumps(saved))
 
 
 def _train_epoch(
