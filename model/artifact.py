@@ -229,9 +229,14 @@ def save(
 
 
 def _config_json(config: TaggerConfig) -> dict[str, Any]:
-    """config.json's content: without cluster_dim when it is 0, so a model without clusters has
-    the files (and the version) it had before the option."""
-    return config.model_dump(exclude=set() if config.cluster_dim else {"cluster_dim"})
+    """config.json's content: without cluster_dim when it is 0 and members when 1, so a model
+    without clusters or members has the files (and the version) it had before the options."""
+    left_out = {
+        name
+        for name, unused in (("cluster_dim", 0), ("members", 1))
+        if getattr(config, name) == unused
+    }
+    return config.model_dump(exclude=left_out)
 
 
 def export_graph(model_dir: str | Path) -> graphs.Graph:

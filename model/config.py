@@ -62,6 +62,14 @@ class TaggerConfig(BaseModel):
         description="tokens of dialogue context (the last turns before the text) the network "
         "reads first; 0 ignores context (model/context.py)",
     )
+    members: int = Field(
+        1,
+        ge=1,
+        le=8,
+        description="networks side by side, each with every input and layer above, whose tag "
+        "scores are averaged under one CRF: an ensemble (`slot-tagger train --members K` trains "
+        "each alone, then merges them: model/ensemble.py); 1, the default, is one network",
+    )
     tokenizer: Literal["spacy", "whitespace"] = Field(
         "spacy",
         description="how a text is cut into tokens, in training and serving alike: spaCy's "

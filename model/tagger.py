@@ -41,16 +41,30 @@ class CharEncoder(nn.Module):
 class BiLSTMTagger(nn.Module):
     """A BiLSTM-CRF sequence tagger.
 
+    With ``config.members`` K > 1 it is an ensemble: K networks (``members``, each a tagger of
+    one network without a CRF of its own) read the same tokens side by side, and their tag scores
+    are averaged under one CRF (model/ensemble.py makes one from K trained taggers).
+
     Args:
         config: the hyperparameters.
         vocabs: word, character and tag vocabularies (they fix the embedding and output sizes).
     """
 
-    def __init__(self, config: TaggerConfig, vocabs: Vocabs) -> None:
+    def __init__(self, config: TaggerConfig, vocabs: Vocabs, *, crf: bool = True) -> None:
         super().__init__()
         self.config = config
         self.vocabs = vocabs
         num_tags = len(vocabs.tags)
+        self.members: nn.ModuleList | None = None
+        if config.members > 1:
+            one = config.model_copy(update={"members": 1})
+            self.members = nn.ModuleList(
+                BiLSTMTagger(one, vocabs, crf=False) for _ in range(config.members)
+            )
+            self.input_dim = config.members * self.members[0].input_dim
+            self.dropout = nn.Dropout(config.dropout)
+            self._add_crf(config, vocabs)
+            return
         self.word_embedding = nn.Embedding(len(vocabs.words), config.word_dim, padding_idx=PAD_ID)
         input_dim = config.word_dim
         self.char_encoder: CharEncoder | None = None
@@ -93,6 +107,7 @@ class BiLSTMTagger(nn.Module):
             self.gazetteer_embedding = nn.Embedding(
                 NUM_GAZETTEER_IDS, config.gazetteer_dim, padding_idx=PAD_ID
             )
+        self.input_dim = input_dim  # what token_inputs gives per token
         rnn_input_dim = input_dim + config.gazetteer_dim
         between_layers = config.dropout if config.layers > 1 else 0.0
         self.rnn: nn.Module
@@ -118,8 +133,12 @@ class BiLSTMTagger(nn.Module):
         self.dropout = nn.Dropout(config.dropout)
         directions = 2 if config.bidirectional else 1
         self.output = nn.Linear(directions * config.hidden_dim, num_tags)
+        if crf:
+            self._add_crf(config, vocabs)
+
+    def _add_crf(self, config: TaggerConfig, vocabs: Vocabs) -> None:
         allowed, allowed_start = allowed_transitions(vocabs.tags.items)
-        self.crf = CRF(num_tags, allowed, allowed_start)
+        self.crf = CRF(len(vocabs.tags), allowed, allowed_start)
         if not config.use_crf:
             # Without a learned CRF the transition scores stay zero: decoding is then the best
             # per-token path that is still well-formed BIO (constrained decoding).
@@ -134,7 +153,15 @@ class BiLSTMTagger(nn.Module):
         cluster_ids: torch.Tensor,
     ) -> torch.Tensor:
         """What each token brings on its own: (B, T), (B, T, C), (B, T), (B, T), (B, T, L) ->
-        (B, T, I)."""
+        (B, T, I); an ensemble's members' inputs side by side, member after member."""
+        if self.members is not None:
+            return torch.cat(
+                [
+                    m.token_inputs(word_ids, char_ids, shape_ids, frequency_ids, cluster_ids)
+                    for m in self.members
+                ],
+                dim=2,
+            )  # (B, T, K * I)
         parts = [self.word_embedding(word_ids)]  # [(B, T, word_dim)]
         if self.char_encoder is not None:
             parts.append(self.char_encoder(char_ids))  # (B, T, filters)
@@ -150,7 +177,15 @@ class BiLSTMTagger(nn.Module):
     def contextual(
         self, x: torch.Tensor, lengths: torch.Tensor, gazetteer_ids: torch.Tensor
     ) -> torch.Tensor:
-        """Recurrent states then tag scores: (B, T, I), (B,), (B, T) -> (B, T, num_tags)."""
+        """Recurrent states then tag scores: (B, T, I), (B,), (B, T) -> (B, T, num_tags); an
+        ensemble's, the mean of its members' scores, each on its own part of ``x``."""
+        if self.members is not None:
+            parts = x.split(self.members[0].input_dim, dim=2)  # K x (B, T, I / K)
+            scores = [
+                m.contextual(p, lengths, gazetteer_ids)
+                for m, p in zip(self.members, parts, strict=True)
+            ]
+            return torch.stack(scores).mean(dim=0)  # (B, T, K)
         return self.output(self.dropout(self.states(x, lengths, gazetteer_ids)))  # (B, T, K)
 
     def rnn_inputs(self, x: torch.Tensor, gazetteer_ids: torch.Tensor) -> torch.Tensor:
@@ -163,7 +198,15 @@ class BiLSTMTagger(nn.Module):
     def states(
         self, x: torch.Tensor, lengths: torch.Tensor, gazetteer_ids: torch.Tensor
     ) -> torch.Tensor:
-        """The recurrent layer's outputs: (B, T, I), (B,), (B, T) -> (B, T, D*H)."""
+        """The recurrent layer's outputs: (B, T, I), (B,), (B, T) -> (B, T, D*H); an ensemble's
+        members' side by side (B, T, K*D*H)."""
+        if self.members is not None:
+            parts = x.split(self.members[0].input_dim, dim=2)
+            states = [
+                m.states(p, lengths, gazetteer_ids)
+                for m, p in zip(self.members, parts, strict=True)
+            ]
+            return torch.cat(states, dim=2)  # (B, T, K*D*H)
         x = self.rnn_inputs(x, gazetteer_ids)  # (B, T, I + G)
         if isinstance(self.rnn, CellRNN):
             return self.rnn(x, lengths)  # (B, T, D*H): padding handled by the cells themselves
