@@ -222,6 +222,7 @@ def train(
     gazetteer_dim: int = T["gazetteer_dim"].default,
     place_holdout: float = C["place_holdout"].default,
     average: Annotated[float, typer.Option(help=C["average"].description)] = C["average"].default,
+    members: Annotated[int, typer.Option(help=C["members"].description)] = C["members"].default,
     hidden_dim: int = T["hidden_dim"].default,
     layers: int = T["layers"].default,
     cell: Annotated[
@@ -284,6 +285,7 @@ def train(
             name=name,
             place_holdout=place_holdout,
             average=average,
+            members=members,
         )
     except ValidationError as e:  # an option out of its range: say which, in one line
         raise _fail(_option_errors(e)) from None
@@ -302,9 +304,13 @@ def train(
         raise _fail(str(e)) from None
     except OSError as e:  # disk full, permission: one line, and no temporary copy left behind
         raise _fail(f"cannot write to {e.filename or out}: {e.strerror or e}") from None
-    typer.echo(
-        f"kept epoch {result.best_epoch}; model {result.meta.version} saved to {out}", err=True
+    kept = (
+        f"kept epoch {result.best_epoch}"
+        if not result.members
+        else f"{len(result.members)} members merged (kept epochs "
+        f"{', '.join(str(m.best_epoch) for m in result.members)})"
     )
+    typer.echo(f"{kept}; model {result.meta.version} saved to {out}", err=True)
     if start is not None and start.meta.calibration:
         typer.echo(
             f"{init} was calibrated; its calibration does not carry over to new weights: "
@@ -332,7 +338,7 @@ def _draw(model_dir: Path | None, examples: list, out: Path, title: str) -> list
         written = plots.write_report(predictor, examples, out, title=title)
     except OSError as e:
         raise _fail(f"cannot write to {e.filename or out}: {e.strerror or e}") from None
-    if not plots.history_of(predictor.meta):
+    if not plots.runs_of(predictor.meta):
         typer.echo(
             f"{model_dir or 'the shipped model'} keeps no per-epoch history (saved before "
             "training recorded it): no training.png",

@@ -54,6 +54,15 @@ class TrainConfig(BaseModel):
         "default model is trained with 0.4 (`make train-default`); on a small data set or a "
         "fine-tune, whose best epoch comes early in a long budget, the average lags behind",
     )
+    members: int = Field(
+        1,
+        ge=1,
+        le=8,
+        description="train this many networks, from seeds seed, seed + 1, ..., and save them "
+        "merged as one network that scores the mean of theirs (model.ensemble; 1, the default, "
+        "trains one). Each member trains as a model of its own would, one after the other, so "
+        "training takes this many times as long",
+    )
     name: str = Field("slot-tagger", description="the model's name in its metadata and the API")
 
     def for_data_size(self, n_sentences: int) -> TrainConfig:

@@ -2,7 +2,8 @@
 no display), written by ``slot-tagger train`` beside the model and by ``slot-tagger report``.
 
 * ``training.png``: training loss and dev F1 per epoch, the kept epoch marked (from the history
-  ``meta.json`` keeps in ``dev_metrics.history``; models saved before it have none).
+  ``meta.json`` keeps in ``dev_metrics.history``, or per member of an ensemble in
+  ``dev_metrics.members``; models saved before it have none).
 * ``labels.png``: exact-span precision, recall and F1 per label (``slot-tagger evaluate``'s).
 * ``confusion.png``: gold label against predicted label over tokens (B-/I- folded, O included).
 * ``reliability.png``: span confidence against the share of spans exactly right, per bin, with
@@ -49,9 +50,33 @@ class Confusion:
     counts: list[list[int]]
 
 
-def history_of(meta: ModelMeta) -> list[Epoch]:
-    """The per-epoch history a model's ``meta.json`` keeps (empty for models saved without it)."""
-    return [Epoch(h["epoch"], h["loss"], h["dev_f1"]) for h in meta.dev_metrics.get("history", [])]
+@dataclass(frozen=True, slots=True)
+class Run:
+    """One network's training: its epochs and the one kept. ``name`` tells an ensemble's members
+    apart ("" for a model of one network)."""
+
+    history: Sequence[Epoch]
+    best_epoch: int | None = None
+    name: str = ""
+
+
+def _epochs(raw: Sequence[Mapping[str, Any]]) -> list[Epoch]:
+    return [Epoch(h["epoch"], h["loss"], h["dev_f1"]) for h in raw]
+
+
+def runs_of(meta: ModelMeta) -> list[Run]:
+    """The training runs a model's ``meta.json`` keeps: one per member of an ensemble
+    (model.ensemble), one for a single network, none for a model saved before training recorded
+    them."""
+    metrics = meta.dev_metrics
+    if "members" in metrics:
+        return [
+            Run(_epochs(m["history"]), m["best_epoch"], f"member {k} (seed {m['seed']})")
+            for k, m in enumerate(metrics["members"], start=1)
+            if m.get("history")
+        ]
+    history = _epochs(metrics.get("history", []))
+    return [Run(history, metrics.get("best_epoch"))] if history else []
 
 
 def _label(tag: str) -> str:
@@ -92,20 +117,39 @@ def _title(data: str, figures: str) -> str:
     return f"{data}\n{figures}" if data else figures
 
 
-def history_figure(history: Sequence[Epoch], best_epoch: int | None = None) -> Figure:
-    """Two panels: training loss per epoch, and dev micro F1 per epoch; the kept epoch marked."""
+def history_figure(runs: Sequence[Run]) -> Figure:
+    """Two panels: training loss per epoch, and dev micro F1 per epoch, one line per run (an
+    ensemble's members); each run's kept epoch marked."""
     figure = _figure(9, 3.6)
     loss, f1 = figure.subplots(1, 2)
-    epochs = [h.epoch for h in history]
-    loss.plot(epochs, [h.loss for h in history], marker="o", color="#1d4ed8", label="loss")
+    palette = ["#1d4ed8", "#15803d", "#a16207", "#7c3aed", "#be123c", "#0e7490", "#4d7c0f"]
+    for k, run in enumerate(runs):
+        epochs = [h.epoch for h in run.history]
+        color = palette[k % len(palette)]
+        named = f"{run.name}: " if run.name else ""
+        loss.plot(
+            epochs, [h.loss for h in run.history], marker="o", color=color, label=f"{named}loss"
+        )
+        f1.plot(
+            epochs,
+            [h.dev_f1 for h in run.history],
+            marker="o",
+            color=color,
+            label=f"{named}dev F1",
+        )
+        if run.best_epoch is not None:
+            for axes in (loss, f1):
+                axes.axvline(
+                    run.best_epoch,
+                    color=color if run.name else "#a16207",
+                    linestyle="--",
+                    label=f"{named}kept {run.best_epoch}" if named else f"kept: {run.best_epoch}",
+                )
     loss.set(xlabel="epoch", ylabel="training loss (mean per batch)", title="Training loss")
-    f1.plot(epochs, [h.dev_f1 for h in history], marker="o", color="#15803d", label="dev F1")
     f1.set(xlabel="epoch", ylabel="dev F1 (exact spans, micro)", title="Dev F1")
     for axes in (loss, f1):
         axes.grid(alpha=0.3)
-        if best_epoch is not None:
-            axes.axvline(best_epoch, color="#a16207", linestyle="--", label=f"kept: {best_epoch}")
-        axes.legend(loc="best")
+        axes.legend(loc="best", fontsize="small" if len(runs) > 1 else None)
     return figure
 
 
@@ -210,11 +254,10 @@ class Drawn:
 def draw(
     predictor: Predictor,
     examples: Sequence[Example],
-    history: Sequence[Epoch] = (),
-    best_epoch: int | None = None,
+    runs: Sequence[Run] = (),
     title: str = "",
 ) -> Drawn:
-    """Every figure for ``predictor`` on ``examples``; the history's when there is one.
+    """Every figure for ``predictor`` on ``examples``; the training runs' when there are any.
 
     The scores and the confusion matrix are of the model as it serves (its confidence floor
     applied); the reliability diagram has every span of the best path at its temperature, as
@@ -232,8 +275,8 @@ def draw(
         gold = {(s.start, s.end, s.label) for s in example.spans}
         pairs += [(s.confidence, (s.start, s.end, s.label) in gold) for s in prediction.spans]
     figures = {}
-    if history:
-        figures["training.png"] = history_figure(history, best_epoch)
+    if runs:
+        figures["training.png"] = history_figure(runs)
     figures["labels.png"] = labels_figure(report, title)
     figures["confusion.png"] = confusion_figure(matrix, title)
     figures["reliability.png"] = reliability_figure(pairs, title)
@@ -257,12 +300,10 @@ def write_report(
     examples: Sequence[Example],
     out_dir: str | Path,
     title: str = "",
-    history: Sequence[Epoch] | None = None,
+    runs: Sequence[Run] | None = None,
 ) -> list[Path]:
-    """Draw :func:`draw`'s figures for ``predictor`` on ``examples`` into ``out_dir``; the history
-    is the model's own (``meta.json``) unless given."""
-    meta: Any = predictor.meta
-    if history is None:
-        history = history_of(meta)
-    best = meta.dev_metrics.get("best_epoch")
-    return save(draw(predictor, examples, history, best, title).figures, out_dir)
+    """Draw :func:`draw`'s figures for ``predictor`` on ``examples`` into ``out_dir``; the training
+    runs are the model's own (``meta.json``) unless given."""
+    if runs is None:
+        runs = runs_of(predictor.meta)
+    return save(draw(predictor, examples, runs, title).figures, out_dir)

@@ -6,7 +6,9 @@ import copy
 import hashlib
 import json
 import logging
+import os
 import random
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +24,8 @@ from model import artifact
 from model.artifact import LoadedModel, ModelMeta
 from model.config import TaggerConfig
 from model.encode import Encoder, Vocabs
+from model.ensemble import merge
+from model.errors import ModelError
 from model.predictor import Predictor
 from model.tagger import BiLSTMTagger
 from model.vocab import Vocab
@@ -51,6 +55,9 @@ class TrainResult:
     dev_report: Report
     history: list[EpochLog]
     n_expanded: int
+    # An ensemble's members, each as trained on its own (model.ensemble); empty for one network,
+    # and then best_epoch and history are the network's own.
+    members: list[TrainResult] = field(default_factory=list)
 
 
 def data_sha256(examples: Sequence[Example]) -> str:
@@ -98,6 +105,17 @@ def train(
             model with another network than ``tagger_config``.
     """
     _check(train_examples, dev_examples)
+    if train_config.members > 1:
+        return _train_members(
+            train_examples,
+            dev_examples,
+            tagger_config,
+            train_config,
+            out_dir,
+            progress,
+            resume,
+            init,
+        )
     if init is not None and init.config != tagger_config:
         raise ValueError(_config_mismatch(init.config, tagger_config))
     train_config = train_config.for_data_size(len(train_examples))
@@ -134,6 +152,132 @@ def train(
     return TrainResult(
         Path(out_dir), meta, run.best_epoch, run.best_report, run.history, aligned.n_expanded
     )
+
+
+def _train_members(
+    train_examples: Sequence[Example],
+    dev_examples: Sequence[Example],
+    tagger_config: TaggerConfig,
+    train_config: TrainConfig,
+    out_dir: str | Path,
+    progress: bool,
+    resume: bool,
+    init: LoadedModel | None,
+) -> TrainResult:
+    """``train_config.members`` taggers trained one after the other, each as :func:`train` trains
+    one (its own seed, early stopping and kept epoch), then merged into one network that scores
+    their mean (model.ensemble.merge) and saved at ``out_dir``.
+
+    The members are saved as they finish in a work directory beside ``out_dir``
+    (``.<name>.members``), each with its checkpoint while it trains: a stopped run resumed with the
+    same data and settings keeps the members it finished and goes on with the one it was
+    training. The work directory goes once the merged model is saved."""
+    if init is not None:
+        raise ValueError(
+            "an ensemble trains fresh networks: fine-tune with one member (leave out --members)"
+        )
+    if tagger_config.members > 1:
+        raise ValueError(
+            "members are trained one network each: leave the network's members at 1 "
+            "and set the training's"
+        )
+    work = members_dir(out_dir)
+    if not resume:
+        shutil.rmtree(work, ignore_errors=True)
+    members: list[TrainResult] = []
+    for k in range(train_config.members):
+        config = train_config.model_copy(update={"members": 1, "seed": train_config.seed + k})
+        if progress:
+            tqdm.write(f"member {k + 1} of {train_config.members} (seed {config.seed})")
+        member_out = work / f"member-{k + 1}"
+        done = (
+            _finished_member(member_out, train_examples, tagger_config, config) if resume else None
+        )
+        if done is None:
+            done = train(
+                train_examples, dev_examples, tagger_config, config, member_out, progress, resume
+            )
+            _write_fingerprint(member_out, train_examples, tagger_config, config)
+        members.append(done)
+    wide = merge([artifact.load(m.out_dir).tagger for m in members])  # type: ignore[misc]
+    report = evaluate(_predictor(wide, train_config.name), dev_examples)
+    if progress:
+        tqdm.write(f"{len(members)} members merged: dev F1 {report.micro.f1:.4f}")
+    meta = artifact.save(
+        out_dir,
+        wide,
+        name=train_config.name,
+        train_data_sha256=data_sha256(train_examples),
+        dev_metrics={
+            **report.to_json(),
+            # Each member's run, for the plots (training/plots.py); not in the version.
+            "members": [
+                {
+                    "seed": train_config.seed + k,
+                    "best_epoch": m.best_epoch,
+                    "dev_f1": round(m.dev_report.micro.f1, 4),
+                    "history": _history_json(m.history),
+                }
+                for k, m in enumerate(members)
+            ],
+        },
+    )
+    shutil.rmtree(work, ignore_errors=True)
+    return TrainResult(Path(out_dir), meta, 0, report, [], members[0].n_expanded, members=members)
+
+
+def members_dir(out_dir: str | Path) -> Path:
+    """Where an ensemble's members are kept while it trains: beside ``out_dir``."""
+    out = Path(out_dir).resolve()
+    return out.parent / f".{out.name}.members"
+
+
+_MEMBER_FINGERPRINT = "fingerprint.json"
+
+
+def _write_fingerprint(
+    member_out: Path, examples: Sequence[Example], tagger: TaggerConfig, config: TrainConfig
+) -> None:
+    """What a finished member was trained with, beside it: a resumed run keeps it if the same."""
+    decay = config.for_data_size(len(examples)).average_decay(len(examples))
+    raw = json.dumps(_fingerprint(examples, tagger, config, decay)).encode()
+    path = member_out.parent / f"{member_out.name}.{_MEMBER_FINGERPRINT}"
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_bytes(raw)
+    os.replace(temporary, path)  # a crash leaves no half-written fingerprint
+
+
+def _finished_member(
+    member_out: Path, examples: Sequence[Example], tagger: TaggerConfig, config: TrainConfig
+) -> TrainResult | None:
+    """The member a stopped run finished at ``member_out``, or None if it did not finish it.
+
+    Raises:
+        ValueError: it was trained with other data or settings."""
+    path = member_out.parent / f"{member_out.name}.{_MEMBER_FINGERPRINT}"
+    try:
+        saved = json.loads(path.read_text())
+        meta = artifact.load(member_out, with_tagger=False).meta
+    except (OSError, ValueError, ModelError):
+        return None
+    decay = config.for_data_size(len(examples)).average_decay(len(examples))
+    if saved != json.loads(json.dumps(_fingerprint(examples, tagger, config, decay))):
+        raise ValueError(
+            f"{member_out} was trained with other data or settings; "
+            "run without --resume to start over"
+        )
+    metrics = meta.dev_metrics
+    history = [EpochLog(h["epoch"], h["loss"], h["dev_f1"]) for h in metrics.get("history", [])]
+    log.warning("resuming: member %s was finished, keeping it", member_out.name)
+    return TrainResult(
+        member_out, meta, metrics["best_epoch"], Report.from_json(metrics), history, 0
+    )
+
+
+def _history_json(history: Sequence[EpochLog]) -> list[dict[str, float]]:
+    return [
+        {"epoch": h.epoch, "loss": round(h.loss, 6), "dev_f1": round(h.dev_f1, 4)} for h in history
+    ]
 
 
 def _check(train_examples: Sequence[Example], dev_examples: Sequence[Example]) -> None:
@@ -432,10 +576,7 @@ def _save_best(
             "best_epoch": run.best_epoch,
             **run.best_report.to_json(),
             # What training did per epoch, for the plots (training/plots.py); not in the version.
-            "history": [
-                {"epoch": h.epoch, "loss": round(h.loss, 6), "dev_f1": round(h.dev_f1, 4)}
-                for h in run.history
-            ],
+            "history": _history_json(run.history),
         },
         initialized_from=initialized_from,
     )

@@ -66,7 +66,7 @@ def test_the_confusion_matrix_counts_tokens_by_gold_and_predicted_label() -> Non
 
 def test_the_history_figure_draws_loss_and_dev_f1_per_epoch() -> None:
     history = [plots.Epoch(1, 3.0, 0.5), plots.Epoch(2, 1.5, 0.8), plots.Epoch(3, 1.0, 0.75)]
-    figure = plots.history_figure(history, best_epoch=2)
+    figure = plots.history_figure([plots.Run(history, best_epoch=2)])
     loss, f1 = figure.axes
     assert loss.get_xlabel() == f1.get_xlabel() == "epoch"
     assert loss.get_ylabel().startswith("training loss")
@@ -117,9 +117,11 @@ def test_the_reliability_diagram_bins_spans_by_confidence() -> None:
 def test_draw_on_a_model_uses_its_history_and_counts_every_token(
     predictor: Predictor, tiny_examples
 ) -> None:
-    history = plots.history_of(predictor.meta)
+    [run] = plots.runs_of(predictor.meta)
+    history = run.history
     assert [h.epoch for h in history] == list(range(1, len(history) + 1)) and history
-    drawn = plots.draw(predictor, tiny_examples, history, predictor.meta.dev_metrics["best_epoch"])
+    assert run.best_epoch == predictor.meta.dev_metrics["best_epoch"]
+    drawn = plots.draw(predictor, tiny_examples, [run])
     assert list(drawn.figures) == ["training.png", "labels.png", "confusion.png", "reliability.png"]
     tokens = sum(len(p.tokens) for p in predictor.predict([e.text for e in tiny_examples]))
     assert sum(map(sum, drawn.confusion.counts)) == tokens
@@ -185,5 +187,26 @@ def test_train_draws_the_plots_of_its_run(tiny_examples, tmp_path: Path, where: 
     assert (report / "training.png").read_bytes()[:8] == PNG
     assert len(list(report.glob("*.png"))) == 4
     assert not list(out.glob("*.png"))  # nothing inside the model directory
-    history = plots.history_of(Predictor.from_dir(out).meta)
-    assert [h.epoch for h in history] == [1, 2]
+    [run] = plots.runs_of(Predictor.from_dir(out).meta)
+    assert [h.epoch for h in run.history] == [1, 2]
+
+
+def test_an_ensemble_trained_by_the_cli_plots_each_member(tiny_examples, tmp_path: Path) -> None:
+    data = tmp_path / "tiny.jsonl"
+    write_jsonl(tiny_examples, data)
+    out = tmp_path / "model"
+    args = ["train", "--train", str(data), "--dev", str(data), "--out", str(out), "--epochs", "2"]
+    args += ["--word-dim", "8", "--hidden-dim", "8", "--members", "2", "--seed", "3"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "2 members merged (kept epochs " in result.stderr
+    assert "member 2 of 2 (seed 4)" in result.output
+    meta = Predictor.from_dir(out).meta
+    runs = plots.runs_of(meta)
+    assert [r.name for r in runs] == ["member 1 (seed 3)", "member 2 (seed 4)"]
+    assert [[h.epoch for h in r.history] for r in runs] == [[1, 2], [1, 2]]
+    figure = plots.history_figure(runs)
+    loss, f1 = figure.axes
+    labels = [line.get_label() for line in f1.get_lines()]
+    assert labels[0] == "member 1 (seed 3): dev F1" and "member 2 (seed 4): dev F1" in labels
+    assert (tmp_path / "model-report" / "training.png").read_bytes()[:8] == PNG

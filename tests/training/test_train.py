@@ -337,3 +337,142 @@ def test_a_network_with_word_clusters_trains_saves_loads_and_fine_tunes(
     assert tuned.vocabs.lexicon.clusters == lexicon.clusters
     for before, after in zip(trained, tuned.tagger.cluster_embeddings, strict=True):
         assert torch.allclose(before, after.weight, atol=1e-6)  # kept (a near-zero step)
+
+
+def _weights(model_dir) -> dict[str, torch.Tensor]:
+    return artifact.load(model_dir).tagger.state_dict()
+
+
+def test_an_ensemble_is_its_members_trained_alone_then_merged(tiny_examples, tmp_path) -> None:
+    from model.ensemble import merge
+    from training.train import members_dir
+
+    config = TINY_TRAINING.model_copy(update={"epochs": 3, "patience": 3, "seed": 5})
+    result = train(
+        tiny_examples,
+        tiny_examples,
+        TINY_TAGGER,
+        config.model_copy(update={"members": 2}),
+        tmp_path / "ensemble",
+        progress=False,
+    )
+    alone = []
+    for seed in (5, 6):  # seed, seed + 1
+        out = tmp_path / f"seed-{seed}"
+        train(
+            tiny_examples,
+            tiny_examples,
+            TINY_TAGGER,
+            config.model_copy(update={"seed": seed}),
+            out,
+            progress=False,
+        )
+        alone.append(artifact.load(out).tagger)
+    expected = merge(alone).state_dict()
+    got = _weights(tmp_path / "ensemble")
+    assert got.keys() == expected.keys()
+    assert all(torch.equal(got[k], expected[k]) for k in got)
+    meta = result.meta
+    assert [m["seed"] for m in meta.dev_metrics["members"]] == [5, 6]
+    assert [len(m["history"]) for m in meta.dev_metrics["members"]] == [3, 3]
+    assert meta.dev_metrics["micro"]["f1"] == round(result.dev_report.micro.f1, 4)
+    assert [m.best_epoch for m in result.members] == [
+        m["best_epoch"] for m in meta.dev_metrics["members"]
+    ]
+    assert not members_dir(tmp_path / "ensemble").exists()  # the members go once merged
+    assert artifact.load(tmp_path / "ensemble").config.members == 2
+
+
+def test_a_stopped_ensemble_resumed_keeps_the_members_it_finished(
+    tiny_examples, tmp_path, monkeypatch
+) -> None:
+    import training.train as training_module
+    from training.train import members_dir
+
+    config = TINY_TRAINING.model_copy(update={"epochs": 3, "patience": 3, "members": 2})
+    train(tiny_examples, tiny_examples, TINY_TAGGER, config, tmp_path / "straight", progress=False)
+
+    real_evaluate, calls = training_module.evaluate, []
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 5:
+            raise KeyboardInterrupt  # Ctrl-C in member 2's second epoch
+        return real_evaluate(*args, **kwargs)
+
+    monkeypatch.setattr(training_module, "evaluate", counted)
+    with pytest.raises(KeyboardInterrupt):
+        train(tiny_examples, tiny_examples, TINY_TAGGER, config, tmp_path / "m", progress=False)
+    assert (members_dir(tmp_path / "m") / "member-1").is_dir()
+    assert not (tmp_path / "m").exists()
+    calls.clear()
+    train(
+        tiny_examples,
+        tiny_examples,
+        TINY_TAGGER,
+        config,
+        tmp_path / "m",
+        progress=False,
+        resume=True,
+    )
+    # member 1 kept as it was; member 2 goes on from its first epoch's checkpoint (epochs 2 and
+    # 3), then the merged network is scored once
+    assert len(calls) == 3
+    a, b = _weights(tmp_path / "straight"), _weights(tmp_path / "m")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_an_ensemble_resumed_with_other_settings_is_refused(
+    tiny_examples, tmp_path, monkeypatch
+) -> None:
+    import training.train as training_module
+
+    config = TINY_TRAINING.model_copy(update={"epochs": 2, "patience": 2, "members": 2})
+    real_evaluate, calls = training_module.evaluate, []
+
+    def interrupted(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # member 1 finished, member 2 in its first epoch
+        return real_evaluate(*args, **kwargs)
+
+    monkeypatch.setattr(training_module, "evaluate", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        train(tiny_examples, tiny_examples, TINY_TAGGER, config, tmp_path / "m", progress=False)
+    monkeypatch.setattr(training_module, "evaluate", real_evaluate)
+    other = config.model_copy(update={"lr": 0.05})
+    with pytest.raises(ValueError, match="member-1 was trained with other data or settings"):
+        train(
+            tiny_examples,
+            tiny_examples,
+            TINY_TAGGER,
+            other,
+            tmp_path / "m",
+            progress=False,
+            resume=True,
+        )
+
+
+@pytest.mark.parametrize(
+    ("tagger", "init", "message"),
+    [
+        ({"members": 2}, False, "members are trained one network each"),
+        ({}, True, "fine-tune with one member"),
+    ],
+)
+def test_an_ensemble_that_cannot_be_made_is_refused_before_training(
+    tagger, init, message, tiny_examples, tiny_model_dir, tmp_path
+) -> None:
+    config = TINY_TRAINING.model_copy(update={"epochs": 1, "members": 2})
+    start = artifact.load(tiny_model_dir) if init else None
+    with pytest.raises(ValueError, match=message):
+        train(
+            tiny_examples,
+            tiny_examples,
+            TINY_TAGGER.model_copy(update=tagger),
+            config,
+            tmp_path / "m",
+            progress=False,
+            init=start,
+        )
+    assert not (tmp_path / "m").exists()
