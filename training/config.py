@@ -59,9 +59,9 @@ class TrainConfig(BaseModel):
         ge=1,
         le=8,
         description="train this many networks, from seeds seed, seed + 1, ..., and save them "
-        "merged as one network that scores the mean of theirs (model.ensemble; 1, the default, "
-        "trains one). Each member trains as a model of its own would, one after the other, so "
-        "training takes this many times as long",
+        "merged as one tagger that scores the mean of theirs (model.ensemble; 1 trains one). "
+        "Each member trains as a model of its own would; with 2 or more threads, side by side "
+        "in processes of their own, the threads shared out among them",
     )
     name: str = Field("slot-tagger", description="the model's name in its metadata and the API")
 

@@ -6,10 +6,12 @@ import copy
 import hashlib
 import json
 import logging
+import multiprocessing
 import os
 import random
 import shutil
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -116,13 +118,31 @@ def train(
             resume,
             init,
         )
+    return _train_one(
+        train_examples, dev_examples, tagger_config, train_config, out_dir, progress, resume, init
+    )
+
+
+def _train_one(
+    train_examples: Sequence[Example],
+    dev_examples: Sequence[Example],
+    tagger_config: TaggerConfig,
+    train_config: TrainConfig,
+    out_dir: str | Path,
+    progress: bool,
+    resume: bool,
+    init: LoadedModel | None,
+    label: str = "",
+) -> TrainResult:
+    """:func:`train` for one network. ``label`` names it in the progress lines (an ensemble's
+    member trained beside others, whose progress bars would overwrite each other: it gets none)."""
     if init is not None and init.config != tagger_config:
         raise ValueError(_config_mismatch(init.config, tagger_config))
     train_config = train_config.for_data_size(len(train_examples))
     budget = f"up to {train_config.epochs} epochs, patience {train_config.patience}"
     log.info("%s", budget)
     if progress:
-        tqdm.write(f"{len(train_examples):,} training sentences: {budget}")
+        tqdm.write(f"{label}{len(train_examples):,} training sentences: {budget}")
     rng = _seed(train_config)
     aligned = _align(train_examples, tagger_config)
     decay = train_config.average_decay(len(train_examples))
@@ -135,9 +155,9 @@ def train(
     for epoch in range(run.next_epoch, train_config.epochs + 1):
         if run.out_of_patience(epoch, train_config.patience):
             break
-        loss = _train_epoch(run, aligned, train_config, epoch, progress)
+        loss = _train_epoch(run, aligned, train_config, epoch, progress and not label)
         report = evaluate(run.predictor, dev_examples)
-        _log_epoch(epoch, loss, report, progress, averaged=run.average is not None)
+        _log_epoch(epoch, loss, report, progress, run.average is not None, label)
         run.keep_if_best(epoch, loss, report)
         _checkpoint(run, epoch, out_dir, fingerprint)
     meta = _save_best(
@@ -164,9 +184,13 @@ def _train_members(
     resume: bool,
     init: LoadedModel | None,
 ) -> TrainResult:
-    """``train_config.members`` taggers trained one after the other, each as :func:`train` trains
-    one (its own seed, early stopping and kept epoch), then merged into one network that scores
-    their mean (model.ensemble.merge) and saved at ``out_dir``.
+    """``train_config.members`` taggers, each trained as :func:`train` trains one (its own seed,
+    early stopping and kept epoch), then merged into one tagger that scores their mean
+    (model.ensemble.merge) and saved at ``out_dir``.
+
+    With ``train_config.threads`` of 2 or more, members train side by side in processes of their
+    own, the threads shared out among them (two members on 2 threads: one each); otherwise one
+    after the other. Each member's weights follow from its seed and threads alone.
 
     The members are saved as they finish in a work directory beside ``out_dir``
     (``.<name>.members``), each with its checkpoint while it trains: a stopped run resumed with the
@@ -184,21 +208,65 @@ def _train_members(
     work = members_dir(out_dir)
     if not resume:
         shutil.rmtree(work, ignore_errors=True)
-    members: list[TrainResult] = []
-    for k in range(train_config.members):
-        config = train_config.model_copy(update={"members": 1, "seed": train_config.seed + k})
+    count = train_config.members
+    configs = [
+        train_config.model_copy(update={"members": 1, "seed": train_config.seed + k})
+        for k in range(count)
+    ]
+    outs = [work / f"member-{k + 1}" for k in range(count)]
+    results: list[TrainResult | None] = [
+        _finished_member(out, train_examples, tagger_config, config) if resume else None
+        for out, config in zip(outs, configs, strict=True)
+    ]
+    todo = [k for k in range(count) if results[k] is None]
+    # Side by side, one process and thread each while there are threads for them: torch runs a
+    # batch of this network on two threads only about 1.3 times as fast as on one (README).
+    processes = min(len(todo), train_config.threads)
+    if processes > 1:
+        threads = train_config.threads // processes
         if progress:
-            tqdm.write(f"member {k + 1} of {train_config.members} (seed {config.seed})")
-        member_out = work / f"member-{k + 1}"
-        done = (
-            _finished_member(member_out, train_examples, tagger_config, config) if resume else None
-        )
-        if done is None:
-            done = train(
-                train_examples, dev_examples, tagger_config, config, member_out, progress, resume
+            tqdm.write(
+                f"members {', '.join(str(k + 1) for k in todo)} of {count}: {processes} at a time, "
+                f"{threads} thread{'s' if threads > 1 else ''} each"
             )
-            _write_fingerprint(member_out, train_examples, tagger_config, config)
-        members.append(done)
+        spawn = multiprocessing.get_context("spawn")  # no fork of a process with torch threads
+        with ProcessPoolExecutor(processes, mp_context=spawn) as pool:
+            futures = {
+                pool.submit(
+                    _train_one,
+                    train_examples,
+                    dev_examples,
+                    tagger_config,
+                    configs[k].model_copy(update={"threads": threads}),
+                    outs[k],
+                    progress,
+                    resume,
+                    None,
+                    f"member {k + 1}: ",
+                ): k
+                for k in todo
+            }
+            for future in as_completed(futures):
+                k = futures[future]
+                results[k] = future.result()
+                _write_fingerprint(outs[k], train_examples, tagger_config, configs[k])
+    else:
+        for k in todo:
+            if progress:
+                tqdm.write(f"member {k + 1} of {count} (seed {configs[k].seed})")
+            results[k] = _train_one(
+                train_examples,
+                dev_examples,
+                tagger_config,
+                configs[k],
+                outs[k],
+                progress,
+                resume,
+                None,
+            )
+            _write_fingerprint(outs[k], train_examples, tagger_config, configs[k])
+    members = [r for r in results if r is not None]
+    assert len(members) == count
     wide = merge([artifact.load(m.out_dir).tagger for m in members])  # type: ignore[misc]
     report = evaluate(_predictor(wide, train_config.name), dev_examples)
     if progress:
@@ -530,13 +598,15 @@ def _train_epoch(
     return total / max(steps, 1)
 
 
-def _log_epoch(epoch: int, loss: float, report: Report, progress: bool, averaged: bool) -> None:
+def _log_epoch(
+    epoch: int, loss: float, report: Report, progress: bool, averaged: bool, label: str = ""
+) -> None:
     """The loss of the weights as trained; the dev F1 of the scored ones (the average, which
     starts near the first weights and catches up over the first epochs)."""
     of = " (weights averaged)" if averaged else ""
-    log.info("epoch %d  loss %.4f  dev F1%s %.4f", epoch, loss, of, report.micro.f1)
+    log.info("%sepoch %d  loss %.4f  dev F1%s %.4f", label, epoch, loss, of, report.micro.f1)
     if progress:
-        tqdm.write(f"epoch {epoch}: loss {loss:.4f}  dev F1{of} {report.micro.f1:.4f}")
+        tqdm.write(f"{label}epoch {epoch}: loss {loss:.4f}  dev F1{of} {report.micro.f1:.4f}")
 
 
 def _checkpoint(run: _Run, epoch: int, out_dir: str | Path, fingerprint: dict[str, Any]) -> None:

@@ -383,6 +383,29 @@ def test_an_ensemble_is_its_members_trained_alone_then_merged(tiny_examples, tmp
     assert artifact.load(tmp_path / "ensemble").config.members == 2
 
 
+def test_members_trained_side_by_side_are_the_members_trained_one_after_the_other(
+    tiny_examples, tmp_path, capfd
+) -> None:
+    config = TINY_TRAINING.model_copy(update={"epochs": 2, "patience": 2, "members": 2})
+    one_by_one = tmp_path / "one-by-one"
+    train(tiny_examples, tiny_examples, TINY_TAGGER, config, one_by_one, progress=False)
+    side_by_side = tmp_path / "side-by-side"  # two processes of one thread each
+    result = train(
+        tiny_examples,
+        tiny_examples,
+        TINY_TAGGER,
+        config.model_copy(update={"threads": 2}),
+        side_by_side,
+        progress=True,
+    )
+    a, b = _weights(one_by_one), _weights(side_by_side)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert [len(m.history) for m in result.members] == [2, 2]
+    out = capfd.readouterr().out  # the members' processes write to the same stdout
+    assert "members 1, 2 of 2: 2 at a time, 1 thread each" in out
+    assert "member 2: epoch 2: loss" in out  # each member's lines, named
+
+
 def test_a_stopped_ensemble_resumed_keeps_the_members_it_finished(
     tiny_examples, tmp_path, monkeypatch
 ) -> None:
