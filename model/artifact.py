@@ -14,6 +14,8 @@ Layout (format_version 2)::
                          weights file (model/graph.py); what serving runs, without torch
 
 Format version 1 (before the lexicon) still loads: its config has no frequency or gazetteer input.
+Format version 3 is the same layout for an ensemble (``members`` in config.json, one set of
+weights per member network).
 
 A model's version is computed from its files (:func:`version_of`): the weights, the config, the
 vocabularies, the lexicon and the calibration's temperature and confidence floor, everything that
@@ -63,7 +65,11 @@ if TYPE_CHECKING:  # torch is imported only where a tagger is built or saved
 
 FORMAT = "slot-tagger"
 FORMAT_VERSION = 2
-READABLE_VERSIONS = (1, 2)
+# An ensemble (config members > 1, model/ensemble.py) is format 3, so that a release from before
+# ensembles refuses it as a format it does not read instead of as a broken config; one network
+# is still written as format 2, which those releases read.
+ENSEMBLE_FORMAT_VERSION = 3
+READABLE_VERSIONS = (1, 2, 3)
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "default"
 FILES = ("meta.json", "config.json", "vocab.json", "weights.safetensors")
 LEXICON_FILE = "lexicon.json.gz"
@@ -212,6 +218,7 @@ def save(
         raw = json.dumps(lexicon, ensure_ascii=False, separators=(",", ":")).encode()
         files[LEXICON_FILE] = gzip.compress(raw, mtime=0)  # mtime 0: same model, same bytes
     meta = ModelMeta(
+        format_version=ENSEMBLE_FORMAT_VERSION if tagger.config.members > 1 else FORMAT_VERSION,
         name=name,
         version=version_of(files, calibration or {}),
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -420,7 +427,8 @@ def _stored_meta(path: Path) -> ModelMeta:
             f"model at {path} has format {found!r}; this slot-tagger reads {FORMAT!r} models"
         )
     if raw.get("format_version") not in READABLE_VERSIONS:
-        readable = " and ".join(map(str, READABLE_VERSIONS))
+        *first, last = map(str, READABLE_VERSIONS)
+        readable = f"{', '.join(first)} and {last}" if first else last
         raise IncompatibleModelError(
             f"model at {path} has format_version {raw.get('format_version')}; this slot-tagger "
             f"reads {readable} — retrain with `slot-tagger train` or install a matching "

@@ -48,6 +48,7 @@ class BiLSTMTagger(nn.Module):
     Args:
         config: the hyperparameters.
         vocabs: word, character and tag vocabularies (they fix the embedding and output sizes).
+        crf: give it a CRF (an ensemble's members have none: the ensemble has one for all).
     """
 
     def __init__(self, config: TaggerConfig, vocabs: Vocabs, *, crf: bool = True) -> None:
@@ -58,10 +59,10 @@ class BiLSTMTagger(nn.Module):
         self.members: nn.ModuleList | None = None
         if config.members > 1:
             one = config.model_copy(update={"members": 1})
-            self.members = nn.ModuleList(
-                BiLSTMTagger(one, vocabs, crf=False) for _ in range(config.members)
-            )
-            self.input_dim = config.members * self.members[0].input_dim
+            networks = [BiLSTMTagger(one, vocabs, crf=False) for _ in range(config.members)]
+            self.members = nn.ModuleList(networks)
+            self.member_input_dim = networks[0].input_dim
+            self.input_dim = config.members * self.member_input_dim
             self.dropout = nn.Dropout(config.dropout)
             self._add_crf(config, vocabs)
             return
@@ -108,6 +109,7 @@ class BiLSTMTagger(nn.Module):
                 NUM_GAZETTEER_IDS, config.gazetteer_dim, padding_idx=PAD_ID
             )
         self.input_dim = input_dim  # what token_inputs gives per token
+        self.member_input_dim = input_dim
         rnn_input_dim = input_dim + config.gazetteer_dim
         between_layers = config.dropout if config.layers > 1 else 0.0
         self.rnn: nn.Module
@@ -180,12 +182,12 @@ class BiLSTMTagger(nn.Module):
         """Recurrent states then tag scores: (B, T, I), (B,), (B, T) -> (B, T, num_tags); an
         ensemble's, the mean of its members' scores, each on its own part of ``x``."""
         if self.members is not None:
-            parts = x.split(self.members[0].input_dim, dim=2)  # K x (B, T, I / K)
+            parts = x.split(self.member_input_dim, dim=2)  # one (B, T, I / members) each
             scores = [
                 m.contextual(p, lengths, gazetteer_ids)
                 for m, p in zip(self.members, parts, strict=True)
             ]
-            return torch.stack(scores).mean(dim=0)  # (B, T, K)
+            return torch.stack(scores).mean(dim=0)  # (B, T, num_tags)
         return self.output(self.dropout(self.states(x, lengths, gazetteer_ids)))  # (B, T, K)
 
     def rnn_inputs(self, x: torch.Tensor, gazetteer_ids: torch.Tensor) -> torch.Tensor:
@@ -201,7 +203,7 @@ class BiLSTMTagger(nn.Module):
         """The recurrent layer's outputs: (B, T, I), (B,), (B, T) -> (B, T, D*H); an ensemble's
         members' side by side (B, T, K*D*H)."""
         if self.members is not None:
-            parts = x.split(self.members[0].input_dim, dim=2)
+            parts = x.split(self.member_input_dim, dim=2)  # one (B, T, I / members) each
             states = [
                 m.states(p, lengths, gazetteer_ids)
                 for m, p in zip(self.members, parts, strict=True)

@@ -27,6 +27,7 @@ from training.train import train
 VARIANTS: dict[str, dict[str, Any]] = {
     "default (word + char CNN + shape + frequency + gazetteer, word dropout, CRF, weights "
     "averaged)": {},
+    "two networks merged (an ensemble: --members 2, seeds 0 and 1)": {"members": 2},
     "no weight average (the weights as trained)": {"average": 0.0},
     "no gazetteer input": {"gazetteer_dim": 0},
     "no word frequency input": {"frequency_dim": 0},
@@ -59,7 +60,12 @@ def main(
     for name, overrides in VARIANTS.items():
         if only and not any(o in name for o in only):
             continue
-        network = {k: v for k, v in overrides.items() if k in TaggerConfig.model_fields}
+        # "members" is both: training's (train K networks, then merge them) is the one meant.
+        network = {
+            k: v
+            for k, v in overrides.items()
+            if k in TaggerConfig.model_fields and k not in TrainConfig.model_fields
+        }
         config = TrainConfig(
             **{**base.model_dump(), **{k: v for k, v in overrides.items() if k not in network}}
         )

@@ -144,14 +144,18 @@ def main(
     rows = [row("shipped model as is", "-", init)]
     config = TrainConfig(seed=seed, name="finetune-table", threads=1)
     with tempfile.TemporaryDirectory() as tmp:
+        # From scratch, the shipped model's network as it was made: its members, each trained
+        # alone, then merged (model/ensemble.py); a network of one is the same either way.
+        one = start.config.model_copy(update={"members": 1})
+        scratch = config.model_copy(update={"members": start.config.members})
         for n in SIZES:
             for how, from_model in (("fine-tuned", start), ("from scratch", None)):
                 out = Path(tmp) / f"{how}-{n}"
                 train(
                     train_pool[:n],
                     dev,
-                    start.config,
-                    config,
+                    start.config if from_model else one,
+                    config if from_model else scratch,
                     out,
                     progress=False,
                     init=from_model,

@@ -122,7 +122,16 @@ def history_figure(runs: Sequence[Run]) -> Figure:
     ensemble's members); each run's kept epoch marked."""
     figure = _figure(9, 3.6)
     loss, f1 = figure.subplots(1, 2)
-    palette = ["#1d4ed8", "#15803d", "#a16207", "#7c3aed", "#be123c", "#0e7490", "#4d7c0f"]
+    palette = [
+        "#1d4ed8",
+        "#15803d",
+        "#a16207",
+        "#7c3aed",
+        "#be123c",
+        "#0e7490",
+        "#4d7c0f",
+        "#475569",
+    ]
     for k, run in enumerate(runs):
         epochs = [h.epoch for h in run.history]
         color = palette[k % len(palette)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import json
 import logging
@@ -10,7 +11,7 @@ import multiprocessing
 import os
 import random
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -108,6 +109,10 @@ def train(
     """
     _check(train_examples, dev_examples)
     if train_config.members > 1:
+        if tagger_config.members > 1:
+            raise ValueError(
+                "members are trained one network each: leave the network's members at 1"
+            )
         return _train_members(
             train_examples,
             dev_examples,
@@ -117,6 +122,16 @@ def train(
             progress,
             resume,
             init,
+        )
+    if init is None and tagger_config.members > 1:
+        raise ValueError(
+            f"a tagger of {tagger_config.members} networks is made by merging trained ones: "
+            f"train with {tagger_config.members} members (--members), each of one network"
+        )
+    if resume and members_dir(out_dir).exists():
+        raise ValueError(
+            f"{members_dir(out_dir)} holds the members of a stopped ensemble: resume with the "
+            "--members it was started with, or run without --resume to start over"
         )
     return _train_one(
         train_examples, dev_examples, tagger_config, train_config, out_dir, progress, resume, init
@@ -198,19 +213,23 @@ def _train_members(
     training. The work directory goes once the merged model is saved."""
     if init is not None:
         raise ValueError(
-            "an ensemble trains fresh networks: fine-tune with one member (leave out --members)"
-        )
-    if tagger_config.members > 1:
-        raise ValueError(
-            "members are trained one network each: leave the network's members at 1 "
-            "and set the training's"
+            "--members trains fresh networks and cannot start from a model (--init); leave it "
+            "out to fine-tune the model as it is"
         )
     work = members_dir(out_dir)
     if not resume:
         shutil.rmtree(work, ignore_errors=True)
     count = train_config.members
+    # One process per member while there are threads for them, the threads shared out: torch runs
+    # a batch of this network on two threads only about 1.3 times as fast as on one (README). A
+    # member's weights follow from its seed and its threads, so a resumed run gives it the same
+    # threads as the run it goes on from.
+    processes = min(count, train_config.threads)
+    threads = train_config.threads // processes
     configs = [
-        train_config.model_copy(update={"members": 1, "seed": train_config.seed + k})
+        train_config.model_copy(
+            update={"members": 1, "seed": train_config.seed + k, "threads": threads}
+        )
         for k in range(count)
     ]
     outs = [work / f"member-{k + 1}" for k in range(count)]
@@ -219,61 +238,40 @@ def _train_members(
         for out, config in zip(outs, configs, strict=True)
     ]
     todo = [k for k in range(count) if results[k] is None]
-    # Side by side, one process and thread each while there are threads for them: torch runs a
-    # batch of this network on two threads only about 1.3 times as fast as on one (README).
-    processes = min(len(todo), train_config.threads)
-    if processes > 1:
-        threads = train_config.threads // processes
+    for k in todo:  # before it trains: a member is kept on resume only if made with the same
+        _write_fingerprint(outs[k], train_examples, tagger_config, configs[k])
+    jobs = [
+        (train_examples, dev_examples, tagger_config, configs[k], outs[k], progress, resume, None)
+        for k in todo
+    ]
+    if min(len(todo), processes) > 1:
         if progress:
             tqdm.write(
                 f"members {', '.join(str(k + 1) for k in todo)} of {count}: {processes} at a time, "
                 f"{threads} thread{'s' if threads > 1 else ''} each"
             )
-        spawn = multiprocessing.get_context("spawn")  # no fork of a process with torch threads
-        with ProcessPoolExecutor(processes, mp_context=spawn) as pool:
-            futures = {
-                pool.submit(
-                    _train_one,
-                    train_examples,
-                    dev_examples,
-                    tagger_config,
-                    configs[k].model_copy(update={"threads": threads}),
-                    outs[k],
-                    progress,
-                    resume,
-                    None,
-                    f"member {k + 1}: ",
-                ): k
-                for k in todo
-            }
-            for future in as_completed(futures):
-                k = futures[future]
-                results[k] = future.result()
-                _write_fingerprint(outs[k], train_examples, tagger_config, configs[k])
+        for k, result in _side_by_side(todo, jobs, processes):
+            results[k] = result
     else:
-        for k in todo:
+        for k, job in zip(todo, jobs, strict=True):
             if progress:
                 tqdm.write(f"member {k + 1} of {count} (seed {configs[k].seed})")
-            results[k] = _train_one(
-                train_examples,
-                dev_examples,
-                tagger_config,
-                configs[k],
-                outs[k],
-                progress,
-                resume,
-                None,
-            )
-            _write_fingerprint(outs[k], train_examples, tagger_config, configs[k])
-    members = [r for r in results if r is not None]
+            results[k] = _train_one(*job)
+    trained = [r for r in results if r is not None and r.n_expanded >= 0]
+    n_expanded = (
+        trained[0].n_expanded if trained else _align(train_examples, tagger_config).n_expanded
+    )
+    members = [dataclasses.replace(r, n_expanded=n_expanded) for r in results if r is not None]
     assert len(members) == count
-    wide = merge([artifact.load(m.out_dir).tagger for m in members])  # type: ignore[misc]
-    report = evaluate(_predictor(wide, train_config.name), dev_examples)
+    taggers = [artifact.load(m.out_dir).tagger for m in members]
+    assert all(t is not None for t in taggers), "loaded with their taggers"
+    merged = merge(taggers)  # type: ignore[arg-type]
+    report = evaluate(_predictor(merged, train_config.name), dev_examples)
     if progress:
         tqdm.write(f"{len(members)} members merged: dev F1 {report.micro.f1:.4f}")
     meta = artifact.save(
         out_dir,
-        wide,
+        merged,
         name=train_config.name,
         train_data_sha256=data_sha256(train_examples),
         dev_metrics={
@@ -281,17 +279,40 @@ def _train_members(
             # Each member's run, for the plots (training/plots.py); not in the version.
             "members": [
                 {
-                    "seed": train_config.seed + k,
+                    "seed": config.seed,
                     "best_epoch": m.best_epoch,
                     "dev_f1": round(m.dev_report.micro.f1, 4),
                     "history": _history_json(m.history),
                 }
-                for k, m in enumerate(members)
+                for config, m in zip(configs, members, strict=True)
             ],
         },
     )
     shutil.rmtree(work, ignore_errors=True)
-    return TrainResult(Path(out_dir), meta, 0, report, [], members[0].n_expanded, members=members)
+    return TrainResult(Path(out_dir), meta, 0, report, [], n_expanded, members=members)
+
+
+def _side_by_side(
+    todo: list[int], jobs: list[tuple[Any, ...]], processes: int
+) -> Iterator[tuple[int, TrainResult]]:
+    """Each job (:func:`_train_one`'s arguments) in a process of its own, ``processes`` at a time;
+    (member, result) as each finishes. A member that fails, or Ctrl-C, stops the others at once
+    (their checkpoints are written atomically, so a resumed run goes on from their last epoch)."""
+    spawn = multiprocessing.get_context("spawn")  # no fork of a process with torch threads
+    pool = ProcessPoolExecutor(processes, mp_context=spawn)
+    try:
+        futures = {
+            pool.submit(_train_one, *job, f"member {k + 1}: "): k
+            for k, job in zip(todo, jobs, strict=True)
+        }
+        for future in as_completed(futures):
+            yield futures[future], future.result()
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in multiprocessing.active_children():
+            process.terminate()
+        raise
+    pool.shutdown()
 
 
 def members_dir(out_dir: str | Path) -> Path:
@@ -300,45 +321,64 @@ def members_dir(out_dir: str | Path) -> Path:
     return out.parent / f".{out.name}.members"
 
 
-_MEMBER_FINGERPRINT = "fingerprint.json"
+def _member_fingerprint(
+    examples: Sequence[Example], tagger: TaggerConfig, config: TrainConfig
+) -> dict[str, Any]:
+    """What a member is trained with: the data, the settings and the budget (a member kept on
+    resume is one finished under the same budget)."""
+    budget = config.for_data_size(len(examples))
+    decay = budget.average_decay(len(examples))
+    fingerprint = _fingerprint(examples, tagger, config, decay)
+    fingerprint["budget"] = {"epochs": budget.epochs, "patience": budget.patience}
+    return json.loads(json.dumps(fingerprint))
+
+
+def _fingerprint_path(member_out: Path) -> Path:
+    return member_out.parent / f"{member_out.name}.fingerprint.json"
 
 
 def _write_fingerprint(
     member_out: Path, examples: Sequence[Example], tagger: TaggerConfig, config: TrainConfig
 ) -> None:
-    """What a finished member was trained with, beside it: a resumed run keeps it if the same."""
-    decay = config.for_data_size(len(examples)).average_decay(len(examples))
-    raw = json.dumps(_fingerprint(examples, tagger, config, decay)).encode()
-    path = member_out.parent / f"{member_out.name}.{_MEMBER_FINGERPRINT}"
+    """What a member is trained with, beside it, written (atomically) before it trains."""
+    path = _fingerprint_path(member_out)
+    path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_bytes(raw)
+    with temporary.open("wb") as f:
+        f.write(json.dumps(_member_fingerprint(examples, tagger, config)).encode())
+        f.flush()
+        os.fsync(f.fileno())
     os.replace(temporary, path)  # a crash leaves no half-written fingerprint
 
 
 def _finished_member(
     member_out: Path, examples: Sequence[Example], tagger: TaggerConfig, config: TrainConfig
 ) -> TrainResult | None:
-    """The member a stopped run finished at ``member_out``, or None if it did not finish it.
+    """The member a stopped run finished at ``member_out`` (saved, its checkpoint gone), or None
+    if it did not finish it. Its ``n_expanded`` is -1: not known without aligning again.
 
     Raises:
-        ValueError: it was trained with other data or settings."""
-    path = member_out.parent / f"{member_out.name}.{_MEMBER_FINGERPRINT}"
+        ValueError: it was (or is being) trained with other data, settings or budget."""
     try:
-        saved = json.loads(path.read_text())
-        meta = artifact.load(member_out, with_tagger=False).meta
-    except (OSError, ValueError, ModelError):
-        return None
-    decay = config.for_data_size(len(examples)).average_decay(len(examples))
-    if saved != json.loads(json.dumps(_fingerprint(examples, tagger, config, decay))):
+        saved = json.loads(_fingerprint_path(member_out).read_text())
+    except (OSError, ValueError):
+        return None  # never started
+    if saved != _member_fingerprint(examples, tagger, config):
         raise ValueError(
             f"{member_out} was trained with other data or settings; "
             "run without --resume to start over"
         )
+    if checkpoint_dir(member_out).exists():
+        return None  # stopped while it trained: it goes on from its checkpoint
+    try:
+        meta = artifact.load(member_out, with_tagger=False).meta
+    except ModelError:
+        return None
     metrics = meta.dev_metrics
     history = [EpochLog(h["epoch"], h["loss"], h["dev_f1"]) for h in metrics.get("history", [])]
-    log.warning("resuming: member %s was finished, keeping it", member_out.name)
+    log.warning("resuming: %s was finished, keeping it", member_out.name)
     return TrainResult(
-        member_out, meta, metrics["best_epoch"], Report.from_json(metrics), history, 0
+        member_out, meta, metrics["best_epoch"], Report.from_json(metrics), history, -1
     )
 
 

@@ -46,12 +46,12 @@ def test_meta_records_what_a_person_needs(tiny_model_dir) -> None:
 def test_wrong_format_version_fails_with_the_exact_message(tiny_model_dir, tmp_path) -> None:
     model = copy_model(tiny_model_dir, tmp_path)
     meta = json.loads((model / "meta.json").read_text())
-    (model / "meta.json").write_text(json.dumps({**meta, "format_version": 3}))
+    (model / "meta.json").write_text(json.dumps({**meta, "format_version": 4}))
     with pytest.raises(IncompatibleModelError) as e:
         artifact.load(model)
     assert str(e.value) == (
-        f"model at {model} has format_version 3; this slot-tagger reads 1 and 2 — retrain with "
-        "`slot-tagger train` or install a matching release"
+        f"model at {model} has format_version 4; this slot-tagger reads 1, 2 and 3 — retrain "
+        "with `slot-tagger train` or install a matching release"
     )
 
 

@@ -115,9 +115,15 @@ def test_one_member_merged_is_the_member(vocabs) -> None:
     assert merge([member]) is member
 
 
-def test_a_merged_model_saves_loads_and_serves_on_both_backends(vocabs, tmp_path) -> None:
-    wide = merge(_members(TaggerConfig(**SMALL), vocabs, 2))
-    artifact.save(tmp_path / "wide", wide, name="wide")
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"cell": "peephole", "cluster_dim": 2}, {"cell": "gru", "bidirectional": False}],
+    ids=["default", "peephole-clusters", "gru-one-way"],
+)
+def test_a_merged_model_saves_loads_and_serves_on_both_backends(options, vocabs, tmp_path) -> None:
+    wide = merge(_members(TaggerConfig(**{**SMALL, **options}), vocabs, 2))
+    meta = artifact.save(tmp_path / "wide", wide, name="wide")
+    assert meta.format_version == artifact.ENSEMBLE_FORMAT_VERSION  # older releases refuse it
     loaded = artifact.load(tmp_path / "wide")
     assert loaded.config == wide.config
     answers = {

@@ -480,7 +480,7 @@ def test_an_ensemble_resumed_with_other_settings_is_refused(
     ("tagger", "init", "message"),
     [
         ({"members": 2}, False, "members are trained one network each"),
-        ({}, True, "fine-tune with one member"),
+        ({}, True, r"cannot start from a model \(--init\)"),
     ],
 )
 def test_an_ensemble_that_cannot_be_made_is_refused_before_training(
@@ -499,3 +499,119 @@ def test_an_ensemble_that_cannot_be_made_is_refused_before_training(
             init=start,
         )
     assert not (tmp_path / "m").exists()
+
+
+def test_a_merged_model_fine_tunes_as_one_tagger_of_its_networks(tiny_examples, tmp_path) -> None:
+    config = TINY_TRAINING.model_copy(update={"epochs": 2, "patience": 2, "members": 2})
+    train(tiny_examples, tiny_examples, TINY_TAGGER, config, tmp_path / "ensemble", progress=False)
+    start = artifact.load(tmp_path / "ensemble")
+    airline = Example(text="on united to denver", spans=[GoldSpan(start=3, end=9, label="airline")])
+    tuned = config.model_copy(update={"members": 1, "epochs": 3, "patience": 3})
+    result = train(
+        [*tiny_examples, airline] * 2,
+        [airline],
+        start.config,
+        tuned,
+        tmp_path / "tuned",
+        progress=False,
+        init=start,
+    )
+    assert result.meta.labels == ["airline", "date", "departure", "destination"]
+    loaded = artifact.load(tmp_path / "tuned")
+    assert loaded.config.members == 2
+    # each network grew the new label's rows: the two output layers, the one CRF
+    assert [n.output.out_features for n in loaded.tagger.members] == [9, 9]
+    assert loaded.tagger.crf.num_tags == 9
+    assert Predictor.from_dir(tmp_path / "tuned").predict(["on united to denver"])[0].spans
+
+
+def test_a_network_of_members_is_made_by_merging_not_trained_at_once(
+    tiny_examples, tmp_path
+) -> None:
+    with pytest.raises(ValueError, match="made by merging trained ones"):
+        train(
+            tiny_examples,
+            tiny_examples,
+            TINY_TAGGER.model_copy(update={"members": 2}),
+            TINY_TRAINING.model_copy(update={"epochs": 1}),
+            tmp_path / "m",
+            progress=False,
+        )
+
+
+def test_a_stopped_ensemble_resumed_without_its_members_is_refused(
+    tiny_examples, tmp_path, monkeypatch
+) -> None:
+    import training.train as training_module
+    from training.train import members_dir
+
+    config = TINY_TRAINING.model_copy(update={"epochs": 2, "patience": 2, "members": 2})
+    monkeypatch.setattr(training_module, "evaluate", _interrupt_at(3))
+    with pytest.raises(KeyboardInterrupt):
+        train(tiny_examples, tiny_examples, TINY_TAGGER, config, tmp_path / "m", progress=False)
+    assert members_dir(tmp_path / "m").is_dir()
+    monkeypatch.undo()
+    alone = config.model_copy(update={"members": 1})
+    with pytest.raises(ValueError, match="holds the members of a stopped ensemble"):
+        train(
+            tiny_examples,
+            tiny_examples,
+            TINY_TAGGER,
+            alone,
+            tmp_path / "m",
+            progress=False,
+            resume=True,
+        )
+
+
+def _interrupt_at(call: int):
+    """training.train's evaluate, raising KeyboardInterrupt (Ctrl-C) at its ``call``-th call."""
+    import training.train as training_module
+
+    real, calls = training_module.evaluate, []
+
+    def interrupted(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == call:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    return interrupted
+
+
+def test_a_stopped_ensemble_side_by_side_resumes_to_the_same_model(
+    tiny_examples, tmp_path, monkeypatch
+) -> None:
+    """Two members in two processes of one thread each (the default 2 threads), stopped once
+    member 1 has finished and resumed: member 2 then trains alone, still on one thread, and the
+    model is the one an unstopped run makes."""
+    import shutil
+
+    import training.train as training_module
+    from training.train import members_dir
+
+    config = TINY_TRAINING.model_copy(
+        update={"epochs": 2, "patience": 2, "members": 2, "threads": 2}
+    )
+    train(tiny_examples, tiny_examples, TINY_TAGGER, config, tmp_path / "straight", progress=False)
+    work = members_dir(tmp_path / "m")
+    real_rmtree = shutil.rmtree
+    monkeypatch.setattr(training_module.shutil, "rmtree", lambda path, **k: None)
+    train(tiny_examples, tiny_examples, TINY_TAGGER, config, tmp_path / "m", progress=False)
+    monkeypatch.undo()
+    # What a stop while member 2 trained leaves: member 1 saved, the fingerprints of both
+    # (written before they started), no model yet.
+    real_rmtree(work / "member-2")
+    real_rmtree(tmp_path / "m")
+    result = train(
+        tiny_examples,
+        tiny_examples,
+        TINY_TAGGER,
+        config,
+        tmp_path / "m",
+        progress=False,
+        resume=True,
+    )
+    a, b = _weights(tmp_path / "straight"), _weights(tmp_path / "m")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert result.n_expanded == 0 and not work.exists()
