@@ -593,7 +593,11 @@ def test_a_stopped_ensemble_side_by_side_resumes_to_the_same_model(
     config = TINY_TRAINING.model_copy(
         update={"epochs": 2, "patience": 2, "members": 2, "threads": 2}
     )
-    train(tiny_examples, tiny_examples, TINY_TAGGER, config, tmp_path / "straight", progress=False)
+    # unstopped: the same as one after the other on one thread (the test above), made sooner
+    straight = config.model_copy(update={"threads": 1})
+    train(
+        tiny_examples, tiny_examples, TINY_TAGGER, straight, tmp_path / "straight", progress=False
+    )
     work = members_dir(tmp_path / "m")
     real_rmtree = shutil.rmtree
     monkeypatch.setattr(training_module.shutil, "rmtree", lambda path, **k: None)
