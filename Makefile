@@ -62,7 +62,8 @@ data/heldout_places.jsonl: data/test.txt data/place_names.py data/variants.py da
 # The shipped model: one command, deterministic for a given seed.
 train-default: install data/train.jsonl
 	$(CLI) train --train data/train.jsonl --dev data/dev.txt --dev data/conv_dev.txt --dev data/dialog_dev.jsonl \
-		--out model/default --name slot-tagger-default --seed $(SEED) --average 0.4 --no-plots
+		--out model/default --name slot-tagger-default --seed $(SEED) --average 0.4 --members 2 --epochs 7 \
+		--no-plots
 	$(CLI) calibrate --data data/conv_dev.txt --model model/default
 	$(CLI) export model/default
 	$(MAKE) plots
@@ -98,7 +99,7 @@ probe: install
 
 ablation: install data/train.jsonl
 	$(PY) -m training.ablation --epochs 6 --only default --only "weight average" --only gazetteer --only frequency \
-		--only neither --only "word clusters"
+		--only neither --only "word clusters" --only "two networks"
 
 # Benchmarks and the soak test: not part of `make test`; the HTTP parts need wrk.
 bench: install
