@@ -451,18 +451,11 @@ def test_an_ensemble_resumed_with_other_settings_is_refused(
     import training.train as training_module
 
     config = TINY_TRAINING.model_copy(update={"epochs": 2, "patience": 2, "members": 2})
-    real_evaluate, calls = training_module.evaluate, []
-
-    def interrupted(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 3:
-            raise KeyboardInterrupt  # member 1 finished, member 2 in its first epoch
-        return real_evaluate(*args, **kwargs)
-
-    monkeypatch.setattr(training_module, "evaluate", interrupted)
+    # Ctrl-C once member 1 has finished, in member 2's first epoch
+    monkeypatch.setattr(training_module, "evaluate", _interrupt_at(3))
     with pytest.raises(KeyboardInterrupt):
         train(tiny_examples, tiny_examples, TINY_TAGGER, config, tmp_path / "m", progress=False)
-    monkeypatch.setattr(training_module, "evaluate", real_evaluate)
+    monkeypatch.undo()
     other = config.model_copy(update={"lr": 0.05})
     with pytest.raises(ValueError, match="member-1 was trained with other data or settings"):
         train(
