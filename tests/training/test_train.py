@@ -383,29 +383,6 @@ def test_an_ensemble_is_its_members_trained_alone_then_merged(tiny_examples, tmp
     assert artifact.load(tmp_path / "ensemble").config.members == 2
 
 
-def test_members_trained_side_by_side_are_the_members_trained_one_after_the_other(
-    tiny_examples, tmp_path, capfd
-) -> None:
-    config = TINY_TRAINING.model_copy(update={"epochs": 2, "patience": 2, "members": 2})
-    one_by_one = tmp_path / "one-by-one"
-    train(tiny_examples, tiny_examples, TINY_TAGGER, config, one_by_one, progress=False)
-    side_by_side = tmp_path / "side-by-side"  # two processes of one thread each
-    result = train(
-        tiny_examples,
-        tiny_examples,
-        TINY_TAGGER,
-        config.model_copy(update={"threads": 2}),
-        side_by_side,
-        progress=True,
-    )
-    a, b = _weights(one_by_one), _weights(side_by_side)
-    assert all(torch.equal(a[k], b[k]) for k in a)
-    assert [len(m.history) for m in result.members] == [2, 2]
-    out = capfd.readouterr().out  # the members' processes write to the same stdout
-    assert "members 1, 2 of 2: 2 at a time, 1 thread each" in out
-    assert "member 2: epoch 2: loss" in out  # each member's lines, named
-
-
 def test_a_stopped_ensemble_resumed_keeps_the_members_it_finished(
     tiny_examples, tmp_path, monkeypatch
 ) -> None:
@@ -572,12 +549,12 @@ def _interrupt_at(call: int):
     return interrupted
 
 
-def test_a_stopped_ensemble_side_by_side_resumes_to_the_same_model(
-    tiny_examples, tmp_path, monkeypatch
+def test_members_side_by_side_stopped_and_resumed_give_the_members_one_after_the_other(
+    tiny_examples, tmp_path, monkeypatch, capfd
 ) -> None:
-    """Two members in two processes of one thread each (the default 2 threads), stopped once
-    member 1 has finished and resumed: member 2 then trains alone, still on one thread, and the
-    model is the one an unstopped run makes."""
+    """Two members in two processes of one thread each (the default 2 threads) give the model
+    two members trained one after the other on one thread give; stopped once member 1 has
+    finished and resumed, member 2 trains alone, still on one thread, to the same model."""
     import shutil
 
     import training.train as training_module
@@ -594,8 +571,12 @@ def test_a_stopped_ensemble_side_by_side_resumes_to_the_same_model(
     work = members_dir(tmp_path / "m")
     real_rmtree = shutil.rmtree
     monkeypatch.setattr(training_module.shutil, "rmtree", lambda path, **k: None)
-    train(tiny_examples, tiny_examples, TINY_TAGGER, config, tmp_path / "m", progress=False)
+    train(tiny_examples, tiny_examples, TINY_TAGGER, config, tmp_path / "m", progress=True)
     monkeypatch.undo()
+    side_by_side = _weights(tmp_path / "m")
+    out = capfd.readouterr().out  # the members' processes write to the same stdout
+    assert "members 1, 2 of 2: 2 at a time, 1 thread each" in out
+    assert "member 2: epoch 2: loss" in out  # each member's lines, named
     # What a stop while member 2 trained leaves: member 1 saved, the fingerprints of both
     # (written before they started), no model yet.
     real_rmtree(work / "member-2")
@@ -610,5 +591,6 @@ def test_a_stopped_ensemble_side_by_side_resumes_to_the_same_model(
         resume=True,
     )
     a, b = _weights(tmp_path / "straight"), _weights(tmp_path / "m")
+    assert all(torch.equal(a[k], side_by_side[k]) for k in a)
     assert all(torch.equal(a[k], b[k]) for k in a)
     assert result.n_expanded == 0 and not work.exists()
