@@ -221,7 +221,7 @@ def _train_members(
         shutil.rmtree(work, ignore_errors=True)
     count = train_config.members
     # One process per member while there are threads for them, the threads shared out: torch runs
-    # a batch of this network on two threads only about 1.3 times as fast as on one (README). A
+    # an epoch of this network on two threads only 1.1-1.3 times as fast as on one (README). A
     # member's weights follow from its seed and its threads, so a resumed run gives it the same
     # threads as the run it goes on from.
     processes = min(count, train_config.threads)
