@@ -343,60 +343,55 @@ def _weights(model_dir) -> dict[str, torch.Tensor]:
     return artifact.load(model_dir).tagger.state_dict()
 
 
-def test_an_ensemble_is_its_members_trained_alone_then_merged(tiny_examples, tmp_path) -> None:
+# The tiny ensemble several tests start from or compare with: two members, seeds 5 and 6.
+ENSEMBLE = TINY_TRAINING.model_copy(update={"epochs": 2, "patience": 2, "members": 2, "seed": 5})
+
+
+@pytest.fixture(scope="module")
+def tiny_ensemble(tiny_examples, tmp_path_factory):
+    out = tmp_path_factory.mktemp("ensemble") / "ensemble"
+    return train(tiny_examples, tiny_examples, TINY_TAGGER, ENSEMBLE, out, progress=False)
+
+
+def test_an_ensemble_is_its_members_trained_alone_then_merged(
+    tiny_ensemble, tiny_examples, tmp_path
+) -> None:
     from model.ensemble import merge
     from training.train import members_dir
 
-    config = TINY_TRAINING.model_copy(update={"epochs": 3, "patience": 3, "seed": 5})
-    result = train(
-        tiny_examples,
-        tiny_examples,
-        TINY_TAGGER,
-        config.model_copy(update={"members": 2}),
-        tmp_path / "ensemble",
-        progress=False,
-    )
     alone = []
     for seed in (5, 6):  # seed, seed + 1
         out = tmp_path / f"seed-{seed}"
-        train(
-            tiny_examples,
-            tiny_examples,
-            TINY_TAGGER,
-            config.model_copy(update={"seed": seed}),
-            out,
-            progress=False,
-        )
+        config = ENSEMBLE.model_copy(update={"members": 1, "seed": seed})
+        train(tiny_examples, tiny_examples, TINY_TAGGER, config, out, progress=False)
         alone.append(artifact.load(out).tagger)
     expected = merge(alone).state_dict()
-    got = _weights(tmp_path / "ensemble")
+    got = _weights(tiny_ensemble.out_dir)
     assert got.keys() == expected.keys()
     assert all(torch.equal(got[k], expected[k]) for k in got)
-    meta = result.meta
+    meta = tiny_ensemble.meta
     assert [m["seed"] for m in meta.dev_metrics["members"]] == [5, 6]
-    assert [len(m["history"]) for m in meta.dev_metrics["members"]] == [3, 3]
-    assert meta.dev_metrics["micro"]["f1"] == round(result.dev_report.micro.f1, 4)
-    assert [m.best_epoch for m in result.members] == [
+    assert [len(m["history"]) for m in meta.dev_metrics["members"]] == [2, 2]
+    assert meta.dev_metrics["micro"]["f1"] == round(tiny_ensemble.dev_report.micro.f1, 4)
+    assert [m.best_epoch for m in tiny_ensemble.members] == [
         m["best_epoch"] for m in meta.dev_metrics["members"]
     ]
-    assert not members_dir(tmp_path / "ensemble").exists()  # the members go once merged
-    assert artifact.load(tmp_path / "ensemble").config.members == 2
+    assert not members_dir(tiny_ensemble.out_dir).exists()  # the members go once merged
+    assert artifact.load(tiny_ensemble.out_dir).config.members == 2
 
 
 def test_a_stopped_ensemble_resumed_keeps_the_members_it_finished(
-    tiny_examples, tmp_path, monkeypatch
+    tiny_ensemble, tiny_examples, tmp_path, monkeypatch
 ) -> None:
     import training.train as training_module
     from training.train import members_dir
 
-    config = TINY_TRAINING.model_copy(update={"epochs": 3, "patience": 3, "members": 2})
-    train(tiny_examples, tiny_examples, TINY_TAGGER, config, tmp_path / "straight", progress=False)
-
+    config = ENSEMBLE
     real_evaluate, calls = training_module.evaluate, []
 
     def counted(*args, **kwargs):
         calls.append(1)
-        if len(calls) == 5:
+        if len(calls) == 4:
             raise KeyboardInterrupt  # Ctrl-C in member 2's second epoch
         return real_evaluate(*args, **kwargs)
 
@@ -415,10 +410,10 @@ def test_a_stopped_ensemble_resumed_keeps_the_members_it_finished(
         progress=False,
         resume=True,
     )
-    # member 1 kept as it was; member 2 goes on from its first epoch's checkpoint (epochs 2 and
-    # 3), then the merged network is scored once
-    assert len(calls) == 3
-    a, b = _weights(tmp_path / "straight"), _weights(tmp_path / "m")
+    # member 1 kept as it was; member 2 goes on from its first epoch's checkpoint (epoch 2),
+    # then the merged network is scored once
+    assert len(calls) == 2
+    a, b = _weights(tiny_ensemble.out_dir), _weights(tmp_path / "m")
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
@@ -471,10 +466,11 @@ def test_an_ensemble_that_cannot_be_made_is_refused_before_training(
     assert not (tmp_path / "m").exists()
 
 
-def test_a_merged_model_fine_tunes_as_one_tagger_of_its_networks(tiny_examples, tmp_path) -> None:
-    config = TINY_TRAINING.model_copy(update={"epochs": 2, "patience": 2, "members": 2})
-    train(tiny_examples, tiny_examples, TINY_TAGGER, config, tmp_path / "ensemble", progress=False)
-    start = artifact.load(tmp_path / "ensemble")
+def test_a_merged_model_fine_tunes_as_one_tagger_of_its_networks(
+    tiny_ensemble, tiny_examples, tmp_path
+) -> None:
+    config = ENSEMBLE
+    start = artifact.load(tiny_ensemble.out_dir)
     airline = Example(text="on united to denver", spans=[GoldSpan(start=3, end=9, label="airline")])
     tuned = config.model_copy(update={"members": 1, "epochs": 3, "patience": 3})
     result = train(
@@ -550,7 +546,7 @@ def _interrupt_at(call: int):
 
 
 def test_members_side_by_side_stopped_and_resumed_give_the_members_one_after_the_other(
-    tiny_examples, tmp_path, monkeypatch, capfd
+    tiny_ensemble, tiny_examples, tmp_path, monkeypatch, capfd
 ) -> None:
     """Two members in two processes of one thread each (the default 2 threads) give the model
     two members trained one after the other on one thread give; stopped once member 1 has
@@ -560,14 +556,7 @@ def test_members_side_by_side_stopped_and_resumed_give_the_members_one_after_the
     import training.train as training_module
     from training.train import members_dir
 
-    config = TINY_TRAINING.model_copy(
-        update={"epochs": 2, "patience": 2, "members": 2, "threads": 2}
-    )
-    # unstopped: the same as one after the other on one thread (the test above), made sooner
-    straight = config.model_copy(update={"threads": 1})
-    train(
-        tiny_examples, tiny_examples, TINY_TAGGER, straight, tmp_path / "straight", progress=False
-    )
+    config = ENSEMBLE.model_copy(update={"threads": 2})  # tiny_ensemble's on one thread
     work = members_dir(tmp_path / "m")
     real_rmtree = shutil.rmtree
     monkeypatch.setattr(training_module.shutil, "rmtree", lambda path, **k: None)
@@ -590,7 +579,7 @@ def test_members_side_by_side_stopped_and_resumed_give_the_members_one_after_the
         progress=False,
         resume=True,
     )
-    a, b = _weights(tmp_path / "straight"), _weights(tmp_path / "m")
+    a, b = _weights(tiny_ensemble.out_dir), _weights(tmp_path / "m")
     assert all(torch.equal(a[k], side_by_side[k]) for k in a)
     assert all(torch.equal(a[k], b[k]) for k in a)
     assert result.n_expanded == 0 and not work.exists()
