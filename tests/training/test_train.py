@@ -417,18 +417,21 @@ def test_a_stopped_ensemble_resumed_keeps_the_members_it_finished(
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
+def _stopped_after_member_1(examples, out, monkeypatch) -> None:
+    """ENSEMBLE trained into ``out`` and stopped (Ctrl-C) in member 2's first epoch."""
+    import training.train as training_module
+
+    monkeypatch.setattr(training_module, "evaluate", _interrupt_at(3))
+    with pytest.raises(KeyboardInterrupt):
+        train(examples, examples, TINY_TAGGER, ENSEMBLE, out, progress=False)
+    monkeypatch.undo()
+
+
 def test_an_ensemble_resumed_with_other_settings_is_refused(
     tiny_examples, tmp_path, monkeypatch
 ) -> None:
-    import training.train as training_module
-
-    config = TINY_TRAINING.model_copy(update={"epochs": 2, "patience": 2, "members": 2})
-    # Ctrl-C once member 1 has finished, in member 2's first epoch
-    monkeypatch.setattr(training_module, "evaluate", _interrupt_at(3))
-    with pytest.raises(KeyboardInterrupt):
-        train(tiny_examples, tiny_examples, TINY_TAGGER, config, tmp_path / "m", progress=False)
-    monkeypatch.undo()
-    other = config.model_copy(update={"lr": 0.05})
+    _stopped_after_member_1(tiny_examples, tmp_path / "m", monkeypatch)
+    other = ENSEMBLE.model_copy(update={"lr": 0.05})
     with pytest.raises(ValueError, match="member-1 was trained with other data or settings"):
         train(
             tiny_examples,
@@ -508,16 +511,11 @@ def test_a_network_of_members_is_made_by_merging_not_trained_at_once(
 def test_a_stopped_ensemble_resumed_without_its_members_is_refused(
     tiny_examples, tmp_path, monkeypatch
 ) -> None:
-    import training.train as training_module
     from training.train import members_dir
 
-    config = TINY_TRAINING.model_copy(update={"epochs": 2, "patience": 2, "members": 2})
-    monkeypatch.setattr(training_module, "evaluate", _interrupt_at(3))
-    with pytest.raises(KeyboardInterrupt):
-        train(tiny_examples, tiny_examples, TINY_TAGGER, config, tmp_path / "m", progress=False)
+    _stopped_after_member_1(tiny_examples, tmp_path / "m", monkeypatch)
     assert members_dir(tmp_path / "m").is_dir()
-    monkeypatch.undo()
-    alone = config.model_copy(update={"members": 1})
+    alone = ENSEMBLE.model_copy(update={"members": 1})
     with pytest.raises(ValueError, match="holds the members of a stopped ensemble"):
         train(
             tiny_examples,
