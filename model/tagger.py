@@ -61,8 +61,7 @@ class BiLSTMTagger(nn.Module):
             one = config.model_copy(update={"members": 1})
             networks = [BiLSTMTagger(one, vocabs, crf=False) for _ in range(config.members)]
             self.members = nn.ModuleList(networks)
-            self.member_input_dim = networks[0].input_dim
-            self.input_dim = config.members * self.member_input_dim
+            self.member_input_dim = networks[0].input_dim  # each member's part of token_inputs
             self.dropout = nn.Dropout(config.dropout)
             self._add_crf(config, vocabs)
             return
@@ -109,7 +108,6 @@ class BiLSTMTagger(nn.Module):
                 NUM_GAZETTEER_IDS, config.gazetteer_dim, padding_idx=PAD_ID
             )
         self.input_dim = input_dim  # what token_inputs gives per token
-        self.member_input_dim = input_dim
         rnn_input_dim = input_dim + config.gazetteer_dim
         between_layers = config.dropout if config.layers > 1 else 0.0
         self.rnn: nn.Module
@@ -200,15 +198,8 @@ class BiLSTMTagger(nn.Module):
     def states(
         self, x: torch.Tensor, lengths: torch.Tensor, gazetteer_ids: torch.Tensor
     ) -> torch.Tensor:
-        """The recurrent layer's outputs: (B, T, I), (B,), (B, T) -> (B, T, D*H); an ensemble's
-        members' side by side (B, T, K*D*H)."""
-        if self.members is not None:
-            parts = x.split(self.member_input_dim, dim=2)  # one (B, T, I / members) each
-            states = [
-                m.states(p, lengths, gazetteer_ids)
-                for m, p in zip(self.members, parts, strict=True)
-            ]
-            return torch.cat(states, dim=2)  # (B, T, K*D*H)
+        """The recurrent layer's outputs: (B, T, I), (B,), (B, T) -> (B, T, D*H); of one network
+        (an ensemble's are its members')."""
         x = self.rnn_inputs(x, gazetteer_ids)  # (B, T, I + G)
         if isinstance(self.rnn, CellRNN):
             return self.rnn(x, lengths)  # (B, T, D*H): padding handled by the cells themselves
