@@ -34,7 +34,16 @@ RUN apt-get update \
         /tmp/requirements-serve.txt
 
 FROM deps AS project
-COPY pyproject.toml README.md /src/
+# A C compiler for the CRF decoder (model/_decode.c, setup.py), in this stage only: the image
+# takes the compiled module, not the compiler. python:3.11-slim carries Python's headers; a base
+# image whose Python is Debian's gets them from Debian's package.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends gcc libc6-dev \
+    && headers=$(python -c "import sysconfig; print(sysconfig.get_paths()['include'])") \
+    && if [ ! -e "$headers/Python.h" ]; then \
+        apt-get install -y --no-install-recommends "lib$(basename "$headers")-dev"; fi \
+    && rm -rf /var/lib/apt/lists/*
+COPY pyproject.toml setup.py README.md /src/
 COPY app /src/app
 COPY model /src/model
 COPY data /src/data

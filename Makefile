@@ -20,7 +20,7 @@ install: $(VENV)/.installed
 # torch first, pinned: its CPU wheel is on local disk here, and a looser pin fetches a CUDA build.
 # The serving packages at the lock's versions, so the tests run what the image runs. Ray too: its
 # tests (tests/app/test_ray_serve.py, tests/training/test_bulk.py) start a local cluster.
-$(VENV)/.installed: pyproject.toml $(LOCK)
+$(VENV)/.installed: pyproject.toml setup.py model/_decode.c $(LOCK)
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q torch==2.13.0

@@ -43,6 +43,9 @@ import importlib.util, sys
 found = [m for m in ('torch', 'onnx', 'seqeval', 'sklearn', 'scipy') if importlib.util.find_spec(m)]
 sys.exit(f'the image has {found}' if found else 0)" || fail "the image has training packages"
 say "no torch, onnx, seqeval, scikit-learn or scipy in the image"
+quiet podman run --rm "$image" python -c "import model._decode" \
+    || fail "the image has no compiled CRF decoder (model/_decode.c)"
+say "the CRF decoder is compiled"
 
 uid=$(quiet podman run --rm --read-only "$image" id -u)
 [[ $uid != 0 ]] || fail "the image runs as root"
@@ -99,7 +102,7 @@ say "SIGTERM: exit 0"
 # A one-line source change rebuilds only the project's layers.
 copy=$(mktemp -d)
 trap 'rm -rf "$copy"; [[ -z $cid ]] || podman rm -f "$cid" >/dev/null 2>&1 || true' EXIT
-cp -r Dockerfile .dockerignore pyproject.toml README.md app model data training deploy "$copy"
+cp -r Dockerfile .dockerignore pyproject.toml setup.py README.md app model data training deploy "$copy"
 echo "# a one-line change" >>"$copy/app/main.py"
 t=$(date +%s.%N)
 podman build -q --format docker "${build_args[@]}" -t "$image-rebuild" "$copy" >/dev/null

@@ -2,6 +2,8 @@
 
 import itertools
 
+import numpy as np
+import pytest
 import torch
 
 from model.crf import CRF, allowed_transitions
@@ -100,12 +102,13 @@ def test_temperature_divides_every_score_and_keeps_the_best_path() -> None:
 
 def _assert_fast_decoder_matches(crf: CRF, emissions: torch.Tensor, lengths: list[int]) -> None:
     """FastDecoder's paths are the torch CRF's Viterbi paths, and its chosen tags' marginals the
-    torch CRF's, at two temperatures, on a padded batch."""
+    torch CRF's, at two temperatures, on a padded batch, in C and in NumPy."""
     from model.decode import FastDecoder
 
     mask = torch.arange(emissions.shape[1])[None, :] < torch.tensor(lengths)[:, None]
-    for temperature in (1.0, 1.7):
-        paths, chosen = FastDecoder(crf, temperature).decode(emissions.numpy(), lengths)
+    for temperature, use_compiled in itertools.product((1.0, 1.7), (True, False)):
+        decoder = FastDecoder(crf, temperature, use_compiled=use_compiled)
+        paths, chosen = decoder.decode(emissions.numpy(), lengths)
         assert paths == crf.viterbi(emissions, mask)
         marginals = crf.marginals(emissions, mask, temperature)
         for b, path in enumerate(paths):
@@ -164,3 +167,79 @@ def test_many_tags_log_partition_and_gradient_match_the_log_sum_exp(monkeypatch)
     slow, slow_grads = run()
     assert torch.allclose(fast, slow, atol=1e-4)
     assert all(torch.allclose(a, b, atol=1e-5) for a, b in zip(fast_grads, slow_grads, strict=True))
+
+
+def test_the_compiled_decoder_is_built() -> None:
+    """`pip install` on a machine with a C compiler builds model/_decode.c (setup.py): what the
+    tests and the served model run."""
+    from model import decode
+
+    assert decode.compiled is not None
+    assert decode.FastDecoder(make_crf()).compiled is decode.compiled
+
+
+@pytest.mark.parametrize("num_tags", [7, 41])
+def test_compiled_and_numpy_decoders_agree_on_ties_limits_and_padding(num_tags: int) -> None:
+    """The same paths, ties included (emissions rounded to integers tie often: both take the
+    lowest tag), and the same marginals, with tags forbidden per token and forbidden moves."""
+    from model.decode import FORBIDDEN, CRFScores, FastDecoder
+
+    rng = np.random.default_rng(num_tags)
+    for trial in range(60):
+        batch, seq_len = int(rng.integers(1, 6)), int(rng.integers(1, 16))
+        transitions = rng.normal(size=(num_tags, num_tags)) * 3
+        transitions[rng.random((num_tags, num_tags)) < 0.2] += FORBIDDEN
+        scores = CRFScores(transitions, rng.normal(size=num_tags), rng.normal(size=num_tags))
+        emissions = (rng.normal(size=(batch, seq_len, num_tags)) * 4).astype(np.float32)
+        if trial % 3 == 0:
+            emissions = np.round(emissions)
+        lengths = [seq_len, *rng.integers(1, seq_len + 1, size=batch - 1).tolist()]
+        allowed = rng.random((batch, seq_len, num_tags)) < 0.7
+        allowed[..., 0] = True
+        limits = allowed if trial % 2 else None
+        temperature = (1.0, 1.5, 0.7)[trial % 3]
+        c_paths, c_chosen = FastDecoder(scores, temperature).decode(emissions, lengths, limits)
+        np_paths, np_chosen = FastDecoder(scores, temperature, use_compiled=False).decode(
+            emissions, lengths, limits
+        )
+        assert c_paths == np_paths
+        for ours, theirs in zip(c_chosen, np_chosen, strict=True):
+            assert np.allclose(ours, theirs, rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"lengths": np.array([0], dtype=np.int64)}, "lengths"),
+        ({"lengths": np.array([4], dtype=np.int64)}, "lengths"),
+        ({"emissions": np.zeros((1, 3, 5), dtype=np.float32)}, "emissions"),
+        ({"moves": np.zeros((4, 4))}, "moves"),
+        ({"paths": np.zeros((1, 3), dtype=np.int64)[:, ::2]}, "paths"),
+        ({"temperature": 0.0}, "temperature"),
+    ],
+)
+def test_the_compiled_decoder_refuses_arrays_it_cannot_read(change: dict, message: str) -> None:
+    """Wrong shapes, types, lengths or a zero temperature: a ValueError naming what is wrong,
+    never a read past an array."""
+    from model import decode
+
+    k = len(TAGS)
+    args = {
+        "emissions": np.zeros((1, 3, k)),
+        "lengths": np.array([3], dtype=np.int64),
+        "allowed": None,
+        "transitions": np.zeros((k, k)),
+        "start": np.zeros(k),
+        "end": np.zeros(k),
+        "moves": np.ones((k, k)),
+        "start_p": np.ones(k),
+        "end_p": np.ones(k),
+        "temperature": 1.0,
+        "min_log": -500.0,
+        "paths": np.zeros((1, 3), dtype=np.int64),
+        "picked": np.zeros((1, 3)),
+    }
+    assert decode.compiled is not None
+    decode.compiled.decode(*args.values())  # as given, it decodes
+    with pytest.raises(ValueError, match=message):
+        decode.compiled.decode(*{**args, **change}.values())
