@@ -216,7 +216,13 @@ class Predictor:
             raise ValueError(f"expected one context per text ({len(texts)}), got {len(contexts)}")
         reference = _day(reference_date)
         work = self._prepare(texts, batch_size, contexts)
-        return self._finish(work, self._emissions(work), reference)
+        if len(work.batches) <= 1:
+            return self._finish(work, self._emissions(work), reference)
+        # Several batches: the network runs on them one after another in a second thread
+        # (outside the GIL, in ONNX Runtime or torch) while this one decodes those before.
+        with ThreadPoolExecutor(1, thread_name_prefix="slot-tagger-network") as network:
+            running = [network.submit(self.network.emissions, batch) for batch in work.batches]
+            return self._finish(work, (r.result() for r in running), reference)
 
     def predict_iter(
         self,
@@ -319,7 +325,7 @@ class Predictor:
         return [self.network.emissions(batch) for batch in work.batches]
 
     def _finish(
-        self, work: _Work, emissions: list[np.ndarray], reference_date: date | None
+        self, work: _Work, emissions: Iterable[np.ndarray], reference_date: date | None
     ) -> list[Prediction]:
         """Decode, read spans off the tags and resolve their values, in input order."""
         decoder = self._current_decoder()
