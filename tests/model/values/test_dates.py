@@ -101,6 +101,25 @@ CASES = [
     ("new year's day", MON, d("2027-01-01")),
     ("easter", MON, d("2027-03-28")),
     ("memorial day", MON, d("2027-05-31")),
+    # a year said in words, ISO 8601 in any date order
+    ("may 8th twenty twenty five", MON, d("2025-05-08")),
+    ("june 8th two thousand and twenty-six", MON, d("2026-06-08")),
+    ("march 22nd, twenty thirty", MON, d("2030-03-22")),
+    ("2026-10-03", MON, d("2026-10-03")),
+    ("2027-1-5", MON, d("2027-01-05")),
+    ("2026-02-30", MON, None),
+    # a date word typed with a slip (one letter doubled, dropped, swapped or wrong)
+    ("frriday", MON, d("2026-11-27")),
+    ("next tuesdy", MON, d("2026-12-01")),
+    ("janaury 20th", MON, d("2027-01-20")),
+    ("15th of noember", MON, d("2027-11-15")),
+    ("the 4th of jully", MON, d("2027-07-04")),
+    ("memroial day", MON, d("2027-05-31")),
+    ("this wkend", MON, r("2026-11-28", "2026-11-29", "week")),
+    ("tomorroow", MON, d("2026-11-24")),
+    # ... but not a word of 4 letters or fewer, and not a plural: every Monday is no one date
+    ("nxet week", MON, None),
+    ("mondays", MON, None),
     # unreadable: the span keeps value None
     ("gibberish", MON, None),
     ("the 45th", MON, None),
@@ -245,3 +264,17 @@ def test_a_date_off_the_calendar_is_none_never_an_error(
         for key in ("date", "start", "end"):
             if key in value:
                 date.fromisoformat(value[key])
+
+
+def test_what_the_rules_read_never_waits_for_dateparser(monkeypatch) -> None:
+    """ISO dates and slips are read by the rules: dateparser (2-3 ms a text it cannot read) is
+    not asked, so new date phrases in real traffic stay cheap."""
+    from model.values import dates
+
+    def refuse():
+        raise AssertionError("dateparser was asked")
+
+    monkeypatch.setattr(dates, "load_dateparser", refuse)
+    dates._resolve_date.cache_clear()  # readings remembered from other tests would hide a call
+    for text in ("2027-04-09", "frriday", "augsut 29th", "february 5th twenty twenty six"):
+        assert dates.resolve_date(text, date(2026, 11, 24)) is not None, text
