@@ -195,7 +195,7 @@ DATE_WORDS = frozenset(
     + [word for ordinal in ORDINAL_WORDS for word in ordinal.split()]
     + ["tomorrow", "today", "tonight", "week", "weekend", "weeks", "month", "next", "following"]
     + ["coming", "after", "christmas", "thanksgiving", "easter", "halloween", "memorial"]
-    + ["labor", "independence", "valentine's", "twenty", "thirty"]
+    + ["labor", "independence", "valentine's", "twenty", "thirty", "beginning", "middle"]
 )
 _SHORTEST_SLIP = 5  # shorter words are left as they are: "nxet", "mon" and "net" are too close
 
@@ -388,7 +388,7 @@ def _resolve_date(
     if value is None and (mended := _spelled_right(reading.text)) != reading.text:
         # A slip in a text an earlier rule took as its own ("memroial day"); one that reaches
         # the end of the rules is mended there, before dateparser.
-        value = _read(dataclasses.replace(reading, text=mended))
+        value = _read(dataclasses.replace(reading, text=normalize(mended)))
     return value
 
 
@@ -643,7 +643,7 @@ def _respelled(m: re.Match[str], r: Reading) -> Outcome:
     """The text again, from the first rule, with its slips mended; dateparser's, if it has none
     (dateparser reads no slip, and a text it cannot read costs it 2-3 ms)."""
     mended = _spelled_right(r.text)
-    return r if mended == r.text else _read(dataclasses.replace(r, text=mended))
+    return r if mended == r.text else _read(dataclasses.replace(r, text=normalize(mended)))
 
 
 def _dateparser(m: re.Match[str], r: Reading) -> Outcome:

@@ -117,6 +117,8 @@ CASES = [
     ("memroial day", MON, d("2027-05-31")),
     ("this wkend", MON, r("2026-11-28", "2026-11-29", "week")),
     ("tomorroow", MON, d("2026-11-24")),
+    ("december eighteeth", MON, d("2026-12-18")),
+    ("the beginnnig of april", MON, r("2027-04-01", "2027-04-10", "month")),
     # ... but not a word of 4 letters or fewer, and not a plural: every Monday is no one date
     ("nxet week", MON, None),
     ("mondays", MON, None),
