@@ -1,5 +1,6 @@
-"""Many labels: the CRF's NumPy decoder on an ATIS-sized test set (893 sentences, 120 labels, so
-241 tags), marginals by the K x K scans against one step per token; and the training loss with
+"""Many labels: the CRF's decoders on an ATIS-sized test set (893 sentences, 120 labels, so 241
+tags): the NumPy one's marginals by the K x K scans against one step per token, and the compiled
+one (model/_decode.c, one step per token in C); and the training loss with
 its gradient, log-sum-exp steps against matrix products (a batch of 32 sentences of 14 tokens,
 one torch thread).
 
@@ -44,7 +45,7 @@ def main() -> None:
     for i in range(0, len(lengths), BATCH):
         chunk = lengths[i : i + BATCH]
         batches.append((rng.normal(0, 3, (len(chunk), max(chunk), len(tags))), chunk))
-    decoder = FastDecoder(crf)
+    decoder = FastDecoder(crf, use_compiled=False)
 
     def run() -> tuple[float, list]:
         best, out = float("inf"), []
@@ -61,17 +62,23 @@ def main() -> None:
         scans_s, scans = run()
     finally:
         decode.SCAN_MAX_TAGS = kept
-    same_paths = all(a[0] == b[0] for a, b in zip(steps, scans, strict=True))
+    compiled_s, compiled = float("nan"), steps
+    if decode.compiled is not None:
+        decoder = FastDecoder(crf)
+        compiled_s, compiled = run()
+    same_paths = all(a[0] == b[0] == c[0] for a, b, c in zip(steps, scans, compiled, strict=True))
     gap = max(
-        abs(x - y)
-        for a, b in zip(steps, scans, strict=True)
-        for ra, rb in zip(a[1], b[1], strict=True)
-        for x, y in zip(ra, rb, strict=True)
+        max(abs(x - y), abs(x - z))
+        for a, b, c in zip(steps, scans, compiled, strict=True)
+        for ra, rb, rc in zip(a[1], b[1], c[1], strict=True)
+        for x, y, z in zip(ra, rb, rc, strict=True)
     )
     tokens = sum(lengths)
     print(f"{args.sentences} sentences, {tokens} tokens, {len(tags)} tags, batches of {BATCH}")
-    print(f"scans (K^3 per product):  {scans_s:.2f} s")
-    print(f"steps (K^2 per token):    {steps_s:.2f} s   ({scans_s / steps_s:.0f}x sooner)")
+    print(f"NumPy, scans (K^3 per product):  {scans_s:.2f} s")
+    print(f"NumPy, steps (K^2 per token):    {steps_s:.2f} s   ({scans_s / steps_s:.0f}x sooner)")
+    ratio = steps_s / compiled_s
+    print(f"C (model/_decode.c):             {compiled_s:.3f} s   ({ratio:.0f}x sooner)")
     print(f"same paths: {same_paths}; largest marginal difference {gap:.1e}")
     loss_times(crf, len(tags), args.repeat)
 
