@@ -10,7 +10,10 @@ from setuptools import Extension, setup
 setup(
     ext_modules=[
         Extension(
-            "model._decode", sources=["model/_decode.c"], optional=True, extra_compile_args=["-O2"]
+            "model._decode",
+            sources=["model/_decode.c"],
+            optional=True,
+            extra_compile_args=["-O2", "-g0"],  # no debug symbols: the image ships the module
         )
     ]
 )

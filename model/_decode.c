@@ -15,9 +15,6 @@
 #include <math.h>
 #include <string.h>
 
-#define FORBIDDEN (-1e4) /* model/decode.py's FORBIDDEN: an emission BIO forbids */
-#define TINY 1e-300      /* model/decode.py's TINY: a floor for a rescale */
-
 /* A C-contiguous buffer of `ndim` dimensions whose items are `itemsize` bytes of one of the
  * formats in `formats`; 0 with an exception set if it is not. */
 static int take(PyObject *obj, Py_buffer *view, int writable, int ndim, Py_ssize_t itemsize,
@@ -42,17 +39,24 @@ static int take(PyObject *obj, Py_buffer *view, int writable, int ndim, Py_ssize
 
 /* One sentence of n tokens: its path into `path` (n) and its tags' marginals into `picked` (n).
  * `work` holds 4 * n * k doubles and `pointers` n * k ints. */
+/* The scores (see model/decode.py's FastDecoder) and its constants, the same for every sentence. */
+typedef struct {
+    const double *transitions, *start, *end, *moves, *start_p, *end_p;
+    double temperature, min_log, forbidden, tiny;
+} Scores;
+
 static void decode_one(const double *emissions, const unsigned char *allowed, Py_ssize_t n,
-                       Py_ssize_t k, const double *transitions, const double *start,
-                       const double *end, const double *moves, const double *start_p,
-                       const double *end_p, double temperature, double min_log,
-                       double *work, Py_ssize_t *pointers, long long *path, double *picked) {
+                       Py_ssize_t k, const Scores *c, double *work, Py_ssize_t *pointers,
+                       long long *path, double *picked) {
+    const double *transitions = c->transitions, *start = c->start, *end = c->end;
+    const double *moves = c->moves, *start_p = c->start_p, *end_p = c->end_p;
+    const double temperature = c->temperature, min_log = c->min_log, tiny = c->tiny;
     double *e = work;              /* (n, k) emissions, the forbidden ones FORBIDDEN */
     double *weights = e + n * k;   /* (n, k) exp(emission / temperature), each row's best 1 */
     double *alphas = weights + n * k;
     double *betas = alphas + n * k;
     for (Py_ssize_t i = 0; i < n * k; i++)
-        e[i] = (allowed != NULL && !allowed[i]) ? FORBIDDEN : emissions[i];
+        e[i] = (allowed != NULL && !allowed[i]) ? c->forbidden : emissions[i];
 
     /* Viterbi: score[j] of the best path ending in j; alphas' first rows serve as scratch. */
     double *score = alphas, *next = alphas + k;
@@ -111,7 +115,7 @@ static void decode_one(const double *emissions, const unsigned char *allowed, Py
             row[j] = sum * weights[t * k + j];
             if (row[j] > top) top = row[j];
         }
-        top = top > TINY ? top : TINY;
+        top = top > tiny ? top : tiny;
         for (Py_ssize_t j = 0; j < k; j++) row[j] /= top;
     }
     memcpy(betas + (n - 1) * k, end_p, (size_t)k * sizeof(double));
@@ -124,35 +128,51 @@ static void decode_one(const double *emissions, const unsigned char *allowed, Py
             row[i] = sum;
             if (sum > top) top = sum;
         }
-        top = top > TINY ? top : TINY;
+        top = top > tiny ? top : tiny;
         for (Py_ssize_t i = 0; i < k; i++) row[i] /= top;
     }
     for (Py_ssize_t t = 0; t < n; t++) {
         double total = 0.0;
         for (Py_ssize_t j = 0; j < k; j++) total += alphas[t * k + j] * betas[t * k + j];
         double p = alphas[t * k + path[t]] * betas[t * k + path[t]] / total;
-        picked[t] = p < 1.0 ? p : 1.0; /* rounding may leave 1 + 1e-16 */
+        picked[t] = p > 1.0 ? 1.0 : p; /* rounding may leave 1 + 1e-16; NaN stays NaN */
     }
 }
 
 PyDoc_STRVAR(decode_doc,
 "decode(emissions, lengths, allowed, transitions, start, end, moves, start_p, end_p,\n"
-"       temperature, min_log, paths, picked)\n"
+"       temperature, min_log, forbidden, tiny, paths, picked)\n"
 "--\n\n"
 "Best paths and their tags' marginals of a padded batch, written into paths (B, T) int64 and\n"
 "picked (B, T) float64. emissions (B, T, K) float64; lengths (B,) int64, each 1..T; allowed\n"
 "(B, T, K) bool or None; transitions and moves (K, K), start, end, start_p and end_p (K,)\n"
-"float64 (see model/decode.py's FastDecoder).");
+"float64; forbidden, the emission of a tag not allowed, and tiny, the floor of a rescale\n"
+"(see model/decode.py's FastDecoder).");
+
+/* Whether the buffer has these sizes (d1, d2 ignored past its dimensions); a ValueError if not. */
+static int shaped(const Py_buffer *view, const char *name, const char *what, Py_ssize_t d0,
+                  Py_ssize_t d1, Py_ssize_t d2) {
+    const Py_ssize_t want[3] = {d0, d1, d2};
+    for (int i = 0; i < view->ndim; i++) {
+        if (view->shape[i] != want[i]) {
+            PyErr_Format(PyExc_ValueError, "expected %s of shape %s, with B=%zd T=%zd K=%zd",
+                         name, what, d0, d1, d2);
+            return 0;
+        }
+    }
+    return 1;
+}
 
 static PyObject *decode(PyObject *self, PyObject *args) {
     (void)self;
     PyObject *objects[11];
-    double temperature, min_log;
-    if (!PyArg_ParseTuple(args, "OOOOOOOOOddOO", &objects[0], &objects[1], &objects[2],
+    Scores scores;
+    if (!PyArg_ParseTuple(args, "OOOOOOOOOddddOO", &objects[0], &objects[1], &objects[2],
                           &objects[3], &objects[4], &objects[5], &objects[6], &objects[7],
-                          &objects[8], &temperature, &min_log, &objects[9], &objects[10]))
+                          &objects[8], &scores.temperature, &scores.min_log, &scores.forbidden,
+                          &scores.tiny, &objects[9], &objects[10]))
         return NULL;
-    if (!(temperature > 0.0)) {
+    if (!(scores.temperature > 0.0)) {
         PyErr_SetString(PyExc_ValueError, "expected a temperature > 0");
         return NULL;
     }
@@ -170,22 +190,42 @@ static PyObject *decode(PyObject *self, PyObject *args) {
                             names[i]);
     }
     Py_ssize_t b = 0, t = 0, k = 0;
+    long long *lengths = NULL; /* a copy: the caller's array may change once the GIL is let go */
     if (ok) {
         b = views[0].shape[0], t = views[0].shape[1], k = views[0].shape[2];
-        int shaped = views[1].shape[0] == b && views[3].shape[0] == k && views[3].shape[1] == k &&
-                     views[6].shape[0] == k && views[6].shape[1] == k && views[9].shape[0] == b &&
-                     views[9].shape[1] == t && views[10].shape[0] == b && views[10].shape[1] == t;
-        for (int i = 4; i <= 8; i++) shaped = shaped && (i == 6 || views[i].shape[0] == k);
-        if (views[2].buf != NULL)
-            shaped = shaped && views[2].shape[0] == b && views[2].shape[1] == t &&
-                     views[2].shape[2] == k;
-        const long long *lengths = views[1].buf;
-        for (Py_ssize_t i = 0; shaped && i < b; i++) shaped = lengths[i] >= 1 && lengths[i] <= t;
-        if (!shaped || k < 1) {
-            PyErr_SetString(PyExc_ValueError,
-                            "expected emissions (B, T, K), lengths (B,) of 1..T, allowed "
-                            "(B, T, K), K x K moves and K scores, and (B, T) outputs");
+        if (k < 1) {
+            PyErr_SetString(PyExc_ValueError, "expected emissions of at least one tag");
             ok = 0;
+        }
+        ok = ok && shaped(&views[1], "lengths", "(B,)", b, t, k) &&
+             (views[2].buf == NULL || shaped(&views[2], "allowed", "(B, T, K)", b, t, k)) &&
+             shaped(&views[9], "paths", "(B, T)", b, t, k) &&
+             shaped(&views[10], "picked", "(B, T)", b, t, k);
+        for (int i = 3; ok && i <= 8; i++) {
+            int square = i == 3 || i == 6;
+            const Py_buffer *view = &views[i];
+            if (view->shape[0] != k || (square && view->shape[1] != k)) {
+                PyErr_Format(PyExc_ValueError, "expected %s of shape %s, with K=%zd", names[i],
+                             square ? "(K, K)" : "(K,)", k);
+                ok = 0;
+            }
+        }
+    }
+    if (ok && b > 0) {
+        lengths = PyMem_Malloc((size_t)b * sizeof(long long));
+        if (lengths == NULL) {
+            PyErr_NoMemory();
+            ok = 0;
+        } else {
+            memcpy(lengths, views[1].buf, (size_t)b * sizeof(long long));
+            for (Py_ssize_t i = 0; ok && i < b; i++) {
+                if (lengths[i] < 1 || lengths[i] > t) {
+                    PyErr_Format(PyExc_ValueError,
+                                 "expected lengths from 1 to T=%zd, got %lld for sentence %zd", t,
+                                 lengths[i], i);
+                    ok = 0;
+                }
+            }
         }
     }
     if (ok && b > 0) {
@@ -198,22 +238,24 @@ static PyObject *decode(PyObject *self, PyObject *args) {
             ok = 0;
         } else {
             const double *emissions = views[0].buf;
-            const long long *lengths = views[1].buf;
             const unsigned char *allowed = views[2].buf;
             long long *paths = views[9].buf;
             double *picked = views[10].buf;
+            scores.transitions = views[3].buf, scores.start = views[4].buf;
+            scores.end = views[5].buf, scores.moves = views[6].buf;
+            scores.start_p = views[7].buf, scores.end_p = views[8].buf;
             Py_BEGIN_ALLOW_THREADS
             for (Py_ssize_t s = 0; s < b; s++) {
                 decode_one(emissions + s * t * k, allowed ? allowed + s * t * k : NULL,
-                           (Py_ssize_t)lengths[s], k, views[3].buf, views[4].buf, views[5].buf,
-                           views[6].buf, views[7].buf, views[8].buf, temperature, min_log, work,
-                           pointers, paths + s * t, picked + s * t);
+                           (Py_ssize_t)lengths[s], k, &scores, work, pointers, paths + s * t,
+                           picked + s * t);
             }
             Py_END_ALLOW_THREADS
             PyMem_RawFree(work);
             PyMem_RawFree(pointers);
         }
     }
+    PyMem_Free(lengths);
     for (int i = 0; i < 11; i++)
         if (held[i]) PyBuffer_Release(&views[i]);
     if (!ok) return NULL;

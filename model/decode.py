@@ -115,9 +115,9 @@ class FastDecoder:
         self, crf: CRF | CRFScores, temperature: float = 1.0, use_compiled: bool = True
     ) -> None:
         scores = crf if isinstance(crf, CRFScores) else CRFScores.of_crf(crf)
-        self.transitions = scores.transitions  # (K, K)
-        self.start = scores.start  # (K,)
-        self.end = scores.end  # (K,)
+        self.transitions = np.ascontiguousarray(scores.transitions, dtype=np.float64)  # (K, K)
+        self.start = np.ascontiguousarray(scores.start, dtype=np.float64)  # (K,)
+        self.end = np.ascontiguousarray(scores.end, dtype=np.float64)  # (K,)
         self.temperature = temperature
         self.compiled = compiled if use_compiled else None
         tau = temperature
@@ -148,7 +148,9 @@ class FastDecoder:
                 f"expected allowed of shape {emissions.shape} with tag 0 allowed everywhere, "
                 f"got shape {allowed.shape}"
             )
-        if self.compiled is not None:
+        if self.compiled is not None and np.isfinite(emissions).all():
+            # (A NaN or an infinity from a broken network: NumPy's rules say what comes of it,
+            # NaN confidences, so the C code is held to finite scores.)
             return self._decode_compiled(emissions, lengths, allowed)
         if allowed is not None:
             emissions = np.where(allowed, emissions, FORBIDDEN)  # (B, T, K)
@@ -221,6 +223,8 @@ class FastDecoder:
             self._end_p,
             self.temperature,
             self.MIN_LOG,
+            FORBIDDEN,
+            TINY,
             paths,
             picked,
         )

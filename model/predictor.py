@@ -219,10 +219,14 @@ class Predictor:
         if len(work.batches) <= 1:
             return self._finish(work, self._emissions(work), reference)
         # Several batches: the network runs on them one after another in a second thread
-        # (outside the GIL, in ONNX Runtime or torch) while this one decodes those before.
-        with ThreadPoolExecutor(1, thread_name_prefix="slot-tagger-network") as network:
+        # (outside the GIL, in ONNX Runtime or torch) while this one decodes those before. An
+        # error in either stops the batches not yet begun.
+        network = ThreadPoolExecutor(1, thread_name_prefix="slot-tagger-network")
+        try:
             running = [network.submit(self.network.emissions, batch) for batch in work.batches]
             return self._finish(work, (r.result() for r in running), reference)
+        finally:
+            network.shutdown(wait=True, cancel_futures=True)
 
     def predict_iter(
         self,

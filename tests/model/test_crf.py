@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from model import decode
 from model.crf import CRF, allowed_transitions
 
 TAGS = ["O", "B-a", "I-a", "B-b", "I-b"]
@@ -169,15 +170,28 @@ def test_many_tags_log_partition_and_gradient_match_the_log_sum_exp(monkeypatch)
     assert all(torch.allclose(a, b, atol=1e-5) for a, b in zip(fast_grads, slow_grads, strict=True))
 
 
+def _has_c_compiler() -> bool:
+    import shutil
+    import sysconfig
+
+    compiler = (sysconfig.get_config_var("CC") or "cc").split()[0]
+    return shutil.which(compiler) is not None
+
+
+needs_compiled = pytest.mark.skipif(
+    decode.compiled is None, reason="model/_decode.c was not built (no C compiler)"
+)
+
+
+@pytest.mark.skipif(not _has_c_compiler(), reason="no C compiler: decoding runs in NumPy")
 def test_the_compiled_decoder_is_built() -> None:
     """`pip install` on a machine with a C compiler builds model/_decode.c (setup.py): what the
     tests and the served model run."""
-    from model import decode
-
     assert decode.compiled is not None
     assert decode.FastDecoder(make_crf()).compiled is decode.compiled
 
 
+@needs_compiled
 @pytest.mark.parametrize("num_tags", [7, 41])
 def test_compiled_and_numpy_decoders_agree_on_ties_limits_and_padding(num_tags: int) -> None:
     """The same paths, ties included (emissions rounded to integers tie often: both take the
@@ -207,22 +221,25 @@ def test_compiled_and_numpy_decoders_agree_on_ties_limits_and_padding(num_tags: 
             assert np.allclose(ours, theirs, rtol=0, atol=1e-9)
 
 
+@needs_compiled
 @pytest.mark.parametrize(
     "change, message",
     [
-        ({"lengths": np.array([0], dtype=np.int64)}, "lengths"),
-        ({"lengths": np.array([4], dtype=np.int64)}, "lengths"),
-        ({"emissions": np.zeros((1, 3, 5), dtype=np.float32)}, "emissions"),
-        ({"moves": np.zeros((4, 4))}, "moves"),
-        ({"paths": np.zeros((1, 3), dtype=np.int64)[:, ::2]}, "paths"),
-        ({"temperature": 0.0}, "temperature"),
+        ({"lengths": np.array([0], dtype=np.int64)}, "expected lengths from 1 to T=3, got 0"),
+        ({"lengths": np.array([4], dtype=np.int64)}, "expected lengths from 1 to T=3, got 4"),
+        ({"lengths": np.array([3, 3], dtype=np.int64)}, "expected lengths of shape"),
+        ({"emissions": np.zeros((1, 3, 5), dtype=np.float32)}, "expected emissions of 3 dim"),
+        ({"emissions": np.zeros((1, 3, 0))}, "expected emissions of at least one tag"),
+        ({"moves": np.zeros((4, 4))}, "expected moves of shape"),
+        ({"end": np.zeros(3)}, "expected end of shape"),
+        ({"allowed": np.ones((1, 2, 5), dtype=bool)}, "expected allowed of shape"),
+        ({"paths": np.zeros((1, 6), dtype=np.int64)[:, ::2]}, "expected paths as a C-contig"),
+        ({"temperature": 0.0}, "expected a temperature > 0"),
     ],
 )
 def test_the_compiled_decoder_refuses_arrays_it_cannot_read(change: dict, message: str) -> None:
     """Wrong shapes, types, lengths or a zero temperature: a ValueError naming what is wrong,
     never a read past an array."""
-    from model import decode
-
     k = len(TAGS)
     args = {
         "emissions": np.zeros((1, 3, k)),
@@ -236,10 +253,26 @@ def test_the_compiled_decoder_refuses_arrays_it_cannot_read(change: dict, messag
         "end_p": np.ones(k),
         "temperature": 1.0,
         "min_log": -500.0,
+        "forbidden": -1e4,
+        "tiny": 1e-300,
         "paths": np.zeros((1, 3), dtype=np.int64),
         "picked": np.zeros((1, 3)),
     }
-    assert decode.compiled is not None
     decode.compiled.decode(*args.values())  # as given, it decodes
     with pytest.raises(ValueError, match=message):
         decode.compiled.decode(*{**args, **change}.values())
+
+
+def test_scores_that_are_not_finite_decode_as_numpy_reads_them() -> None:
+    """A NaN or an infinity among the scores (a broken network) gives what NumPy's rules give,
+    NaN confidences, not confident-looking numbers: such a batch is decoded in NumPy."""
+    from model.decode import FastDecoder
+
+    crf = make_crf(2)
+    emissions = torch.randn(2, 4, len(TAGS)).numpy()
+    emissions[1, 2, 3] = np.nan
+    c_paths, c_chosen = FastDecoder(crf).decode(emissions, [4, 4])
+    np_paths, np_chosen = FastDecoder(crf, use_compiled=False).decode(emissions, [4, 4])
+    assert c_paths == np_paths
+    assert np.isnan(c_chosen[1]).all() and np.isnan(np_chosen[1]).all()
+    assert c_chosen[0] == pytest.approx(np_chosen[0], abs=1e-12)

@@ -168,3 +168,34 @@ def test_a_forward_pass_holds_a_bounded_number_of_tokens(predictor) -> None:
     ]
     for a, b in zip(together, alone, strict=True):  # another batch: another float rounding
         assert [s.confidence for s in a.spans] == pytest.approx([s.confidence for s in b.spans])
+
+
+def test_a_network_error_in_one_of_several_batches_reaches_the_caller_and_stops_the_rest(
+    tiny_model_dir, tiny_examples
+) -> None:
+    """predict() of several batches runs the network in a second thread: an error there is the
+    caller's, the batches not yet begun never run, and no thread is left behind."""
+    import threading
+    import time
+
+    predictor = Predictor.from_dir(tiny_model_dir)
+    real, calls = predictor.network, []
+
+    class BreaksOnTheSecondBatch:
+        token_inputs = real.token_inputs
+        follows_weights = real.follows_weights
+
+        def emissions(self, batch):
+            calls.append(batch)
+            time.sleep(0.05)  # slower than decoding a batch: the first error stops the rest
+            if len(calls) == 2:
+                raise RuntimeError("the network broke")
+            return real.emissions(batch)
+
+    predictor.network = BreaksOnTheSecondBatch()
+    texts = ([e.text for e in tiny_examples] * 4)[:40]
+    assert len(predictor._prepare(texts, 4).batches) == 10
+    with pytest.raises(RuntimeError, match="the network broke"):
+        predictor.predict(texts, batch_size=4)
+    assert len(calls) <= 3
+    assert not [t for t in threading.enumerate() if t.name.startswith("slot-tagger-network")]

@@ -119,9 +119,13 @@ CASES = [
     ("tomorroow", MON, d("2026-11-24")),
     ("december eighteeth", MON, d("2026-12-18")),
     ("the beginnnig of april", MON, r("2027-04-01", "2027-04-10", "month")),
-    # ... but not a word of 4 letters or fewer, and not a plural: every Monday is no one date
-    ("nxet week", MON, None),
+    # ... but not a word of 4 letters or fewer, not one two slips away, and no English word:
+    # "mondays" is every Monday, "night" no "tonight", "fifty" no "fifth"
+    ("tody", MON, None),
+    ("wedesdy", MON, None),
     ("mondays", MON, None),
+    ("tomorrow night", MON, d("2026-11-24")),
+    ("fifty days ago", MON, d("2026-10-04")),
     # unreadable: the span keeps value None
     ("gibberish", MON, None),
     ("the 45th", MON, None),
@@ -273,10 +277,33 @@ def test_what_the_rules_read_never_waits_for_dateparser(monkeypatch) -> None:
     not asked, so new date phrases in real traffic stay cheap."""
     from model.values import dates
 
-    def refuse():
-        raise AssertionError("dateparser was asked")
+    asked: list[str] = []
+    real = dates.load_dateparser
 
-    monkeypatch.setattr(dates, "load_dateparser", refuse)
+    def watched():
+        asked.append("dateparser")
+        return real()
+
+    monkeypatch.setattr(dates, "load_dateparser", watched)
     dates._resolve_date.cache_clear()  # readings remembered from other tests would hide a call
     for text in ("2027-04-09", "frriday", "augsut 29th", "february 5th twenty twenty six"):
-        assert dates.resolve_date(text, date(2026, 11, 24)) is not None, text
+        assert dates.resolve_date(text, MON) is not None, text
+    assert asked == []
+    assert dates.resolve_date("in 3 months", MON) is not None
+    assert asked == ["dateparser"]  # what only dateparser reads still goes to it
+
+
+def test_no_common_english_word_is_taken_for_a_slip() -> None:
+    """Of the 50,000 most frequent English words, none is mended into a date word but the four
+    that in a date phrase are the slip: REAL_WORDS holds every other one that is one slip from a
+    date word. Fails when a new date word makes new neighbours."""
+    wordfreq = pytest.importorskip("wordfreq")
+    from model.values.dates import _spelled_right
+
+    mended = {
+        word: _spelled_right(word)
+        for word in wordfreq.top_n_list("en", 50_000)
+        if word.isalpha() and _spelled_right(word) != word
+    }
+    slips = {"weeknd": "weekend", "todays": "today", "begining": "beginning", "comming": "coming"}
+    assert mended == slips
