@@ -276,3 +276,16 @@ def test_scores_that_are_not_finite_decode_as_numpy_reads_them() -> None:
     assert c_paths == np_paths
     assert np.isnan(c_chosen[1]).all() and np.isnan(np_chosen[1]).all()
     assert c_chosen[0] == pytest.approx(np_chosen[0], abs=1e-12)
+
+
+@needs_compiled
+def test_the_compiled_decoder_takes_an_empty_batch_and_a_single_tag() -> None:
+    """No sentences decode to nothing; with one tag every token takes it, with certainty."""
+    from model.decode import CRFScores, FastDecoder
+
+    decoder = FastDecoder(CRFScores(np.zeros((3, 3)), np.zeros(3), np.zeros(3)))
+    assert decoder.decode(np.zeros((0, 4, 3)), []) == ([], [])
+    single = FastDecoder(CRFScores(np.ones((1, 1)), np.zeros(1), np.zeros(1)))
+    paths, chosen = single.decode(np.random.default_rng(0).normal(size=(2, 3, 1)), [3, 2])
+    assert paths == [[0, 0, 0], [0, 0]]
+    assert chosen == [[1.0, 1.0, 1.0], [1.0, 1.0]]
