@@ -5,10 +5,11 @@ lacks or gets wrong: ordinal words ("the twenty first"), a bare day of the month
 which dateparser reads as May), weekday phrases with a stated meaning ("this friday", "next
 monday"), months and parts of months as ranges ("early march"), weeks and weekends, holidays, "a
 week from X", days relative to the previous date in the same text ("the following day"), years
-said in words ("twenty twenty six"), and date words typed with a slip ("frriday", "janaury
-20th"), which dateparser cannot read at all. It also reads what dateparser would read but slowly
-(ISO dates): dateparser costs 2-3 ms a text, which in traffic that never repeats is most of a
-sentence's cost.
+said in words ("twenty twenty six"), chat's "wknd", and date words typed with a slip ("frriday",
+"janaury 20th": a word of 5 letters or more at Damerau-Levenshtein distance 1 from exactly one
+date word, never one of :data:`REAL_WORDS`), which dateparser cannot read at all. It also reads
+what dateparser would read but slowly (ISO dates): dateparser costs 2-3 ms a text, which in
+traffic that never repeats is most of a sentence's cost.
 
 Policy (:class:`DatePolicy`): a date without a year is the next one on or after the reference
 date (``prefer="future"``, the default), the last one on or before it (``"past"``), or the closer
