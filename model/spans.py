@@ -149,10 +149,10 @@ def _allowed_by_flags(tags: tuple[str, ...]) -> np.ndarray:
 def decodable(tags: Sequence[str], limits: Sequence[int]) -> bool:
     """Whether the decoder could give these tags, under these :func:`token_limits` (the rule of
     :func:`allowed_tags`, applied to each token's own tag)."""
-    if not tags:
-        return True
-    allowed = allowed_tags(limits, tags)  # (T, T): token t against every tag of the sentence
-    return bool(np.diagonal(allowed).all())
+    return not any(
+        (tag.startswith("B-") and flags & NO_BEGIN) or (tag.startswith("I-") and flags & NO_INSIDE)
+        for tag, flags in zip(tags, limits)  # noqa: B905 - as the diagonal of allowed_tags was
+    )
 
 
 def from_bio(

@@ -227,18 +227,20 @@ def _spelled_right(text: str) -> str:
     )
 
 
+_SLIP_LETTERS = "abcdefghijklmnopqrstuvwxyz'"
+
+
 @lru_cache(maxsize=4096)
 def _respelling(word: str) -> str:
-    """The date word ``word`` is one slip from, or ``word`` (about 100 µs a new word: its own
-    neighbours against the date words, rather than a table of theirs made at the first date)."""
+    """The date word ``word`` is one slip from, or ``word`` (about 100 µs a new word: its
+    neighbours, checked against the date words)."""
     if word in DATE_WORDS or word in REAL_WORDS:
         return word
-    letters = "abcdefghijklmnopqrstuvwxyz'"
     cuts = [(word[:i], word[i:]) for i in range(len(word) + 1)]
     near = {a + b[1:] for a, b in cuts if b}  # a letter dropped
     near |= {a + b[1] + b[0] + b[2:] for a, b in cuts if len(b) > 1}  # two swapped
-    near |= {a + c + b[1:] for a, b in cuts if b for c in letters}  # a letter wrong
-    near |= {a + c + b for a, b in cuts for c in letters}  # a letter added
+    near |= {a + c + b[1:] for a, b in cuts if b for c in _SLIP_LETTERS}  # a letter wrong
+    near |= {a + c + b for a, b in cuts for c in _SLIP_LETTERS}  # a letter added
     found = near & DATE_WORDS
     return next(iter(found)) if len(found) == 1 else word
 
@@ -414,13 +416,9 @@ def _resolve_date(
         return None
     if (mended := _spelled_right(normalized)) != normalized:
         normalized = normalize(mended)  # "december eighteeth" -> "december 18th"
+    if not normalized:
+        return None
     reading = Reading(normalized, reference, policy, anchor)
-    return _read(reading) if reading.text else None
-
-
-def _read(reading: Reading) -> dict[str, Any] | None:
-    """``reading`` through :data:`RULES` in order: the first rule whose pattern matches the
-    whole text decides."""
     for rule in RULES:
         if m := rule.pattern.fullmatch(reading.text):
             try:
